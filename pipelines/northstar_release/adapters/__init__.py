@@ -1,0 +1,1 @@
+"""Artifact adapters: one module per artifact kind behind the protocol in ``base``."""

@@ -1,0 +1,219 @@
+"""DAG bundle adapter (kind DAG_BUNDLE): Airflow DAG files packaged as one deterministic, content-addressed tarball.
+
+Why this shape:
+* package: files are read from the git commit (not the working tree) and written with fixed metadata (sorted entries,
+  mtime 0, uid/gid 0, empty owner names, mode 0644, gzip mtime 0), so the same commit always yields identical bytes and
+  therefore the same sha256 -- "built once, promoted unchanged".
+* deploy: each digest is extracted once into ``<env_dir>/dag_bundles/<sha256>/`` (temp dir + rename, ``.complete``
+  marker written last) and ``<env_dir>/dags`` is a symlink switched with ``os.replace`` -- an atomic rename, so after a
+  SIGKILL at any instant the env sees either the old or the new bundle, never a mix.
+* rollback is the same switch to an older folder: no rebuild and no re-import before the swap, hence seconds.
+The DagBag check itself runs in the Airflow environment through the ``dagbag_check`` component entry point.
+"""
+
+from __future__ import annotations
+
+import gzip
+import hashlib
+import io
+import json
+import os
+import shutil
+import tarfile
+import tempfile
+from pathlib import Path
+from typing import Any
+
+from northstar_release import gitutil
+from northstar_release.adapters.base import BuildContext, ComponentResult, DeployOutcome, EnvContext
+from northstar_release.model import Artifact, ArtifactKind, GateOutcome, GateResult
+
+ARTIFACT_NAME = "airflow-dags"
+# (source folder in the repo, folder inside the bundle, pass-through?)
+SOURCES: tuple[tuple[str, str, bool], ...] = (
+    ("airflow/dags", "dags", False),
+    ("legacy/legacy_dags", "legacy", True),
+)
+MANIFEST = "MANIFEST.json"
+COMPLETE_MARKER = ".complete"
+ENTRY_POINT = "dagbag_check"
+
+
+def bundle_files(repo: Path, commit: str) -> dict[str, bytes]:
+    """Bundle path -> file bytes for every ``*.py`` under the source folders at ``commit``."""
+    files: dict[str, bytes] = {}
+    for src, dest, _ in SOURCES:
+        for path, oid in gitutil.list_tree(repo, commit, src):
+            if path.endswith(".py"):
+                files[f"{dest}/{path[len(src) + 1:]}"] = gitutil.read_blob(repo, oid)
+    return files
+
+
+def write_deterministic_tarball(out: Path, files: dict[str, bytes]) -> None:
+    """Write a .tar.gz whose bytes depend only on ``files`` (names and contents)."""
+    raw = io.BytesIO()
+    with tarfile.open(fileobj=raw, mode="w", format=tarfile.PAX_FORMAT) as tar:
+        for name in sorted(files):
+            data = files[name]
+            info = tarfile.TarInfo(name)
+            info.size = len(data)
+            info.mtime = 0
+            info.mode = 0o644
+            info.uid = info.gid = 0
+            info.uname = info.gname = ""
+            tar.addfile(info, io.BytesIO(data))
+    with open(out, "wb") as fh, gzip.GzipFile(filename="", mode="wb", fileobj=fh, mtime=0) as gz:
+        gz.write(raw.getvalue())
+
+
+class DagBundleAdapter:
+    kind = ArtifactKind.DAG_BUNDLE
+
+    # ---- build ---------------------------------------------------------------------------------------------------
+    def package(self, ctx: BuildContext) -> list[Path]:
+        files = bundle_files(ctx.repo_root, ctx.git_commit)
+        manifest = {
+            "release_id": ctx.release_id,
+            "git_commit": ctx.git_commit,
+            "pins": {k: ctx.pinned[k] for k in sorted(ctx.pinned) if k != ARTIFACT_NAME},
+            "files": {p: hashlib.sha256(b).hexdigest() for p, b in sorted(files.items())},
+            "pass_through": [f"{dest}/" for _, dest, pt in SOURCES if pt],
+        }
+        files[MANIFEST] = (json.dumps(manifest, indent=2, sort_keys=True) + "\n").encode()
+        out = ctx.work_dir / f"{ARTIFACT_NAME}.tar.gz"
+        write_deterministic_tarball(out, files)
+        return [out]
+
+    # ---- checks --------------------------------------------------------------------------------------------------
+    def check(self, artifact: Artifact, env: EnvContext) -> GateResult:
+        """Extract to a temp dir and run the DagBag check there; the env is untouched."""
+        with tempfile.TemporaryDirectory(prefix="dag-bundle-check-") as tmp:
+            root = Path(tmp) / "bundle"
+            _extract(Path(env.artifact_path(artifact)), root)
+            return self._dagbag(root, env, target=f"{artifact.name}@{artifact.sha256[:12]}", gate="dag_bundle.check")
+
+    def verify(self, env: EnvContext) -> GateResult:
+        live = env.env_dir / "dags"
+        if not live.exists():
+            return GateResult(gate="dag_bundle.verify", target=str(live), outcome=GateOutcome.FAILED,
+                              summary="no DAG bundle is live")
+        return self._dagbag(live, env, target=f"{env.env}:dags@{(self.current(env) or '?')[:12]}",
+                            gate="dag_bundle.verify")
+
+    def _dagbag(self, root: Path, env: EnvContext, target: str, gate: str) -> GateResult:
+        args = [str(root / "dags")]
+        for _, dest, pass_through in SOURCES:
+            if pass_through:
+                args += ["--pass-through", str(root / dest)]
+        result: ComponentResult = env.runner.run(ENTRY_POINT, args)
+        return _gate_result(gate, target, result)
+
+    # ---- deploy --------------------------------------------------------------------------------------------------
+    def current(self, env: EnvContext) -> str | None:
+        link = env.env_dir / "dags"
+        if not link.is_symlink():
+            return None
+        target = Path(os.readlink(link))
+        return target.name if len(target.name) == 64 else None
+
+    def deploy(self, artifact: Artifact, env: EnvContext) -> DeployOutcome:
+        return self._switch(artifact, env, verb="deployed")
+
+    def rollback(self, env: EnvContext, to: Artifact) -> DeployOutcome:
+        return self._switch(to, env, verb="rolled back to")
+
+    def clear(self, env: EnvContext) -> DeployOutcome:
+        """Remove the live symlink (used only when a first-ever deployment fails verification: nothing to go back to)."""
+        link = env.env_dir / "dags"
+        if link.is_symlink():
+            link.unlink()
+            return DeployOutcome(changed=True, message="removed live DAG bundle (no previous bundle existed)")
+        return DeployOutcome(changed=False, message="no live DAG bundle")
+
+    def _switch(self, artifact: Artifact, env: EnvContext, verb: str) -> DeployOutcome:
+        previous = self.current(env)
+        if previous == artifact.sha256 and (env.env_dir / "dag_bundles" / artifact.sha256 / COMPLETE_MARKER).exists():
+            return DeployOutcome(changed=False, message=f"{artifact.name}@{artifact.sha256[:12]} already live",
+                                 evidence={"sha256": artifact.sha256})
+        folder = self.ensure_extracted(artifact, env)
+        link = env.env_dir / "dags"
+        tmp_link = env.env_dir / f".dags.tmp.{os.getpid()}"
+        if tmp_link.is_symlink() or tmp_link.exists():
+            tmp_link.unlink()
+        os.symlink(os.path.relpath(folder, env.env_dir), tmp_link)
+        os.replace(tmp_link, link)  # atomic: readers see the old or the new bundle
+        _fsync_dir(env.env_dir)
+        return DeployOutcome(changed=True, message=f"{verb} {artifact.name}@{artifact.sha256[:12]}",
+                             evidence={"from": previous, "to": artifact.sha256, "path": str(folder)})
+
+    def ensure_extracted(self, artifact: Artifact, env: EnvContext) -> Path:
+        """Extract once per digest; a folder without the .complete marker is a crashed extraction and is redone."""
+        bundles = env.env_dir / "dag_bundles"
+        bundles.mkdir(parents=True, exist_ok=True)
+        final = bundles / artifact.sha256
+        if (final / COMPLETE_MARKER).exists():
+            return final
+        blob = Path(env.artifact_path(artifact))
+        digest = _sha256_file(blob)
+        if digest != artifact.sha256:
+            raise RuntimeError(f"artifact store blob for {artifact.name} has sha256 {digest}, expected {artifact.sha256}")
+        tmp = Path(tempfile.mkdtemp(prefix=f".{artifact.sha256[:12]}.", dir=bundles))
+        _extract(blob, tmp)
+        (tmp / COMPLETE_MARKER).write_text(artifact.sha256 + "\n")
+        if final.exists():  # incomplete leftover from a crash
+            shutil.rmtree(final)
+        os.rename(tmp, final)
+        _fsync_dir(bundles)
+        return final
+
+
+def _extract(blob: Path, dest: Path) -> None:
+    dest.mkdir(parents=True, exist_ok=True)
+    with tarfile.open(blob, "r:gz") as tar:
+        tar.extractall(dest, filter="data")
+    for _, folder, _pt in SOURCES:
+        (dest / folder).mkdir(exist_ok=True)  # the checker expects both folders even if one is empty
+
+
+def _sha256_file(path: Path) -> str:
+    h = hashlib.sha256()
+    with open(path, "rb") as fh:
+        for chunk in iter(lambda: fh.read(1 << 20), b""):
+            h.update(chunk)
+    return h.hexdigest()
+
+
+def _fsync_dir(path: Path) -> None:
+    try:
+        fd = os.open(path, os.O_RDONLY)
+    except OSError:
+        return
+    try:
+        os.fsync(fd)
+    finally:
+        os.close(fd)
+
+
+def _gate_result(gate: str, target: str, result: ComponentResult) -> GateResult:
+    payload: dict[str, Any] = result.payload
+    errors = payload.get("import_errors") or {}
+    violations = payload.get("policy_violations") or []
+    dag_ids = payload.get("dag_ids") or []
+    ok = result.exit_code == 0 and not errors and not violations
+    if ok:
+        summary = f"{len(dag_ids)} DAG(s) import cleanly, no policy violations"
+    else:
+        parts = []
+        if errors:
+            parts.append(f"{len(errors)} import error(s): " + "; ".join(f"{f}: {str(m).strip().splitlines()[-1] if str(m).strip() else m}" for f, m in list(errors.items())[:5]))
+        if violations:
+            parts.append(f"{len(violations)} policy violation(s): " + "; ".join(
+                f"{v.get('dag_id')}: {v.get('rule')}: {v.get('message')}" for v in violations[:5]))
+        if not parts:
+            parts.append(f"dagbag_check exited {result.exit_code}")
+        summary = " | ".join(parts)
+    evidence = dict(payload)
+    if result.stderr_tail and not ok:
+        evidence["stderr_tail"] = result.stderr_tail[-2000:]
+    return GateResult(gate=gate, target=target, outcome=GateOutcome.PASSED if ok else GateOutcome.FAILED,
+                      summary=summary, evidence=evidence)

@@ -1,0 +1,196 @@
+"""The change planner behind ``./release plan [--since REF]``: which release units a change touches.
+
+Why ask Pants: Pants already knows the dependency graph, so "changed-since REF with transitive dependents" finds every
+target a change can affect (a macro change reaches every dbt model that uses it), and ``peek`` gives each target's
+type and tags (``finance`` raises the approvals needed in prod). The Pants call is injectable so unit tests feed
+captured JSON instead of running Pants.
+"""
+
+from __future__ import annotations
+
+import json
+import subprocess
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any, Callable, Protocol
+
+from northstar_release.errors import UsageError
+from northstar_release.model import ArtifactKind
+
+# Top-level folder -> the artifact kind a change there ends up in.
+KIND_BY_ROOT: dict[str, ArtifactKind] = {
+    "airflow": ArtifactKind.DAG_BUNDLE,
+    "legacy": ArtifactKind.DAG_BUNDLE,
+    "dbt": ArtifactKind.WAREHOUSE_PROJECT,
+    "spark": ArtifactKind.SPARK_JOB,
+    "infra": ArtifactKind.INFRA_VERSION_MAP,
+}
+# Gates each kind needs; only dag_integrity is implemented (registered) so far.
+GATES_BY_KIND: dict[ArtifactKind, tuple[str, ...]] = {
+    ArtifactKind.DAG_BUNDLE: ("dag_integrity",),
+    ArtifactKind.WAREHOUSE_PROJECT: ("warehouse_plan (not yet implemented)",),
+    ArtifactKind.SPARK_JOB: ("spark_job_tests (not yet implemented)",),
+    ArtifactKind.INFRA_VERSION_MAP: ("infra_preview (not yet implemented)",),
+}
+
+
+class PantsQuery(Protocol):
+    def changed_targets(self, since: str) -> list[str]: ...
+
+    def peek(self, addresses: list[str]) -> list[dict[str, Any]]: ...
+
+
+@dataclass
+class SubprocessPants:
+    """Runs ``./pants`` in the repo. ``command`` is overridable (e.g. ['pants'])."""
+
+    repo: Path
+    command: tuple[str, ...] = ("./pants",)
+    timeout_s: float = 900.0
+
+    def _run(self, args: list[str]) -> str:
+        try:
+            proc = subprocess.run([*self.command, *args], cwd=self.repo, capture_output=True, text=True,
+                                  timeout=self.timeout_s)
+        except FileNotFoundError as exc:
+            raise UsageError(f"cannot run Pants ({' '.join(self.command)}): {exc.strerror}") from exc
+        if proc.returncode != 0:
+            raise UsageError(f"pants {' '.join(args[:2])} failed (exit {proc.returncode})",
+                             [line for line in proc.stderr.strip().splitlines()[-15:]])
+        return proc.stdout
+
+    def changed_targets(self, since: str) -> list[str]:
+        out = self._run([f"--changed-since={since}", "--changed-dependents=transitive", "list"])
+        return [line.strip() for line in out.splitlines() if line.strip()]
+
+    def peek(self, addresses: list[str]) -> list[dict[str, Any]]:
+        if not addresses:
+            return []
+        data = json.loads(self._run(["peek", *addresses]))
+        return data if isinstance(data, list) else []
+
+
+def changed_files(repo: Path, since: str) -> list[str]:
+    proc = subprocess.run(["git", "-C", str(repo), "diff", "--name-only", f"{since}...HEAD"], capture_output=True,
+                          text=True)
+    if proc.returncode != 0:
+        raise UsageError(f"git diff {since}...HEAD failed: {proc.stderr.strip()}")
+    return [line for line in proc.stdout.splitlines() if line]
+
+
+def _root_of(address_or_path: str) -> str:
+    path = address_or_path.split(":", 1)[0].lstrip("/")
+    return path.split("/", 1)[0] if path else ""
+
+
+@dataclass
+class ReleaseUnit:
+    kind: ArtifactKind
+    targets: list[str] = field(default_factory=list)
+    files: list[str] = field(default_factory=list)
+    tags: list[str] = field(default_factory=list)
+    gates: list[str] = field(default_factory=list)
+
+
+@dataclass
+class ChangePlan:
+    since: str
+    files: list[str]
+    units: list[ReleaseUnit]
+    approvals: dict[str, int]  # env -> approvers needed
+    risk_notes: list[str]
+    unmapped: list[str]
+
+    @property
+    def tags(self) -> list[str]:
+        return sorted({t for u in self.units for t in u.tags})
+
+    def to_json(self) -> dict[str, Any]:
+        return {
+            "since": self.since, "files": self.files, "tags": self.tags, "approvals": self.approvals,
+            "risk_notes": self.risk_notes, "unmapped": self.unmapped,
+            "units": [{"kind": u.kind.value, "targets": u.targets, "files": u.files, "tags": u.tags,
+                       "gates": u.gates} for u in self.units],
+        }
+
+
+def plan_changes(files: list[str], targets: list[dict[str, Any]], since: str,
+                 environments: dict[str, Any] | None = None) -> ChangePlan:
+    """Group changed files and affected targets (peek JSON) into release units; derive approvals and risk notes."""
+    units: dict[ArtifactKind, ReleaseUnit] = {}
+    unmapped: list[str] = []
+
+    def unit(kind: ArtifactKind) -> ReleaseUnit:
+        if kind not in units:
+            units[kind] = ReleaseUnit(kind=kind, gates=list(GATES_BY_KIND[kind]))
+        return units[kind]
+
+    for f in files:
+        kind = KIND_BY_ROOT.get(_root_of(f))
+        if kind is None:
+            unmapped.append(f)
+        else:
+            unit(kind).files.append(f)
+    for t in targets:
+        address = str(t.get("address", ""))
+        kind = KIND_BY_ROOT.get(_root_of(address))
+        if kind is None:
+            continue
+        u = unit(kind)
+        u.targets.append(address)
+        for tag in t.get("tags") or []:
+            if tag not in u.tags:
+                u.tags.append(tag)
+    ordered = [units[k] for k in sorted(units, key=lambda k: k.value)]
+    for u in ordered:
+        u.targets.sort()
+        u.tags.sort()
+
+    approvals: dict[str, int] = {}
+    finance = any("finance" in u.tags for u in ordered)
+    for name, env in (environments or {}).items():
+        n = env.approvers_required
+        if finance:
+            n = max(n, env.finance_approvers_required)
+        if n:
+            approvals[name] = n
+
+    notes: list[str] = []
+    if any(f.startswith("legacy/") for f in files):
+        notes.append("legacy DAG changed: legacy DAGs are only import-checked (pass-through), review by hand")
+    if ArtifactKind.INFRA_VERSION_MAP in units:
+        notes.append("infra changed: review the infrastructure diff; infra changes can affect every environment")
+    finance_targets = [t.get("address") for t in targets if "finance" in (t.get("tags") or [])]
+    if finance_targets:
+        notes.append(f"finance model changed ({', '.join(map(str, finance_targets[:5]))}): "
+                     f"prod needs {approvals.get('prod', 2)} approvers, none the author")
+    if ArtifactKind.WAREHOUSE_PROJECT in units:
+        notes.append("warehouse project changed: no warehouse adapter yet; not releasable by this tool")
+    return ChangePlan(since=since, files=files, units=ordered, approvals=approvals, risk_notes=notes,
+                      unmapped=sorted(unmapped))
+
+
+def compute_change_plan(repo: Path, since: str, pants: PantsQuery,
+                        environments: dict[str, Any] | None = None) -> ChangePlan:
+    files = changed_files(repo, since)
+    addresses = pants.changed_targets(since) if files else []
+    return plan_changes(files, pants.peek(addresses), since, environments)
+
+
+def to_markdown(cp: ChangePlan) -> str:
+    """A PR comment."""
+    lines = [f"### Release plan (changes since `{cp.since}`)", ""]
+    if not cp.units:
+        lines.append("No release units affected.")
+    else:
+        lines += ["| unit | targets | files | tags | gates |", "|---|---|---|---|---|"]
+        for u in cp.units:
+            lines.append(f"| {u.kind.value} | {len(u.targets)} | {len(u.files)} | {', '.join(u.tags) or '-'} | "
+                         f"{', '.join(u.gates)} |")
+    if cp.approvals:
+        lines += ["", "**Approvals:** " + ", ".join(f"{e}: {n} (not the author)" for e, n in cp.approvals.items())]
+    if cp.risk_notes:
+        lines += ["", "**Risk notes:**"] + [f"- {n}" for n in cp.risk_notes]
+    if cp.unmapped:
+        lines += ["", f"Files outside any release unit: {len(cp.unmapped)}"]
+    return "\n".join(lines) + "\n"

@@ -1,0 +1,56 @@
+"""The CHECK stages' logic, shared by the planner (to preview blockers in ``--dry-run``) and the evaluator (to decide,
+under the environment lock, with fresh state). Each check returns a list of blocking reasons; empty means pass."""
+
+from __future__ import annotations
+
+from datetime import datetime
+from typing import Mapping
+
+from northstar_release import policy
+from northstar_release.model import DeploymentStatus, Environment, Release
+from northstar_release.state.base import StateStore
+
+CHECK_PREVIOUS = "check:previous_env"
+CHECK_APPROVALS = "check:approvals"
+CHECK_FREEZE = "check:freeze_window"
+CHECK_KNOWN_GOOD = "check:known_good"
+
+
+def succeeded_in(store: StateStore, release_id: str, env: str) -> bool:
+    return any(d.status == DeploymentStatus.SUCCEEDED for d in store.deployments(env=env, release_id=release_id))
+
+
+def known_good_in(store: StateStore, release_id: str, env: str) -> bool:
+    """A deployment of the release in ``env`` ended succeeded (the evaluator only sets that after VERIFY passed) or was
+    later superseded by a rollback (still verified-good in that env at the time) -- we accept only SUCCEEDED."""
+    return any(d.status == DeploymentStatus.SUCCEEDED and "verify" in d.stages
+               for d in store.deployments(env=env, release_id=release_id))
+
+
+def run_check(name: str, release: Release, env: Environment, store: StateStore,
+              environments: Mapping[str, Environment], now: datetime) -> list[str]:
+    if name == CHECK_PREVIOUS:
+        if env.previous and not succeeded_in(store, release.id, env.previous):
+            return [f"{release.id} has not succeeded in {env.previous}; promote it there first "
+                    f"(./release promote {release.id} --to {env.previous})"]
+        return []
+    if name == CHECK_APPROVALS:
+        verdict = policy.evaluate_approvals(env, release, store.approvals(release.id, env.name))
+        return [] if verdict.ok else list(verdict.reasons)
+    if name == CHECK_FREEZE:
+        window = policy.active_freeze(env, now)
+        if window:
+            return [f"{env.name} is frozen {window.start}-{window.end} UTC ({window.reason or 'freeze window'}); "
+                    f"now is {policy_time(now)} UTC"]
+        return []
+    if name == CHECK_KNOWN_GOOD:
+        if not known_good_in(store, release.id, env.name):
+            return [f"{release.id} never succeeded (with verify) in {env.name}; rollback only targets known-good releases"]
+        return []
+    raise KeyError(name)
+
+
+def policy_time(now: datetime) -> str:
+    from datetime import timezone
+
+    return now.astimezone(timezone.utc).strftime("%H:%M")

@@ -1,0 +1,19 @@
+"""Gate registry: name -> gate. environments.yaml may only name gates registered here.
+
+Why a closed registry: a gate name in config that silently does nothing would be a control that looks enforced but is
+not. Only gates that really check something are registered.
+"""
+
+from __future__ import annotations
+
+from northstar_release.gates.base import Gate, GateContext
+from northstar_release.gates.dag_integrity import DagIntegrityGate
+
+GATES: dict[str, Gate] = {g.name: g for g in (DagIntegrityGate(),)}
+
+
+def get_gate(name: str) -> Gate:
+    return GATES[name]
+
+
+__all__ = ["GATES", "Gate", "GateContext", "get_gate"]

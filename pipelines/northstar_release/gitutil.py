@@ -1,0 +1,61 @@
+"""Thin git helpers. Why read from git objects, not the working tree: a release must be exactly a commit, so uncommitted
+edits can never leak into an artifact, and the same commit always yields the same bytes."""
+
+from __future__ import annotations
+
+import subprocess
+from dataclasses import dataclass
+from datetime import datetime
+from pathlib import Path
+
+from northstar_release.errors import UsageError
+
+
+def git(repo: Path, *args: str, input_bytes: bytes | None = None) -> bytes:
+    proc = subprocess.run(["git", "-C", str(repo), *args], capture_output=True, input=input_bytes)
+    if proc.returncode != 0:
+        raise UsageError(f"git {' '.join(args)} failed: {proc.stderr.decode(errors='replace').strip()}")
+    return proc.stdout
+
+
+def repo_root(start: Path) -> Path | None:
+    proc = subprocess.run(["git", "-C", str(start), "rev-parse", "--show-toplevel"], capture_output=True, text=True)
+    return Path(proc.stdout.strip()) if proc.returncode == 0 else None
+
+
+@dataclass(frozen=True)
+class CommitInfo:
+    sha: str
+    author_email: str
+    committed_at: datetime
+    subject: str
+
+
+def commit_info(repo: Path, rev: str = "HEAD") -> CommitInfo:
+    out = git(repo, "show", "-s", "--format=%H%x00%ae%x00%cI%x00%s", rev).decode().strip()
+    sha, email, when, subject = out.split("\x00", 3)
+    return CommitInfo(sha=sha, author_email=email, committed_at=datetime.fromisoformat(when), subject=subject)
+
+
+def dirty_files(repo: Path) -> list[str]:
+    """Tracked modifications and untracked (non-ignored) files: anything that would make HEAD != what you see."""
+    out = git(repo, "status", "--porcelain", "--untracked-files=all").decode()
+    return [line[3:] for line in out.splitlines() if line.strip()]
+
+
+def list_tree(repo: Path, commit: str, prefix: str) -> list[tuple[str, str]]:
+    """(path, blob sha) of every file under ``prefix`` at ``commit``; empty if the folder does not exist there."""
+    out = git(repo, "ls-tree", "-r", "-z", "--full-tree", commit, "--", prefix)
+    entries = []
+    for record in out.split(b"\x00"):
+        if not record:
+            continue
+        meta, path = record.split(b"\t", 1)
+        _mode, otype, oid = meta.split()
+        if otype == b"blob":
+            entries.append((path.decode(), oid.decode()))
+    return entries
+
+
+def read_blob(repo: Path, oid: str) -> bytes:
+    return git(repo, "cat-file", "blob", oid)

@@ -1,0 +1,100 @@
+"""Release policy: approvals (separation of duties) and freeze windows.
+
+Why pure functions over plain records with an explicit ``now``: policy decisions are audit evidence. They must be
+reproducible from the stored records and testable at any instant (the CLI takes ``now`` from ``NORTHSTAR_NOW`` when
+set, for tests and drills), never from a hidden clock.
+"""
+
+from __future__ import annotations
+
+import os
+from dataclasses import dataclass, field
+from datetime import datetime, time, timezone
+from typing import Iterable
+
+from northstar_release.errors import UsageError
+from northstar_release.model import Approval, Environment, FreezeWindow, PromotionMode, Release
+
+FINANCE_TAG = "finance"
+
+
+def now_utc(environ: dict[str, str] | None = None) -> datetime:
+    """Current time, or ``NORTHSTAR_NOW`` (ISO-8601; naive means UTC) when set -- for tests and drills."""
+    value = (environ if environ is not None else os.environ).get("NORTHSTAR_NOW", "").strip()
+    if not value:
+        return datetime.now(timezone.utc)
+    try:
+        parsed = datetime.fromisoformat(value.replace("Z", "+00:00"))
+    except ValueError as exc:
+        raise UsageError(f"NORTHSTAR_NOW={value!r} is not an ISO-8601 timestamp") from exc
+    return parsed if parsed.tzinfo else parsed.replace(tzinfo=timezone.utc)
+
+
+def _hhmm(value: str) -> time:
+    hours, minutes = value.split(":")
+    return time(int(hours), int(minutes))
+
+
+def in_window(now: datetime, window: FreezeWindow) -> bool:
+    """True when ``now`` (converted to UTC) falls in the daily window [start, end); windows may cross midnight."""
+    t = now.astimezone(timezone.utc).time().replace(tzinfo=None) if now.tzinfo else now.time()
+    start, end = _hhmm(window.start), _hhmm(window.end)
+    if start < end:
+        return start <= t < end
+    return t >= start or t < end  # crosses midnight, e.g. 22:00-02:00
+
+
+def active_freeze(env: Environment, now: datetime) -> FreezeWindow | None:
+    for window in env.freeze_windows:
+        if in_window(now, window):
+            return window
+    return None
+
+
+@dataclass(frozen=True)
+class ApprovalVerdict:
+    ok: bool
+    required: int
+    counted: tuple[str, ...]
+    reasons: tuple[str, ...] = field(default_factory=tuple)
+
+
+def approvals_required(env: Environment, release: Release) -> int:
+    """N approvers for the env; releases touching ``finance``-tagged targets need ``finance_approvers_required``."""
+    if env.promotion != PromotionMode.APPROVAL and env.approvers_required == 0:
+        return 0
+    required = env.approvers_required
+    if FINANCE_TAG in release.tags:
+        required = max(required, env.finance_approvers_required)
+    return required
+
+
+def evaluate_approvals(env: Environment, release: Release, approvals: Iterable[Approval]) -> ApprovalVerdict:
+    """Count distinct approvers for (release, env), never the release author (separation of duties)."""
+    required = approvals_required(env, release)
+    author = release.author.strip().lower()
+    counted: list[str] = []
+    reasons: list[str] = []
+    for approval in approvals:
+        if approval.env != env.name or approval.release_id != release.id:
+            continue
+        who = approval.approver.strip().lower()
+        if who == author:
+            reasons.append(f"approval by {approval.approver} ignored: the release author cannot approve it")
+            continue
+        if who not in counted:
+            counted.append(who)
+    ok = len(counted) >= required
+    if not ok:
+        why = f" (release touches '{FINANCE_TAG}' targets)" if FINANCE_TAG in release.tags and required > env.approvers_required else ""
+        reasons.insert(0, f"{env.name} needs {required} approver(s) other than the author {release.author}{why}; "
+                          f"has {len(counted)}" + (f": {', '.join(counted)}" if counted else "")
+                          + f" -- run: ./release approve {release.id} --env {env.name}")
+    return ApprovalVerdict(ok=ok, required=required, counted=tuple(counted), reasons=tuple(reasons))
+
+
+def check_self_approval(release: Release, approver: str) -> str | None:
+    """Reason string when ``approver`` is the release author (the approve command refuses with exit 1)."""
+    if approver.strip().lower() == release.author.strip().lower():
+        return f"{approver} is the author of {release.id}; separation of duties forbids self-approval"
+    return None
