@@ -1,0 +1,1 @@
+"""Northstar Airflow tooling: DAG checks used by CI and the release engine."""

@@ -1,0 +1,35 @@
+"""SQLMesh configuration for the Northstar dbt project (equivalent of ``sqlmesh init -t dbt``, hardened).
+
+Why a Python config instead of sqlmesh.yaml: the state connection and target must come from environment
+variables (CI, tests and each engineer point them somewhere else), and ``sqlmesh_config`` wires the dbt
+profile target in as the gateway, so the state connection is attached to exactly that gateway.
+
+Deviations from the init template, each deliberate:
+- ``virtual_environment_mode="full"``: the template's ``dev_only`` makes every prod plan forward-only with no
+  virtual promotion, so promoting a reviewed dev plan would silently rebuild instead.
+- ``disable_anonymized_analytics=True``: analytics are on by default; we do not send telemetry from CI.
+- separate DuckDB state connection: state must survive warehouse-file resets and never mix with model data.
+"""
+
+from __future__ import annotations
+
+import os
+from pathlib import Path
+
+from sqlmesh.core.config import DuckDBConnectionConfig, ModelDefaultsConfig
+from sqlmesh.core.config.common import VirtualEnvironmentMode
+from sqlmesh.dbt.loader import sqlmesh_config
+
+PROJECT_DIR = Path(__file__).resolve().parent
+
+config = sqlmesh_config(
+    PROJECT_DIR,
+    dbt_target_name=os.environ.get("NORTHSTAR_DBT_TARGET") or None,
+    state_connection=DuckDBConnectionConfig(
+        database=os.environ.get("NORTHSTAR_SQLMESH_STATE_PATH", str(PROJECT_DIR / "sqlmesh_state.duckdb"))
+    ),
+    profiles_dir=PROJECT_DIR,
+    virtual_environment_mode=VirtualEnvironmentMode.FULL,
+    disable_anonymized_analytics=True,
+    model_defaults=ModelDefaultsConfig(start="2024-01-01"),
+)

@@ -1,0 +1,1 @@
+"""Northstar dbt project helpers: locate the project and prepare isolated copies for SQLMesh runs."""

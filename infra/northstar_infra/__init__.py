@@ -1,0 +1,1 @@
+"""Northstar platform infrastructure as a Pulumi Python program (see ``stack.build``)."""

@@ -1,0 +1,153 @@
+"""Plain-Python compliance rules for Northstar infrastructure.
+
+Why plain Python: the same rules must run in fast offline unit tests (over resources captured by
+``pulumi.runtime.set_mocks``) and, later, inside a pulumi-policy pack at ``pulumi preview`` time. Keeping
+them free of any Pulumi/pulumi-policy import means both callers share one implementation; the thin
+pulumi-policy adapter lives in ``policy_pack.py``.
+
+Rules work on raw Pulumi property dicts (camelCase keys, as both the mock monitor and the policy engine see
+them).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Iterable, Mapping
+from dataclasses import dataclass, field
+from typing import Any
+
+BUCKET = "aws:s3/bucket:Bucket"
+BUCKET_V2 = "aws:s3/bucketV2:BucketV2"
+SSE_CONFIG = "aws:s3/bucketServerSideEncryptionConfiguration:BucketServerSideEncryptionConfiguration"
+SSE_CONFIG_V2 = "aws:s3/bucketServerSideEncryptionConfigurationV2:BucketServerSideEncryptionConfigurationV2"
+PUBLIC_ACCESS_BLOCK = "aws:s3/bucketPublicAccessBlock:BucketPublicAccessBlock"
+BUCKET_ACL = "aws:s3/bucketAclV2:BucketAclV2"
+KMS_KEY = "aws:kms/key:Key"
+SSM_PARAMETER = "aws:ssm/parameter:Parameter"
+
+BUCKET_TYPES = frozenset({BUCKET, BUCKET_V2})
+SSE_TYPES = frozenset({SSE_CONFIG, SSE_CONFIG_V2})
+TAGGABLE_TYPES = frozenset({BUCKET, BUCKET_V2, KMS_KEY, SSM_PARAMETER})
+REQUIRED_TAGS: tuple[str, ...] = ("environment", "owner", "cost-center", "managed-by")
+KMS_ALGORITHMS = frozenset({"aws:kms", "aws:kms:dsse"})
+PUBLIC_ACCESS_FLAGS: tuple[str, ...] = (
+    "blockPublicAcls",
+    "blockPublicPolicy",
+    "ignorePublicAcls",
+    "restrictPublicBuckets",
+)
+PUBLIC_ACLS = frozenset({"public-read", "public-read-write", "authenticated-read"})
+
+
+@dataclass(frozen=True)
+class Resource:
+    """A declared resource as policy rules see it: type token, logical name, input/output properties."""
+
+    type: str
+    name: str
+    props: Mapping[str, Any] = field(default_factory=dict)
+    id: str | None = None
+
+
+@dataclass(frozen=True)
+class Violation:
+    """One broken rule; ``rule`` is stable so CI output and policy-pack names can key on it."""
+
+    rule: str
+    resource: str
+    message: str
+
+
+ResourceRule = Callable[[Resource], list[Violation]]
+
+
+def check_required_tags(resource: Resource) -> list[Violation]:
+    """Taggable resources must carry all mandatory tags with non-empty values (cost allocation, ownership)."""
+    if resource.type not in TAGGABLE_TYPES:
+        return []
+    tags = resource.props.get("tags") or {}
+    missing = [key for key in REQUIRED_TAGS if not str(tags.get(key) or "").strip()]
+    if not missing:
+        return []
+    return [Violation("required-tags", resource.name, f"missing or empty tags: {', '.join(missing)}")]
+
+
+def check_encryption(resource: Resource) -> list[Violation]:
+    """Bucket encryption configurations must use KMS (AES256/SSE-S3 gives no key-level access control)."""
+    if resource.type not in SSE_TYPES:
+        return []
+    rules = resource.props.get("rules") or []
+    algorithms = [
+        ((rule or {}).get("applyServerSideEncryptionByDefault") or {}).get("sseAlgorithm") for rule in rules
+    ]
+    if algorithms and all(alg in KMS_ALGORITHMS for alg in algorithms):
+        return []
+    return [
+        Violation("encryption-kms", resource.name, f"sseAlgorithm must be aws:kms, got {algorithms or None}")
+    ]
+
+
+def check_public_access_block(resource: Resource) -> list[Violation]:
+    """A public access block only protects if all four flags are on; a partial block is still public."""
+    if resource.type != PUBLIC_ACCESS_BLOCK:
+        return []
+    off = [flag for flag in PUBLIC_ACCESS_FLAGS if resource.props.get(flag) is not True]
+    if not off:
+        return []
+    return [
+        Violation("no-public-buckets", resource.name, f"public access block flags not true: {', '.join(off)}")
+    ]
+
+
+def check_no_public_acl(resource: Resource) -> list[Violation]:
+    """Canned public ACLs on buckets (or ACL resources) are forbidden outright."""
+    if resource.type not in BUCKET_TYPES | {BUCKET_ACL}:
+        return []
+    acl = resource.props.get("acl")
+    if acl in PUBLIC_ACLS:
+        return [Violation("no-public-buckets", resource.name, f"public ACL {acl!r} is not allowed")]
+    return []
+
+
+RESOURCE_RULES: tuple[ResourceRule, ...] = (
+    check_required_tags,
+    check_encryption,
+    check_public_access_block,
+    check_no_public_acl,
+)
+
+
+def validate_resource(resource: Resource) -> list[Violation]:
+    """Run every per-resource rule."""
+    return [violation for rule in RESOURCE_RULES for violation in rule(resource)]
+
+
+def _bucket_key(resource: Resource) -> str:
+    """AWS identifies a bucket by its name, which is also what companion resources reference."""
+    return str(resource.props.get("bucket") or resource.id or resource.name)
+
+
+def validate_stack(resources: Iterable[Resource]) -> list[Violation]:
+    """Per-resource rules plus cross-resource ones: every bucket needs KMS encryption and a full public block.
+
+    In AWS provider v7 encryption and public-access settings are separate resources, so "bucket is
+    encrypted" can only be decided by looking at the whole stack.
+    """
+    items = list(resources)
+    violations = [v for r in items for v in validate_resource(r)]
+    encrypted = {str(r.props.get("bucket")) for r in items if r.type in SSE_TYPES and not check_encryption(r)}
+    blocked = {
+        str(r.props.get("bucket"))
+        for r in items
+        if r.type == PUBLIC_ACCESS_BLOCK and not check_public_access_block(r)
+    }
+    for bucket in (r for r in items if r.type in BUCKET_TYPES):
+        key = _bucket_key(bucket)
+        if key not in encrypted:
+            violations.append(
+                Violation("encryption-kms", bucket.name, "bucket has no aws:kms encryption configuration")
+            )
+        if key not in blocked:
+            violations.append(
+                Violation("no-public-buckets", bucket.name, "bucket has no complete public access block")
+            )
+    return violations

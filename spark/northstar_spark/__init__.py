@@ -1,0 +1,1 @@
+"""Northstar PySpark batch jobs and their deploy-time verification."""
