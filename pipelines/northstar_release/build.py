@@ -8,9 +8,9 @@ anyone can rebuild a commit and compare digests. A dirty working tree is refused
 from __future__ import annotations
 
 import tempfile
+from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Callable, Iterable, Mapping
 
 from northstar_release import gitutil
 from northstar_release.adapters.base import ArtifactAdapter, BuildContext

@@ -3,8 +3,8 @@ under the environment lock, with fresh state). Each check returns a list of bloc
 
 from __future__ import annotations
 
-from datetime import datetime
-from typing import Mapping
+from collections.abc import Mapping
+from datetime import UTC, datetime
 
 from northstar_release import policy
 from northstar_release.model import DeploymentStatus, Environment, Release
@@ -51,6 +51,5 @@ def run_check(name: str, release: Release, env: Environment, store: StateStore,
 
 
 def policy_time(now: datetime) -> str:
-    from datetime import timezone
 
-    return now.astimezone(timezone.utc).strftime("%H:%M")
+    return now.astimezone(UTC).strftime("%H:%M")

@@ -20,9 +20,10 @@ import os
 import subprocess
 import sys
 import time
-from datetime import timezone
+from collections.abc import Callable
+from datetime import UTC
 from pathlib import Path
-from typing import Any, Callable
+from typing import TYPE_CHECKING, Any
 
 import click
 from rich.console import Console
@@ -30,6 +31,9 @@ from rich.table import Table
 
 from northstar_release import gitutil, policy
 from northstar_release.errors import Blocked, ReleaseError, UsageError
+
+if TYPE_CHECKING:
+    from northstar_release.evaluator import Runtime
 
 OUT = Console(soft_wrap=True)
 ERR = Console(stderr=True, soft_wrap=True)
@@ -253,7 +257,7 @@ def build_cmd(app: App, tags: tuple[str, ...], since: str | None, as_json: bool)
 
 
 # ------------------------------------------------------------------------------------------------ deploy/promote ---
-def _run_plan(app: App, plan, release, dry_run: bool, wait: bool, reason: str = "") -> None:
+def _run_plan(app: App, rt: Runtime, plan, release, dry_run: bool, wait: bool, reason: str = "") -> None:
     from northstar_release.evaluator import apply
     from northstar_release.plan import explain
 
@@ -264,7 +268,7 @@ def _run_plan(app: App, plan, release, dry_run: bool, wait: bool, reason: str = 
     if not app.json:
         ERR.print(table)
     started = time.monotonic()
-    result = apply(plan, release, app._rt, wait=wait, reason=reason)
+    result = apply(plan, release, rt, wait=wait, reason=reason)
     elapsed = time.monotonic() - started
     out = {"ok": result.exit_code == 0, "plan": doc, "elapsed_s": round(elapsed, 3), **result.to_json()}
 
@@ -287,10 +291,10 @@ def _deploy(app: App, release_id: str, env_name: str, action: str, dry_run: bool
 
     env = app.env(env_name)
     release = app.release(release_id)
-    app._rt = rt = app.runtime()
+    rt = app.runtime()
     plan = plan_deploy(release, env, action, app.actor, app.store, app.environments, rt.now(),
                        actual=app.actual_live(rt, env.name))
-    _run_plan(app, plan, release, dry_run, wait)
+    _run_plan(app, rt, plan, release, dry_run, wait)
 
 
 @main.command("deploy")
@@ -370,10 +374,10 @@ def rollback_cmd(app: App, env_name: str, to_release: str | None, reason: str, d
 
     env = app.env(env_name)
     target = app.release(to_release) if to_release else None
-    app._rt = rt = app.runtime()
+    rt = app.runtime()
     plan = plan_rollback(env, target, app.actor, app.store, app.environments, rt.now(), reason=reason,
                          actual=app.actual_live(rt, env.name))
-    _run_plan(app, plan, app.release(plan.release_id), dry_run, wait, reason=reason)
+    _run_plan(app, rt, plan, app.release(plan.release_id), dry_run, wait, reason=reason)
 
 
 # ------------------------------------------------------------------------------------------------ status/history ---
@@ -433,7 +437,7 @@ def history_cmd(app: App, env_name: str | None, as_json: bool) -> None:
             table.add_column(col)
         for d in deps:
             table.add_row(str(d.id), d.env, d.release_id, d.action, d.status.value, d.actor,
-                          d.started_at.astimezone(timezone.utc).strftime("%Y-%m-%d %H:%M:%S"), d.reason[:60])
+                          d.started_at.astimezone(UTC).strftime("%Y-%m-%d %H:%M:%S"), d.reason[:60])
         OUT.print(table)
 
     emit(app, {"ok": True, "deployments": [d.to_json() for d in deps]}, human)

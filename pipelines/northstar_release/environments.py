@@ -7,8 +7,9 @@ when deploys are frozen, which gates run). A typo must fail loudly, naming the f
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from pathlib import Path
-from typing import Any, Mapping
+from typing import Any
 
 import yaml
 from pydantic import ValidationError

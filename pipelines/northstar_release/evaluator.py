@@ -23,9 +23,10 @@ from __future__ import annotations
 import os
 import sys
 import time
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from datetime import datetime
-from typing import Any, Callable, Mapping
+from typing import Any
 
 from northstar_release import checks
 from northstar_release.adapters.base import ArtifactAdapter, EnvContext
@@ -125,14 +126,20 @@ class _Run:
         self.plan, self.release, self.rt, self.reason = plan, release, rt, reason
         self.env = rt.environments[plan.env]
         self.ctx = rt.env_context(plan.env)
-        self.dep_id: int | None = None
+        self._dep_id: int | None = None
         self.switched: list[tuple[Artifact, str | None]] = []  # (new artifact, digest live before)
         self.gate_results: list[GateResult] = []
 
     # -- helpers ------------------------------------------------------------------------------------------------------
+    @property
+    def dep_id(self) -> int:
+        """The deployment row's id; only valid once ``apply`` has started the deployment."""
+        if self._dep_id is None:
+            raise RuntimeError("no deployment row yet: apply() has not started the deployment")
+        return self._dep_id
+
     def _stage_done(self, stage: Stage, extra_audit: tuple[str, dict[str, Any]] | None = None,
                     results: list[GateResult] | None = None) -> None:
-        assert self.dep_id is not None
         with self.rt.store.transaction() as tx:
             tx.update_deployment(self.dep_id, stage=(stage.name, self.rt.now()))
             if results:
@@ -141,7 +148,6 @@ class _Run:
                 tx.append_audit(self.plan.actor, extra_audit[0], self.release.id, self.plan.env, extra_audit[1])
 
     def _finish(self, status: DeploymentStatus, action: str, payload: dict[str, Any], reason: str = "") -> None:
-        assert self.dep_id is not None
         with self.rt.store.transaction() as tx:
             tx.update_deployment(self.dep_id, status=status, finished_at=self.rt.now(), reason=reason or None)
             tx.append_audit(self.plan.actor, action, self.release.id, self.plan.env,
@@ -176,7 +182,7 @@ class _Run:
                             {"deployment_id": dep.id, "plan": plan.to_json(), "reason": self.reason,
                              "git_commit": self.release.git_commit,
                              "digests": {a.name: a.sha256 for a in self.release.artifacts}})
-        self.dep_id = result.deployment_id = dep.id
+        self._dep_id = result.deployment_id = dep.persisted_id()
         rt.progress(f"deployment #{dep.id}: {plan.action} {self.release.id} -> {plan.env}")
 
         # CHECK + GATE: nothing in the env changes here.

@@ -110,6 +110,12 @@ class Deployment(Record):
     stages: dict[str, str] = Field(default_factory=dict)
     reason: str = ""
 
+    def persisted_id(self) -> int:
+        """The row id of a deployment that has been written to the state store (``start_deployment`` sets it)."""
+        if self.id is None:
+            raise ValueError(f"deployment of {self.release_id} to {self.env} has not been persisted (no id)")
+        return self.id
+
 
 class GateOutcome(str, Enum):
     PASSED = "passed"

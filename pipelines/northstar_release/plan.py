@@ -8,8 +8,9 @@ Plans are built from state read *outside* the lock; the evaluator re-runs every 
 from __future__ import annotations
 
 import json
+from collections.abc import Mapping
 from datetime import datetime
-from typing import Any, Mapping
+from typing import Any
 
 from rich.table import Table
 

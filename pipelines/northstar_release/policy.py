@@ -8,9 +8,9 @@ set, for tests and drills), never from a hidden clock.
 from __future__ import annotations
 
 import os
+from collections.abc import Iterable
 from dataclasses import dataclass, field
-from datetime import datetime, time, timezone
-from typing import Iterable
+from datetime import UTC, datetime, time
 
 from northstar_release.errors import UsageError
 from northstar_release.model import Approval, Environment, FreezeWindow, PromotionMode, Release
@@ -22,12 +22,12 @@ def now_utc(environ: dict[str, str] | None = None) -> datetime:
     """Current time, or ``NORTHSTAR_NOW`` (ISO-8601; naive means UTC) when set -- for tests and drills."""
     value = (environ if environ is not None else os.environ).get("NORTHSTAR_NOW", "").strip()
     if not value:
-        return datetime.now(timezone.utc)
+        return datetime.now(UTC)
     try:
         parsed = datetime.fromisoformat(value.replace("Z", "+00:00"))
     except ValueError as exc:
         raise UsageError(f"NORTHSTAR_NOW={value!r} is not an ISO-8601 timestamp") from exc
-    return parsed if parsed.tzinfo else parsed.replace(tzinfo=timezone.utc)
+    return parsed if parsed.tzinfo else parsed.replace(tzinfo=UTC)
 
 
 def _hhmm(value: str) -> time:
@@ -37,7 +37,7 @@ def _hhmm(value: str) -> time:
 
 def in_window(now: datetime, window: FreezeWindow) -> bool:
     """True when ``now`` (converted to UTC) falls in the daily window [start, end); windows may cross midnight."""
-    t = now.astimezone(timezone.utc).time().replace(tzinfo=None) if now.tzinfo else now.time()
+    t = now.astimezone(UTC).time().replace(tzinfo=None) if now.tzinfo else now.time()
     start, end = _hhmm(window.start), _hhmm(window.end)
     if start < end:
         return start <= t < end

@@ -17,8 +17,9 @@ import json
 import os
 import shlex
 import subprocess
+from collections.abc import Mapping
 from pathlib import Path
-from typing import Any, Mapping
+from typing import Any
 
 from northstar_release.adapters.base import ComponentResult
 from northstar_release.errors import ComponentError

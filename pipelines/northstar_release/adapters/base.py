@@ -8,9 +8,10 @@ Adapters never import heavy engines (Airflow, SQLMesh, Spark, Pulumi); they call
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any, Mapping, Protocol
+from typing import Any, Protocol
 
 from northstar_release.model import Artifact, ArtifactKind, GateResult
 

@@ -205,7 +205,8 @@ def _gate_result(gate: str, target: str, result: ComponentResult) -> GateResult:
     else:
         parts = []
         if errors:
-            parts.append(f"{len(errors)} import error(s): " + "; ".join(f"{f}: {str(m).strip().splitlines()[-1] if str(m).strip() else m}" for f, m in list(errors.items())[:5]))
+            shown = [f"{f}: {_last_line(m)}" for f, m in list(errors.items())[:5]]
+            parts.append(f"{len(errors)} import error(s): " + "; ".join(shown))
         if violations:
             parts.append(f"{len(violations)} policy violation(s): " + "; ".join(
                 f"{v.get('dag_id')}: {v.get('rule')}: {v.get('message')}" for v in violations[:5]))
@@ -217,3 +218,9 @@ def _gate_result(gate: str, target: str, result: ComponentResult) -> GateResult:
         evidence["stderr_tail"] = result.stderr_tail[-2000:]
     return GateResult(gate=gate, target=target, outcome=GateOutcome.PASSED if ok else GateOutcome.FAILED,
                       summary=summary, evidence=evidence)
+
+
+def _last_line(message: object) -> str:
+    """The last line of a traceback is the one that names the error; keep summaries to that."""
+    text = str(message).strip()
+    return text.splitlines()[-1] if text else text

@@ -7,8 +7,9 @@ GateResults that are stored as audit evidence.
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from dataclasses import dataclass
-from typing import Mapping, Protocol
+from typing import Protocol
 
 from northstar_release.adapters.base import ArtifactAdapter, EnvContext
 from northstar_release.model import ArtifactKind, GateResult, Release

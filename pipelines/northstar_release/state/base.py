@@ -16,6 +16,7 @@ from contextlib import AbstractContextManager
 from datetime import datetime
 from typing import Any, Protocol
 
+from northstar_release.audit import AuditAnchor
 from northstar_release.model import (
     Approval,
     AuditEntry,
@@ -102,4 +103,12 @@ class StateStore(Protocol):
 
     def audit_entries(self) -> list[AuditEntry]:
         """In seq order, exactly as stored (verification must see tampering, so no normalisation here)."""
+        ...
+
+    def audit_anchor(self) -> AuditAnchor | None:
+        """The in-database head anchor (seq, hash of the last entry); None if the anchor row is missing (tampering)."""
+        ...
+
+    def close(self) -> None:
+        """Release the store's connection; the store reconnects if used again."""
         ...

@@ -16,7 +16,7 @@ import sys
 import time
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
-from datetime import datetime, timezone
+from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
@@ -33,7 +33,7 @@ def _check_env(env: str) -> None:
 
 def holder_description() -> str:
     """Who we are, for whoever finds the lock taken: pid, host, command line and since when."""
-    since = datetime.now(timezone.utc).isoformat(timespec="seconds")
+    since = datetime.now(UTC).isoformat(timespec="seconds")
     command = " ".join(sys.argv) or sys.executable
     return f"pid {os.getpid()} on {socket.gethostname()} since {since}: {command}"
 
@@ -147,5 +147,5 @@ def _advisory_holder(conn: Any, key: tuple[int, int]) -> str:
     if row is None:
         return "unknown holder (it released the lock just now; retry)"
     backend_pid, app, addr, user, since = row
-    start = since.astimezone(timezone.utc).isoformat(timespec="seconds") if since else "?"
+    start = since.astimezone(UTC).isoformat(timespec="seconds") if since else "?"
     return f"{app or 'unnamed session'} (user {user}, client {addr or 'local socket'}, backend pid {backend_pid}, since {start})"

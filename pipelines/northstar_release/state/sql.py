@@ -19,10 +19,18 @@ import threading
 from collections.abc import Iterator, Sequence
 from contextlib import AbstractContextManager, contextmanager
 from dataclasses import dataclass
-from datetime import datetime, timezone
+from datetime import UTC, datetime
 from typing import Any
 
-from northstar_release.audit import GENESIS, AuditAnchor, canonical_json, compute_hash, iso_utc, normalise_payload, parse_iso
+from northstar_release.audit import (
+    GENESIS,
+    AuditAnchor,
+    canonical_json,
+    compute_hash,
+    iso_utc,
+    normalise_payload,
+    parse_iso,
+)
 from northstar_release.model import Approval, AuditEntry, Deployment, DeploymentStatus, GateResult, Release
 from northstar_release.state.base import StateError
 
@@ -220,7 +228,7 @@ class SqlTransaction:
         if head is None:
             raise StateError("audit_head row is missing; the audit log was tampered with (run verify)")
         seq, prev_hash = int(head[0]) + 1, str(head[1])
-        at = datetime.now(timezone.utc)
+        at = datetime.now(UTC)
         clean = normalise_payload(payload)
         digest = compute_hash(
             seq=seq, at=at, actor=actor, action=action, release_id=release_id, env=env, payload=clean, prev_hash=prev_hash

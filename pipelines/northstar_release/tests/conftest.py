@@ -17,8 +17,12 @@ import tempfile
 import uuid
 from collections.abc import Iterator
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 import pytest
+
+if TYPE_CHECKING:
+    from northstar_release.state import StateStore
 
 PIPELINES_DIR = Path(__file__).resolve().parents[2]  # the directory that contains the northstar_release package
 
@@ -120,11 +124,11 @@ def store_url(request: pytest.FixtureRequest, tmp_path: Path) -> str:
 
 
 @pytest.fixture
-def store(store_url: str, tmp_path: Path) -> Iterator[object]:
+def store(store_url: str, tmp_path: Path) -> Iterator[StateStore]:
     from northstar_release.state import open_store
 
     opened = open_store(store_url, tmp_path)
     try:
         yield opened
     finally:
-        opened.close()  # type: ignore[attr-defined]
+        opened.close()

@@ -2,10 +2,11 @@
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from dataclasses import dataclass, field
-from datetime import datetime, timezone
+from datetime import UTC, datetime
 from pathlib import Path
-from typing import Any, Mapping
+from typing import Any
 
 from northstar_release.adapters.base import ComponentResult, EnvContext
 from northstar_release.adapters.dag_bundle import DagBundleAdapter
@@ -17,7 +18,7 @@ from northstar_release.model import ArtifactKind
 from northstar_release.state import open_store
 from northstar_release.tests.helpers import ENVIRONMENTS_YAML
 
-NOW = datetime(2025, 3, 4, 12, 0, tzinfo=timezone.utc)
+NOW = datetime(2025, 3, 4, 12, 0, tzinfo=UTC)
 
 
 @dataclass

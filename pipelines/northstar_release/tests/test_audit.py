@@ -4,7 +4,8 @@ from __future__ import annotations
 
 import hashlib
 import json
-from datetime import datetime, timedelta, timezone
+from datetime import UTC, datetime, timedelta, timezone
+from typing import Any, TypedDict
 
 import pytest
 
@@ -19,15 +20,33 @@ from northstar_release.audit import (
 )
 from northstar_release.model import AuditEntry
 
-T0 = datetime(2024, 5, 1, 12, 0, tzinfo=timezone.utc)
+T0 = datetime(2024, 5, 1, 12, 0, tzinfo=UTC)
+
+
+class HashedFieldsBase(TypedDict):
+    """The hashed ``AuditEntry`` fields other than ``at`` and ``payload`` (keyword arguments of ``compute_hash``)."""
+
+    seq: int
+    actor: str
+    action: str
+    release_id: str | None
+    env: str | None
+    prev_hash: str
+
+
+class HashedFields(HashedFieldsBase):
+    """Every ``AuditEntry`` field except ``hash``: exactly the keyword arguments of ``compute_hash``."""
+
+    at: datetime
+    payload: dict[str, Any]
 
 
 def chain(n: int) -> list[AuditEntry]:
     entries: list[AuditEntry] = []
     prev = GENESIS
     for seq in range(1, n + 1):
-        fields = dict(seq=seq, at=T0 + timedelta(seconds=seq), actor="ana", action=f"a{seq}", release_id="r1",
-                      env="dev", payload={"n": seq, "text": "ünïcode"}, prev_hash=prev)
+        fields = HashedFields(seq=seq, at=T0 + timedelta(seconds=seq), actor="ana", action=f"a{seq}", release_id="r1",
+                              env="dev", payload={"n": seq, "text": "ünïcode"}, prev_hash=prev)
         entry = AuditEntry(**fields, hash=compute_hash(**fields))
         entries.append(entry)
         prev = entry.hash
@@ -45,7 +64,7 @@ def test_hash_is_sha256_of_canonical_json_of_all_fields_but_hash() -> None:
 
 
 def test_hash_ignores_timezone_spelling_and_key_order() -> None:
-    base = dict(seq=1, actor="a", action="b", release_id=None, env=None, prev_hash=GENESIS)
+    base = HashedFieldsBase(seq=1, actor="a", action="b", release_id=None, env=None, prev_hash=GENESIS)
     utc = compute_hash(at=T0, payload={"a": 1, "b": 2}, **base)
     cet = compute_hash(at=T0.astimezone(timezone(timedelta(hours=2))), payload={"b": 2, "a": 1}, **base)
     naive = compute_hash(at=T0.replace(tzinfo=None), payload={"a": 1, "b": 2}, **base)

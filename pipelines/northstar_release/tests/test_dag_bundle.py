@@ -43,7 +43,9 @@ def test_same_commit_same_bytes_and_working_tree_ignored(tmp_path: Path) -> None
         names = [m.name for m in members]
         assert names == sorted(names) == ["MANIFEST.json", "dags/sales_daily.py", "legacy/nightly.py"]
         assert all(m.mtime == 0 and m.uid == 0 and m.gid == 0 and m.uname == "" and m.mode == 0o644 for m in members)
-        manifest = json.load(tar.extractfile("MANIFEST.json"))
+        manifest_file = tar.extractfile("MANIFEST.json")
+        assert manifest_file is not None
+        manifest = json.load(manifest_file)
     assert manifest["pass_through"] == ["legacy/"] and set(manifest["files"]) == {"dags/sales_daily.py",
                                                                                    "legacy/nightly.py"}
     assert a.read_bytes()[4:8] == b"\x00\x00\x00\x00"  # gzip mtime 0
@@ -120,8 +122,8 @@ def test_runner_resolution_and_errors(tmp_path: Path) -> None:
         "NORTHSTAR_ENTRYPOINT_DAGBAG_CHECK": f"{sys.executable} -c 'import time,sys; sys.stderr.write(\"zzz\"); time.sleep(5)'"})
     with pytest.raises(ComponentError, match="timed out"):
         slow.run("dagbag_check", [])
-    usage = SubprocessComponentRunner(tmp_path, environ={
-        "NORTHSTAR_ENTRYPOINT_DAGBAG_CHECK": f"{sys.executable} -c 'import sys; print(\"{{}}\"); sys.stderr.write(\"bad args\"); sys.exit(2)'"})
+    exits_2 = "import sys; print(\"{}\"); sys.stderr.write(\"bad args\"); sys.exit(2)"
+    usage = SubprocessComponentRunner(tmp_path, environ={"NORTHSTAR_ENTRYPOINT_DAGBAG_CHECK": f"{sys.executable} -c '{exits_2}'"})
     with pytest.raises(ComponentError) as info:
         usage.run("dagbag_check", [])
     assert "usage error" in info.value.message and any("bad args" in x for x in info.value.reasons)

@@ -131,13 +131,12 @@ def test_compute_change_plan_uses_injected_pants(tmp_path: Path) -> None:
 
 
 # ------------------------------------------------------------------------------------------- policy (unit tests) ---
-from datetime import datetime, timedelta, timezone  # noqa: E402
+from datetime import UTC, datetime, timedelta, timezone  # noqa: E402
 
 from northstar_release import policy  # noqa: E402
 from northstar_release.errors import UsageError  # noqa: E402
 from northstar_release.model import Approval, Environment, FreezeWindow, PromotionMode, Release  # noqa: E402
 
-UTC = timezone.utc
 PROD = Environment(name="prod", order=3, promotion=PromotionMode.APPROVAL, approvers_required=1,
                    finance_approvers_required=2,
                    freeze_windows=(FreezeWindow(start="01:00", end="03:00", reason="nightly batch window"),))

@@ -26,6 +26,7 @@ def test_default_is_sqlite_under_state_dir(tmp_path: Path) -> None:
 def test_wal_mode(tmp_path: Path) -> None:
     store = open_store(None, tmp_path)
     try:
+        assert isinstance(store, SqliteStateStore)
         assert store._query("PRAGMA journal_mode") == [("wal",)]
     finally:
         store.close()

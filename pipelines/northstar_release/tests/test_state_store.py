@@ -5,7 +5,7 @@ from __future__ import annotations
 import sqlite3
 import threading
 from collections.abc import Sequence
-from datetime import datetime, timedelta, timezone
+from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
 import pytest
@@ -22,9 +22,9 @@ from northstar_release.model import (
     Release,
 )
 from northstar_release.state import StateError, open_store
-from northstar_release.state.sql import SCHEMA_VERSION
+from northstar_release.state.sql import SCHEMA_VERSION, SqlStateStore
 
-T0 = datetime(2024, 5, 1, 12, 0, tzinfo=timezone.utc)
+T0 = datetime(2024, 5, 1, 12, 0, tzinfo=UTC)
 
 
 def make_release(rid: str = "r-abc123", at: datetime = T0) -> Release:
@@ -59,9 +59,9 @@ def raw_sql(store_url: str, statements: Sequence[str]) -> None:
     else:
         import psycopg
 
-        with psycopg.connect(store_url, autocommit=True) as conn:
+        with psycopg.connect(store_url, autocommit=True) as pg_conn:
             for statement in statements:
-                conn.execute(statement)
+                pg_conn.execute(statement)
 
 
 def drop_guards(store_url: str) -> list[str]:
@@ -107,7 +107,7 @@ def test_deployments_newest_first_with_filters(store) -> None:
         d1 = tx.start_deployment(make_deployment("dev", "r1"))
         d2 = tx.start_deployment(make_deployment("staging", "r1"))
         d3 = tx.start_deployment(make_deployment("dev", "r2"))
-    assert d1.id is not None and d1.id < d2.id < d3.id  # type: ignore[operator]
+    assert d1.id is not None and d2.id is not None and d3.id is not None and d1.id < d2.id < d3.id
     assert [d.id for d in store.deployments()] == [d3.id, d2.id, d1.id]
     assert [d.id for d in store.deployments(env="dev")] == [d3.id, d1.id]
     assert [d.id for d in store.deployments(release_id="r1")] == [d2.id, d1.id]
@@ -204,6 +204,7 @@ def test_schema_creation_is_idempotent(store_url: str, tmp_path: Path) -> None:
     second = open_store(store_url, tmp_path)
     try:
         assert second.get_release("r-abc123") == make_release()
+        assert isinstance(second, SqlStateStore)  # both engines are SqlStateStores; _query is their internal reader
         assert second._query("SELECT version FROM schema_version") == [(SCHEMA_VERSION,)]
     finally:
         second.close()
