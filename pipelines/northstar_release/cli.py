@@ -116,7 +116,8 @@ class App:
 
         return Runtime(store=self.store, environments=self.environments, adapters=default_adapters(),
                        env_context=env_context, now=lambda: policy.now_utc(),
-                       progress=lambda m: ERR.print(m, highlight=False, markup=False))
+                       progress=lambda m: ERR.print(m, highlight=False, markup=False),
+                       component_seconds=lambda: runner.seconds_in_components)
 
     def actual_live(self, rt, env: str) -> dict[tuple[str, str], str | None]:
         ctx = rt.env_context(env)
@@ -267,15 +268,18 @@ def _run_plan(app: App, rt: Runtime, plan, release, dry_run: bool, wait: bool, r
         return
     if not app.json:
         ERR.print(table)
-    started = time.monotonic()
+    started, component_before = time.monotonic(), rt.component_seconds()
     result = apply(plan, release, rt, wait=wait, reason=reason)
     elapsed = time.monotonic() - started
-    out = {"ok": result.exit_code == 0, "plan": doc, "elapsed_s": round(elapsed, 3), **result.to_json()}
+    component = rt.component_seconds() - component_before
+    timing = {"total_s": round(elapsed, 3), "component_s": round(component, 3), "engine_s": round(elapsed - component, 3)}
+    out = {"ok": result.exit_code == 0, "plan": doc, "elapsed_s": round(elapsed, 3), "timing": timing, **result.to_json()}
 
     def human() -> None:
         colour = {"succeeded": "green", "noop": "green", "blocked": "red", "failed": "red"}.get(result.status, "white")
         OUT.print(f"[{colour}]{result.status}[/]: {plan.action} {release.id} -> {plan.env} "
-                  f"(deployment #{result.deployment_id}, {elapsed:.2f}s)", highlight=False)
+                  f"(deployment #{result.deployment_id}, {elapsed:.2f}s: engine {timing['engine_s']:.2f}s, "
+                  f"component entry points {component:.2f}s)", highlight=False)
         for r in result.reasons:
             OUT.print(f"  - {r}", highlight=False, markup=False)
         for m in result.messages:
@@ -520,4 +524,5 @@ def audit_export_cmd(app: App, release_id: str, fmt: str, output: Path | None, a
 
 
 if __name__ == "__main__":
-    main()
+    # Invoked as `python -m northstar_release.cli` by ./release; name the program the way users type it.
+    main(prog_name=os.environ.get("NORTHSTAR_PROG_NAME", "release"))

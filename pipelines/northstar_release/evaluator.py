@@ -25,7 +25,7 @@ import sys
 import time
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
-from datetime import datetime
+from datetime import UTC, datetime
 from typing import Any
 
 from northstar_release import checks
@@ -57,6 +57,8 @@ class Runtime:
     env_context: Callable[[str], EnvContext]
     now: Callable[[], datetime]
     progress: Callable[[str], None] = lambda msg: None
+    # Cumulative seconds spent in component entry points (subprocesses); lets callers report engine-only time.
+    component_seconds: Callable[[], float] = lambda: 0.0
 
 
 @dataclass
@@ -181,7 +183,11 @@ class _Run:
             tx.append_audit(plan.actor, f"{plan.action}.start", self.release.id, plan.env,
                             {"deployment_id": dep.id, "plan": plan.to_json(), "reason": self.reason,
                              "git_commit": self.release.git_commit,
-                             "digests": {a.name: a.sha256 for a in self.release.artifacts}})
+                             "digests": {a.name: a.sha256 for a in self.release.artifacts},
+                             # A clock override (NORTHSTAR_NOW) bypasses freeze windows; auditors must see it.
+                             "clock": {"policy_now": rt.now().isoformat(),
+                                       "wall_clock": datetime.now(UTC).isoformat(),
+                                       "override": os.environ.get("NORTHSTAR_NOW") or None}})
         self._dep_id = result.deployment_id = dep.persisted_id()
         rt.progress(f"deployment #{dep.id}: {plan.action} {self.release.id} -> {plan.env}")
 

@@ -17,6 +17,7 @@ import json
 import os
 import shlex
 import subprocess
+import time
 from collections.abc import Mapping
 from pathlib import Path
 from typing import Any
@@ -40,6 +41,9 @@ class SubprocessComponentRunner:
         self.repo_root = repo_root
         self.timeout_s = timeout_s
         self.environ = dict(os.environ if environ is None else environ)
+        # Wall time spent inside component entry points (Airflow DagBag, ...), so callers can report the engine's
+        # own work separately from the engines it drives.
+        self.seconds_in_components = 0.0
 
     def resolve(self, entry_point: str) -> list[str]:
         """Return the argv prefix for ``entry_point`` or raise ComponentError explaining how to provide it."""
@@ -60,6 +64,7 @@ class SubprocessComponentRunner:
     def run(self, entry_point: str, args: list[str], env: Mapping[str, str] | None = None) -> ComponentResult:
         cmd = self.resolve(entry_point) + list(args)
         proc_env = {**self.environ, **(env or {})}
+        started = time.monotonic()
         try:
             proc = subprocess.run(cmd, capture_output=True, text=True, timeout=self.timeout_s, env=proc_env,
                                   cwd=self.repo_root if self.repo_root.is_dir() else None)
@@ -67,9 +72,11 @@ class SubprocessComponentRunner:
             raise ComponentError(f"component entry point '{entry_point}': cannot execute {cmd[0]!r}: {exc.strerror}",
                                  [f"check {env_var_for(entry_point)} or dist/entrypoints/{entry_point}.pex"]) from exc
         except subprocess.TimeoutExpired as exc:
+            self.seconds_in_components += time.monotonic() - started
             tail = _tail(exc.stderr)
             raise ComponentError(f"component entry point '{entry_point}' timed out after {self.timeout_s:.0f}s",
                                  [f"command: {shlex.join(cmd)}", f"stderr tail: {tail}"]) from exc
+        self.seconds_in_components += time.monotonic() - started
         tail = _tail(proc.stderr)
         payload = parse_single_json(proc.stdout)
         if payload is None:
