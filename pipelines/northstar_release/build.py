@@ -20,6 +20,16 @@ from northstar_release.model import Artifact, ArtifactKind, Release
 from northstar_release.state.base import StateStore
 
 
+# Packaging order: each kind's manifest pins the digests of everything packaged before it. The DAG bundle pins the
+# Spark jobs and warehouse snapshot its DAGs run; the infra version map comes last and pins every other artifact.
+PACKAGE_ORDER = [
+    ArtifactKind.SPARK_JOB,
+    ArtifactKind.WAREHOUSE_PROJECT,
+    ArtifactKind.DAG_BUNDLE,
+    ArtifactKind.INFRA_VERSION_MAP,
+]
+
+
 def release_id_for(commit: str) -> str:
     return "rel-" + commit[:12]
 
@@ -63,7 +73,7 @@ def build(repo: Path, store: StateStore, artifacts: LocalArtifactStore, adapters
 
     built: list[Artifact] = []
     with tempfile.TemporaryDirectory(prefix="northstar-build-") as tmp:
-        for kind in sorted(adapters, key=lambda k: k.value):
+        for kind in sorted(adapters, key=PACKAGE_ORDER.index):
             work = Path(tmp) / kind.value
             work.mkdir()
             ctx = BuildContext(repo_root=repo, git_commit=info.sha, release_id=release_id, work_dir=work,
