@@ -69,6 +69,24 @@ class SubprocessPants:
         data = json.loads(self._run(["peek", *addresses]))
         return data if isinstance(data, list) else []
 
+    def targets_tagged(self, tag: str) -> list[str]:
+        out = self._run([f"--tag={tag}", "list", "::"])
+        return [line.strip() for line in out.splitlines() if line.strip()]
+
+
+POLICY_TAGS = ("finance",)
+
+
+def release_tags(repo: Path, since: str | None, pants: SubprocessPants) -> tuple[set[str], str]:
+    """Tags a release must carry, so policies (e.g. two approvers for finance) never depend on the builder remembering
+    a flag. With ``since`` (the commit live in prod): the Pants tags of targets changed since then. Without (nothing in
+    prod yet): the release ships everything, so every policy tag that any target carries applies.
+    Returns the tags and a one-line explanation for the audit log."""
+    if since:
+        return set(compute_change_plan(repo, since, pants).tags), f"Pants tags of targets changed since {since}"
+    tags = {tag for tag in POLICY_TAGS if pants.targets_tagged(tag)}
+    return tags, "first release to prod: policy tags of every target in the repository"
+
 
 def changed_files(repo: Path, since: str) -> list[str]:
     proc = subprocess.run(["git", "-C", str(repo), "diff", "--name-only", f"{since}...HEAD"], capture_output=True,

@@ -165,8 +165,21 @@ def command(fn: Callable[..., Any]) -> Callable[..., Any]:
                 for r in reasons:
                     ERR.print(f"  - {r}", highlight=False, markup=False)
             sys.exit(code)
+        except OSError as exc:
+            # e.g. an unwritable state dir: bad input, not a policy decision, so never exit 1 ("blocked").
+            _fail(app, 2, f"{type(exc).__name__}: {exc}", ["check --state-dir / NORTHSTAR_STATE_DIR and permissions"])
 
     return wrapper
+
+
+def _fail(app: App, code: int, message: str, reasons: list[str]) -> None:
+    if app.json:
+        click.echo(json.dumps({"ok": False, "exit_code": code, "error": message, "reasons": reasons}, indent=2))
+    else:
+        ERR.print(f"[bold red]ERROR[/]: {message}", highlight=False, markup=True)
+        for r in reasons:
+            ERR.print(f"  - {r}", highlight=False, markup=False)
+    sys.exit(code)
 
 
 json_option = click.option("--json", "as_json", is_flag=True, help="Print exactly one JSON document on stdout.")
@@ -231,7 +244,8 @@ def plan_cmd(app: App, since: str | None, markdown: bool, as_json: bool) -> None
 # --------------------------------------------------------------------------------------------------------- build ---
 @main.command("build")
 @click.option("--tag", "tags", multiple=True, help="Extra release tag (e.g. finance); tags only add restrictions.")
-@click.option("--since", help="Also tag the release with the Pants tags of targets changed since REF.")
+@click.option("--since", help="Tag the release with the Pants tags of targets changed since REF "
+              "(default: the commit live in prod; every policy tag in the repo when prod is empty).")
 @json_option
 @click.pass_obj
 @command
@@ -241,10 +255,20 @@ def build_cmd(app: App, tags: tuple[str, ...], since: str | None, as_json: bool)
     from northstar_release.build import build
 
     all_tags = set(tags)
-    if since:
-        from northstar_release.changes import SubprocessPants, compute_change_plan
+    if (app.repo / "pants").exists():
+        # Policy tags are computed, not opt-in: against the commit live in prod unless --since says otherwise.
+        from northstar_release.changes import SubprocessPants, release_tags
+        from northstar_release.plan import live_release_id
 
-        all_tags |= set(compute_change_plan(app.repo, since, SubprocessPants(app.repo)).tags)
+        if since is None:
+            live = live_release_id(app.store, "prod")
+            live_release = app.store.get_release(live) if live else None
+            since = live_release.git_commit if live_release else None
+        computed, why = release_tags(app.repo, since, SubprocessPants(app.repo))
+        all_tags |= computed
+        ERR.print(f"release tags {sorted(computed) or '[]'} ({why})", highlight=False, markup=False)
+    elif since:
+        raise UsageError("--since needs Pants (./pants) in the repository to map changed files to targets")
     result = build(app.repo, app.store, app.artifacts, default_adapters(), app.actor, tags=sorted(all_tags),
                    ignore_paths=[app.state_dir], progress=lambda m: ERR.print(m, highlight=False, markup=False))
     rel = result.release

@@ -44,7 +44,7 @@ from northstar_release.model import (
     Stage,
     StageKind,
 )
-from northstar_release.state.base import StateStore
+from northstar_release.state.base import StateError, StateStore
 
 
 @dataclass
@@ -118,7 +118,34 @@ def recover_abandoned(rt: Runtime, env: str, actor: str) -> list[int]:
                              "live_recorded": recorded, "reason": reason})
         rt.progress(f"recovered deployment #{dep.id} ({dep.release_id}) left running by a dead process: marked failed")
         recovered.append(dep.id)
+    _reconcile_disk_with_recorded(rt, env, actor, ctx)
     return recovered
+
+
+def _reconcile_disk_with_recorded(rt: Runtime, env: str, actor: str, ctx: EnvContext) -> None:
+    """Switch any artifact whose on-disk digest differs from the recorded (verified) live one back to the recorded one.
+
+    Why: a process killed between an atomic switch and its RECORD stage leaves the env on an unverified artifact while
+    state still names the previous release. Whatever command runs next (the same deploy, another release, a rollback)
+    must start from the verified state, or "last known-good" would be computed against a release that is not live.
+    """
+    for (kind_value, name), (sha256, release_id) in rt.store.live(env).items():
+        adapter = rt.adapters.get(ArtifactKind(kind_value))
+        if adapter is None:
+            continue
+        on_disk = adapter.current(ctx)
+        if on_disk == sha256:
+            continue
+        artifact = find_artifact(rt.store, kind_value, name, sha256)
+        if artifact is None:
+            raise StateError(f"{env}: recorded live {kind_value} '{name}' {sha256[:12]} is not in any stored release")
+        outcome = adapter.rollback(ctx, artifact)
+        with rt.store.transaction() as tx:
+            tx.append_audit(actor, "recover.switch_back", release_id, env, {
+                "kind": kind_value, "name": name, "found_on_disk": on_disk, "restored": sha256,
+                "message": outcome.message})
+        rt.progress(f"recovered {env}: {kind_value} '{name}' was {str(on_disk)[:12]} on disk, restored the recorded "
+                    f"{sha256[:12]} ({release_id})")
 
 
 class _Run:
@@ -303,7 +330,10 @@ class _Run:
             tx.append_audit(plan.actor, f"{plan.action}.succeeded", self.release.id, plan.env, {
                 "deployment_id": self.dep_id, "digests": {a.name: a.sha256 for a in self.release.artifacts},
                 "rolled_back_from": previous_release, "reason": self.reason,
-                "verify": [g.to_json() for g in results]})
+                "verify": [g.to_json() for g in results],
+                # Every gate result of this deployment goes into the hash chain, not only the unchained table.
+                "gate_results": [g.to_json() for g in self.gate_results],
+                "stages": [s.name for s in plan.stages]})
         rt.progress(f"succeeded: {self.release.id} is live in {plan.env}")
         result.status, result.gate_results = "succeeded", self.gate_results
         return result

@@ -318,3 +318,37 @@ def test_audit_verify_detects_tampering(fast: Cli, repo: Path) -> None:
     res = fast("audit", "verify", "--json", expect=1)
     assert json.loads(res.stdout)["first_broken_seq"] == 2
     assert "seq 2" in fast("audit", "verify", expect=1).stderr
+
+
+
+def test_crash_after_switch_then_rollback_starts_from_verified_state(fast: Cli, repo: Path) -> None:
+    """A deploy killed after its atomic switch but before RECORD leaves an unverified bundle on disk. The next command on
+    the env -- here a rollback, not a re-run -- must first restore the recorded (verified) release, so 'last known-good'
+    is computed from what really was live and the interrupted release is never mistaken for it."""
+    releases = []
+    for version in (4, 5, 6):
+        (repo / "airflow" / "dags" / "sales_daily.py").write_text(GOOD_DAG.format(dag_id="sales_daily", version=version))
+        commit(repo, f"v{version}")
+        fast("build")
+        releases.append(release_id(repo))
+    known_good, verified_live, interrupted = releases
+    fast("deploy", known_good, "--env", "dev")
+    fast("deploy", verified_live, "--env", "dev")
+    assert fast.live_target("dev") == digest(fast, verified_live)
+
+    proc = fast.popen("deploy", interrupted, "--env", "dev", NORTHSTAR_TEST_PAUSE_AT="after:deploy",
+                      NORTHSTAR_TEST_PAUSE_SECONDS="60")
+    try:
+        _wait_for_pause(proc)
+    finally:
+        os.kill(proc.pid, signal.SIGKILL)
+        proc.wait()
+    assert fast.live_target("dev") == digest(fast, interrupted)  # switched, never verified or recorded
+
+    out = json.loads(fast("rollback", "--env", "dev", "--reason", "after crash", "--json").stdout)
+    assert out["release_id"] == known_good  # the release before the verified live one, not the interrupted one
+    assert fast.live_target("dev") == digest(fast, known_good)
+    hist = json.loads(fast("history", "--env", "dev", "--json").stdout)["deployments"]
+    assert any(d["release_id"] == interrupted and "abandoned" in d["reason"] for d in hist)
+    assert "recover.switch_back" in fast("audit", "export", verified_live, "--json").stdout
+    fast.audit_ok()
