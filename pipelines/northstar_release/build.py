@@ -19,7 +19,6 @@ from northstar_release.errors import UsageError
 from northstar_release.model import Artifact, ArtifactKind, Release
 from northstar_release.state.base import StateStore
 
-
 # Packaging order: each kind's manifest pins the digests of everything packaged before it. The DAG bundle pins the
 # Spark jobs and warehouse snapshot its DAGs run; the infra version map comes last and pins every other artifact.
 PACKAGE_ORDER = [
