@@ -48,7 +48,7 @@ def _artifact_name(path: Path) -> str:
 
 
 def build(repo: Path, store: StateStore, artifacts: LocalArtifactStore, adapters: Mapping[ArtifactKind, ArtifactAdapter],
-          actor: str, *, tags: Iterable[str] = (), ignore_paths: Iterable[Path] = (),
+          actor: str, *, tags: Iterable[str] = (), ignore_paths: Iterable[Path] = (), contributors_since: str | None = None,
           progress: Callable[[str], None] = lambda m: None) -> BuildResult:
     """Package every adapter's artifact for HEAD, store blobs, save the Release and its audit entry in one transaction."""
     ignored = []
@@ -82,12 +82,14 @@ def build(repo: Path, store: StateStore, artifacts: LocalArtifactStore, adapters
                 progress(f"packaged {kind.value} '{artifact.name}' sha256={artifact.sha256} ({artifact.size} bytes)")
                 built.append(artifact)
     release = Release(id=release_id, git_commit=info.sha, author=info.author_email, created_at=info.committed_at,
-                      artifacts=tuple(built), change_summary=info.subject, tags=tuple(sorted(set(tags))))
+                      artifacts=tuple(built), change_summary=info.subject, tags=tuple(sorted(set(tags))),
+                      contributors=gitutil.contributors(repo, contributors_since, info.sha))
     with store.transaction() as tx:
         created = tx.save_release(release)
         if created:
             tx.append_audit(actor, "release.build", release.id, None,
                             {"git_commit": info.sha, "author": info.author_email, "tags": list(release.tags),
+                             "contributors": list(release.contributors),
                              "artifacts": [a.to_json() for a in built]})
     if not created:  # a concurrent build of the same commit won; return the stored record
         stored = store.get_release(release_id)

@@ -253,24 +253,25 @@ def build_cmd(app: App, tags: tuple[str, ...], since: str | None, as_json: bool)
     """Build HEAD into a release (refuses a dirty tree; same commit -> same release, a no-op)."""
     from northstar_release.adapters.registry import default_adapters
     from northstar_release.build import build
+    from northstar_release.plan import live_release_id
 
     all_tags = set(tags)
+    live = live_release_id(app.store, "prod")
+    live_release = app.store.get_release(live) if live else None
+    prod_commit = live_release.git_commit if live_release else None
     if (app.repo / "pants").exists():
         # Policy tags are computed, not opt-in: against the commit live in prod unless --since says otherwise.
         from northstar_release.changes import SubprocessPants, release_tags
-        from northstar_release.plan import live_release_id
 
-        if since is None:
-            live = live_release_id(app.store, "prod")
-            live_release = app.store.get_release(live) if live else None
-            since = live_release.git_commit if live_release else None
+        since = since or prod_commit
         computed, why = release_tags(app.repo, since, SubprocessPants(app.repo))
         all_tags |= computed
         ERR.print(f"release tags {sorted(computed) or '[]'} ({why})", highlight=False, markup=False)
     elif since:
         raise UsageError("--since needs Pants (./pants) in the repository to map changed files to targets")
     result = build(app.repo, app.store, app.artifacts, default_adapters(), app.actor, tags=sorted(all_tags),
-                   ignore_paths=[app.state_dir], progress=lambda m: ERR.print(m, highlight=False, markup=False))
+                   ignore_paths=[app.state_dir], contributors_since=prod_commit,
+                   progress=lambda m: ERR.print(m, highlight=False, markup=False))
     rel = result.release
 
     def human() -> None:

@@ -37,6 +37,15 @@ def commit_info(repo: Path, rev: str = "HEAD") -> CommitInfo:
     return CommitInfo(sha=sha, author_email=email, committed_at=datetime.fromisoformat(when), subject=subject)
 
 
+def contributors(repo: Path, since: str | None, rev: str = "HEAD") -> tuple[str, ...]:
+    """Lower-cased author and committer e-mails of the commits in ``since..rev`` (just ``rev`` when ``since`` is None).
+
+    Why committers too: whoever rebased or merged a change shaped what ships as much as its author did."""
+    args = ["log", "--format=%ae%n%ce", f"{since}..{rev}"] if since else ["log", "-1", "--format=%ae%n%ce", rev]
+    emails = {line.strip().lower() for line in git(repo, *args).decode().splitlines() if line.strip()}
+    return tuple(sorted(emails))
+
+
 def dirty_files(repo: Path) -> list[str]:
     """Tracked modifications and untracked (non-ignored) files: anything that would make HEAD != what you see."""
     out = git(repo, "status", "--porcelain", "--untracked-files=all").decode()

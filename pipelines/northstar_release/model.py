@@ -53,6 +53,9 @@ class Release(Record):
     artifacts: tuple[Artifact, ...]
     change_summary: str = ""
     tags: tuple[str, ...] = ()
+    # Authors and committers (lower-cased e-mails) of the commits this release ships since the commit live in prod.
+    # Separation of duties: none of them may approve it, not only the author of HEAD.
+    contributors: tuple[str, ...] = ()
 
     def artifact(self, kind: ArtifactKind, name: str | None = None) -> Artifact | None:
         for artifact in self.artifacts:

@@ -72,15 +72,15 @@ def approvals_required(env: Environment, release: Release) -> int:
 def evaluate_approvals(env: Environment, release: Release, approvals: Iterable[Approval]) -> ApprovalVerdict:
     """Count distinct approvers for (release, env), never the release author (separation of duties)."""
     required = approvals_required(env, release)
-    author = release.author.strip().lower()
     counted: list[str] = []
     reasons: list[str] = []
     for approval in approvals:
         if approval.env != env.name or approval.release_id != release.id:
             continue
         who = approval.approver.strip().lower()
-        if who == author:
-            reasons.append(f"approval by {approval.approver} ignored: the release author cannot approve it")
+        conflict = check_self_approval(release, approval.approver)
+        if conflict:
+            reasons.append(f"approval by {approval.approver} ignored: {conflict}")
             continue
         if who not in counted:
             counted.append(who)
@@ -94,7 +94,12 @@ def evaluate_approvals(env: Environment, release: Release, approvals: Iterable[A
 
 
 def check_self_approval(release: Release, approver: str) -> str | None:
-    """Reason string when ``approver`` is the release author (the approve command refuses with exit 1)."""
-    if approver.strip().lower() == release.author.strip().lower():
+    """Reason string when ``approver`` authored or committed what the release ships (the approve command refuses with
+    exit 1): the HEAD author, or any author/committer of the commits since the commit live in prod."""
+    who = approver.strip().lower()
+    if who == release.author.strip().lower():
         return f"{approver} is the author of {release.id}; separation of duties forbids self-approval"
+    if who in release.contributors:
+        return (f"{approver} authored or committed changes shipped in {release.id}; separation of duties forbids "
+                "approving them")
     return None

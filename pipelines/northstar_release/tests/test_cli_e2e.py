@@ -18,6 +18,7 @@ from northstar_release.tests.helpers import (
     airflow_entrypoint,
     commit,
     fake_checker_cmd,
+    git,
     make_repo,
     release_id,
 )
@@ -352,3 +353,22 @@ def test_crash_after_switch_then_rollback_starts_from_verified_state(fast: Cli, 
     assert any(d["release_id"] == interrupted and "abandoned" in d["reason"] for d in hist)
     assert "recover.switch_back" in fast("audit", "export", verified_live, "--json").stdout
     fast.audit_ok()
+
+
+def test_contributor_of_a_shipped_commit_cannot_approve(fast: Cli, repo: Path) -> None:
+    """Separation of duties covers every author/committer of the commits a release ships (since the commit live in
+    prod), not only HEAD's author."""
+    fast("build")
+    to_prod(fast, release_id(repo))
+    (repo / "airflow" / "dags" / "sales_daily.py").write_text(GOOD_DAG.format(dag_id="sales_daily", version=7))
+    git(repo, "add", "-A")
+    git(repo, "-c", "user.email=carol@northstar.test", "commit", "-q", "-m", "carol's change")
+    (repo / "airflow" / "dags" / "sales_daily.py").write_text(GOOD_DAG.format(dag_id="sales_daily", version=8))
+    commit(repo, "alice on top")  # HEAD authored by alice
+    fast("build")
+    rel = release_id(repo)
+    shown = json.loads(fast("show", rel, "--json").stdout)["release"]
+    assert "carol@northstar.test" in shown["contributors"]
+    res = fast("--as", "carol@northstar.test", "approve", rel, "--env", "prod", expect=1)
+    assert "authored or committed" in res.stdout + res.stderr
+    fast("--as", "bob@northstar.test", "approve", rel, "--env", "prod")

@@ -179,6 +179,16 @@ def test_self_approval_does_not_count() -> None:
     assert policy.check_self_approval(release(), "bob@x") is None
 
 
+def test_contributors_of_shipped_commits_cannot_approve() -> None:
+    rel = Release(id="rel-abc", git_commit="a" * 40, author="alice@x", created_at=datetime(2025, 1, 1, tzinfo=UTC),
+                  artifacts=(), contributors=("alice@x", "carol@x"))
+    verdict = policy.evaluate_approvals(PROD, rel, [approval("Carol@X")])
+    assert not verdict.ok and verdict.counted == ()
+    assert any("authored or committed" in r for r in verdict.reasons)
+    assert policy.check_self_approval(rel, "carol@x") is not None
+    assert policy.evaluate_approvals(PROD, rel, [approval("bob@x")]).ok
+
+
 def test_one_approver_suffices_for_normal_release() -> None:
     assert policy.evaluate_approvals(PROD, release(), [approval("bob@x")]).ok
 
