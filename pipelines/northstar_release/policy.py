@@ -80,7 +80,8 @@ def evaluate_approvals(env: Environment, release: Release, approvals: Iterable[A
         who = approval.approver.strip().lower()
         conflict = check_self_approval(release, approval.approver)
         if conflict:
-            reasons.append(f"approval by {approval.approver} ignored: {conflict}")
+            why = "the release author cannot approve it" if who == release.author.strip().lower() else conflict
+            reasons.append(f"approval by {approval.approver} ignored: {why}")
             continue
         if who not in counted:
             counted.append(who)
