@@ -76,7 +76,8 @@ def build(repo: Path, store: StateStore, artifacts: LocalArtifactStore, adapters
             work = Path(tmp) / kind.value
             work.mkdir()
             ctx = BuildContext(repo_root=repo, git_commit=info.sha, release_id=release_id, work_dir=work,
-                               pinned={a.name: a.sha256 for a in built})
+                               pinned={a.name: a.sha256 for a in built},
+                               pinned_kinds={a.name: a.kind.value for a in built})
             for path in adapters[kind].package(ctx):
                 artifact = artifacts.put(path, kind, _artifact_name(path))
                 progress(f"packaged {kind.value} '{artifact.name}' sha256={artifact.sha256} ({artifact.size} bytes)")

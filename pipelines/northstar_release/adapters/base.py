@@ -38,6 +38,7 @@ class BuildContext:
     release_id: str
     work_dir: Path  # scratch space for this build; artifacts are then put into the content-addressed store
     pinned: Mapping[str, str] = field(default_factory=dict)  # artifact name -> sha256 of the release's other artifacts
+    pinned_kinds: Mapping[str, str] = field(default_factory=dict)  # artifact name -> kind of those artifacts
 
 
 @dataclass(frozen=True)

@@ -1,11 +1,15 @@
-"""Adapter registry: artifact kind -> adapter. Only kinds with a real adapter are listed (dag_bundle for now)."""
+"""Adapter registry: artifact kind -> adapter. Only kinds with a real adapter are listed."""
 
 from __future__ import annotations
 
 from northstar_release.adapters.base import ArtifactAdapter
 from northstar_release.adapters.dag_bundle import DagBundleAdapter
+from northstar_release.adapters.infra_version_map import InfraVersionMapAdapter
 from northstar_release.model import ArtifactKind
 
 
 def default_adapters() -> dict[ArtifactKind, ArtifactAdapter]:
-    return {ArtifactKind.DAG_BUNDLE: DagBundleAdapter()}
+    return {
+        ArtifactKind.DAG_BUNDLE: DagBundleAdapter(),
+        ArtifactKind.INFRA_VERSION_MAP: InfraVersionMapAdapter(),
+    }

@@ -8,8 +8,9 @@ from __future__ import annotations
 
 from northstar_release.gates.base import Gate, GateContext
 from northstar_release.gates.dag_integrity import DagIntegrityGate
+from northstar_release.gates.infra_policy import InfraPolicyGate
 
-GATES: dict[str, Gate] = {g.name: g for g in (DagIntegrityGate(),)}
+GATES: dict[str, Gate] = {g.name: g for g in (DagIntegrityGate(), InfraPolicyGate())}
 
 
 def get_gate(name: str) -> Gate:

@@ -30,10 +30,10 @@ PIPELINES_DIR = Path(__file__).resolve().parents[2]  # the directory that contai
 def _absolutize_entrypoint_env() -> None:
     """Pants hands the dagbag_check PEX to the tests as a sandbox-relative path; tests run the CLI from other
     directories (temporary git repos), so turn a relative executable path into an absolute one once, up front."""
-    var = "NORTHSTAR_ENTRYPOINT_DAGBAG_CHECK"
-    value = os.environ.get(var, "").strip()
-    if value and not os.path.isabs(value) and os.path.exists(value):
-        os.environ[var] = os.path.abspath(value)
+    for var in [v for v in os.environ if v.startswith("NORTHSTAR_ENTRYPOINT_")]:
+        value = os.environ.get(var, "").strip()
+        if value and not os.path.isabs(value) and os.path.exists(value):
+            os.environ[var] = os.path.abspath(value)
 
 
 _absolutize_entrypoint_env()

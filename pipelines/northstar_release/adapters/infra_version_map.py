@@ -1,0 +1,267 @@
+"""Infra version map adapter (kind INFRA_VERSION_MAP): the release's artifact digests, written into each env's stack config.
+
+Why this shape:
+* package: one JSON document, ``infra-version-map.json`` = ``{schema, release_id, git_commit, artifacts: {name:
+  {kind, sha256}}, infra: {program_tree, project, stacks}}``. ``artifacts`` comes from ``ctx.pinned`` (the digests of
+  the release's other artifacts), so this kind must be packaged after all others. ``infra.stacks`` holds the text of
+  ``infra/Pulumi.<stack>.yaml`` (and ``infra.project`` of ``Pulumi.yaml``) *at the release's commit*: a rollback must
+  restore the old stack config, not re-derive it from whatever is checked out now. ``infra.program_tree`` is the git
+  tree id of ``infra/`` at the commit (provenance of the Pulumi program; the program itself ships as the
+  ``infra_check`` PEX). Keys sorted, fixed indentation: the same commit and digests always give the same bytes.
+* deploy (``local`` backend): render ``<env_dir>/infra/Pulumi.<env>.yaml`` = the commit's stack config with
+  ``northstar:artifactVersions`` = ``{name: sha256}`` (the program's flat ``name -> version string`` contract),
+  ``northstar:releaseId`` and ``northstar:versionMapSha256`` (this artifact's digest: what ``current`` reads), written
+  to a temp file and ``os.replace``d -- atomic, so after a SIGKILL the env holds the old or the new config. The
+  ``aws`` backend (``infra/northstar_infra/deploy.py``) sets the same keys with ``pulumi config set`` and runs
+  ``pulumi up``; it needs the Pulumi CLI, which is not installable here.
+* check / verify: the component-side ``infra_check`` entry point runs the Pulumi program under mocks with that config
+  file and applies the policy rules (KMS encryption, mandatory tags, no public buckets). The engine never imports
+  Pulumi (ADR 0003).
+* rollback re-renders the older stored map: no rebuild, and the same bytes as when it was first deployed.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import os
+import re
+import tempfile
+from collections.abc import Mapping
+from pathlib import Path
+from typing import Any
+
+import yaml
+
+from northstar_release import gitutil
+from northstar_release.adapters.base import BuildContext, ComponentResult, DeployOutcome, EnvContext
+from northstar_release.errors import UsageError
+from northstar_release.model import Artifact, ArtifactKind, GateOutcome, GateResult
+
+ARTIFACT_NAME = "infra-version-map"
+SCHEMA = "northstar.infra_version_map/1"
+ENTRY_POINT = "infra_check"
+INFRA_DIR = "infra"
+PROJECT_FILE = "Pulumi.yaml"
+STACK_FILE = re.compile(r"^Pulumi\.([A-Za-z0-9_-]+)\.yaml$")
+VERSIONS_KEY = "northstar:artifactVersions"
+RELEASE_KEY = "northstar:releaseId"
+MAP_DIGEST_KEY = "northstar:versionMapSha256"
+HEX64 = re.compile(r"^[0-9a-f]{64}$")
+
+
+def stack_config_name(env: str) -> str:
+    return f"Pulumi.{env}.yaml"
+
+
+def build_version_map(ctx: BuildContext) -> dict[str, Any]:
+    """The map as a plain dict (see module docstring); reads the infra files from the commit, not the working tree."""
+    kinds: Mapping[str, str] = getattr(ctx, "pinned_kinds", None) or {}  # optional; see the report on build.py
+    stacks: dict[str, str] = {}
+    project: str | None = None
+    for path, oid in gitutil.list_tree(ctx.repo_root, ctx.git_commit, INFRA_DIR):
+        name = path[len(INFRA_DIR) + 1:]
+        if "/" in name:
+            continue
+        if name == PROJECT_FILE:
+            project = gitutil.read_blob(ctx.repo_root, oid).decode()
+        elif (match := STACK_FILE.match(name)) is not None:
+            stacks[match.group(1)] = gitutil.read_blob(ctx.repo_root, oid).decode()
+    try:
+        program_tree: str | None = gitutil.git(ctx.repo_root, "rev-parse", f"{ctx.git_commit}:{INFRA_DIR}").decode().strip()
+    except UsageError:  # no infra/ folder at this commit
+        program_tree = None
+    artifacts = {
+        name: {"kind": _kind_value(kinds.get(name)), "sha256": ctx.pinned[name]}
+        for name in sorted(ctx.pinned) if name != ARTIFACT_NAME
+    }
+    return {
+        "schema": SCHEMA,
+        "release_id": ctx.release_id,
+        "git_commit": ctx.git_commit,
+        "artifacts": artifacts,
+        "infra": {"program_tree": program_tree, "project": project, "stacks": dict(sorted(stacks.items()))},
+    }
+
+
+def _kind_value(kind: object) -> str | None:
+    if kind is None:
+        return None
+    return str(getattr(kind, "value", kind))
+
+
+def serialize(version_map: Mapping[str, Any]) -> bytes:
+    return (json.dumps(version_map, indent=2, sort_keys=True, ensure_ascii=True) + "\n").encode()
+
+
+def render_stack_config(version_map: Mapping[str, Any], env: str, map_sha256: str) -> bytes:
+    """The env's stack config: the commit's ``Pulumi.<env>.yaml`` with the version map keys set. Deterministic."""
+    stacks = (version_map.get("infra") or {}).get("stacks") or {}
+    base = stacks.get(env)
+    if base is None:
+        raise UsageError(
+            f"release {version_map.get('release_id')} has no infra/{stack_config_name(env)}: "
+            f"cannot write the artifact-version map into stack '{env}'",
+            [f"stacks in this release: {', '.join(sorted(stacks)) or 'none'}",
+             f"add infra/{stack_config_name(env)} (a Pulumi stack per environment) and build a new release"])
+    data = yaml.safe_load(base) or {}
+    if not isinstance(data, dict):
+        raise UsageError(f"infra/{stack_config_name(env)} of release {version_map.get('release_id')} is not a mapping")
+    config = data.get("config") or {}
+    config[VERSIONS_KEY] = {name: entry["sha256"] for name, entry in sorted(version_map["artifacts"].items())}
+    config[RELEASE_KEY] = str(version_map.get("release_id", ""))
+    config[MAP_DIGEST_KEY] = map_sha256
+    data["config"] = config
+    header = (f"# Written by the Northstar release engine (local backend): stack '{env}' with the artifact-version map\n"
+              f"# of {version_map.get('release_id')} ({map_sha256[:12]}). Do not edit; the next deploy or rollback "
+              f"rewrites it.\n")
+    return (header + yaml.safe_dump(data, sort_keys=True, default_flow_style=False)).encode()
+
+
+class InfraVersionMapAdapter:
+    kind = ArtifactKind.INFRA_VERSION_MAP
+
+    # ---- build ---------------------------------------------------------------------------------------------------
+    def package(self, ctx: BuildContext) -> list[Path]:
+        if not any(path.endswith("/Pulumi.yaml") for path, _ in gitutil.list_tree(ctx.repo_root, ctx.git_commit, INFRA_DIR)):
+            return []  # a repository without a Pulumi project ships no infra version map
+        out = ctx.work_dir / f"{ARTIFACT_NAME}.json"
+        out.write_bytes(serialize(build_version_map(ctx)))
+        return [out]
+
+    # ---- checks --------------------------------------------------------------------------------------------------
+    def check(self, artifact: Artifact, env: EnvContext) -> GateResult:
+        """Render the env's stack config from ``artifact`` into a temp dir and run the policy check; env untouched."""
+        target = f"{env.env}:{artifact.name}@{artifact.sha256[:12]}"
+        version_map = self._load(artifact, env)
+        with tempfile.TemporaryDirectory(prefix="infra-version-map-check-") as tmp:
+            try:
+                config = self._write_config(Path(tmp), version_map, env.env, artifact.sha256)
+            except UsageError as exc:
+                return GateResult(gate="infra_version_map.check", target=target, outcome=GateOutcome.FAILED,
+                                  summary=exc.message, evidence={"reasons": exc.reasons})
+            return self._infra_check(config, env, target=target, gate="infra_version_map.check")
+
+    def verify(self, env: EnvContext) -> GateResult:
+        config = self.config_path(env)
+        if not config.is_file():
+            return GateResult(gate="infra_version_map.verify", target=str(config), outcome=GateOutcome.FAILED,
+                              summary="no stack config is live")
+        return self._infra_check(config, env, target=f"{env.env}:{ARTIFACT_NAME}@{(self.current(env) or '?')[:12]}",
+                                 gate="infra_version_map.verify")
+
+    def _infra_check(self, config: Path, env: EnvContext, target: str, gate: str) -> GateResult:
+        result: ComponentResult = env.runner.run(ENTRY_POINT, ["--stack", env.env, "--config", str(config)])
+        return _gate_result(gate, target, result)
+
+    # ---- deploy --------------------------------------------------------------------------------------------------
+    @staticmethod
+    def config_path(env: EnvContext) -> Path:
+        return env.env_dir / INFRA_DIR / stack_config_name(env.env)
+
+    def current(self, env: EnvContext) -> str | None:
+        try:
+            data = yaml.safe_load(self.config_path(env).read_text())
+        except (OSError, yaml.YAMLError):
+            return None
+        value = ((data or {}).get("config") or {}).get(MAP_DIGEST_KEY) if isinstance(data, dict) else None
+        return value if isinstance(value, str) and HEX64.match(value) else None
+
+    def deploy(self, artifact: Artifact, env: EnvContext) -> DeployOutcome:
+        return self._switch(artifact, env, verb="deployed")
+
+    def rollback(self, env: EnvContext, to: Artifact) -> DeployOutcome:
+        return self._switch(to, env, verb="rolled back to")
+
+    def clear(self, env: EnvContext) -> DeployOutcome:
+        """Remove the live stack config (only when a first-ever deployment fails verification)."""
+        path = self.config_path(env)
+        if path.exists():
+            path.unlink()
+            _fsync_dir(path.parent)
+            return DeployOutcome(changed=True, message=f"removed stack config {path.name} (no previous map existed)")
+        return DeployOutcome(changed=False, message="no live stack config")
+
+    def _switch(self, artifact: Artifact, env: EnvContext, verb: str) -> DeployOutcome:
+        previous = self.current(env)
+        if previous == artifact.sha256:
+            return DeployOutcome(changed=False, message=f"{artifact.name}@{artifact.sha256[:12]} already live",
+                                 evidence={"sha256": artifact.sha256})
+        version_map = self._load(artifact, env)
+        path = self._write_config(env.env_dir / INFRA_DIR, version_map, env.env, artifact.sha256)
+        return DeployOutcome(changed=True, message=f"{verb} {artifact.name}@{artifact.sha256[:12]} "
+                                                   f"({len(version_map['artifacts'])} artifact version(s))",
+                             evidence={"from": previous, "to": artifact.sha256, "path": str(path),
+                                       "artifact_versions": {n: e["sha256"] for n, e in
+                                                             sorted(version_map["artifacts"].items())}})
+
+    @staticmethod
+    def _load(artifact: Artifact, env: EnvContext) -> dict[str, Any]:
+        blob = Path(env.artifact_path(artifact)).read_bytes()
+        digest = hashlib.sha256(blob).hexdigest()
+        if digest != artifact.sha256:
+            raise RuntimeError(f"artifact store blob for {artifact.name} has sha256 {digest}, expected {artifact.sha256}")
+        version_map: dict[str, Any] = json.loads(blob)
+        if version_map.get("schema") != SCHEMA:
+            raise UsageError(f"{artifact.name}@{artifact.sha256[:12]} is not an infra version map ({SCHEMA})")
+        return version_map
+
+    @staticmethod
+    def _write_config(folder: Path, version_map: Mapping[str, Any], env: str, map_sha256: str) -> Path:
+        """Write ``Pulumi.yaml`` (if the release has one) and ``Pulumi.<env>.yaml`` into ``folder``, each atomically."""
+        rendered = render_stack_config(version_map, env, map_sha256)
+        folder.mkdir(parents=True, exist_ok=True)
+        project = (version_map.get("infra") or {}).get("project")
+        if project is not None:
+            _atomic_write(folder / PROJECT_FILE, project.encode())
+        target = folder / stack_config_name(env)
+        _atomic_write(target, rendered)
+        return target
+
+
+def _atomic_write(path: Path, data: bytes) -> None:
+    if path.is_file() and path.read_bytes() == data:
+        return
+    fd, tmp = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".tmp", dir=path.parent)
+    try:
+        with os.fdopen(fd, "wb") as fh:
+            fh.write(data)
+            fh.flush()
+            os.fsync(fh.fileno())
+        os.replace(tmp, path)  # atomic: readers see the old or the new config
+    except BaseException:
+        if os.path.exists(tmp):
+            os.unlink(tmp)
+        raise
+    _fsync_dir(path.parent)
+
+
+def _fsync_dir(path: Path) -> None:
+    try:
+        fd = os.open(path, os.O_RDONLY)
+    except OSError:
+        return
+    try:
+        os.fsync(fd)
+    finally:
+        os.close(fd)
+
+
+def _gate_result(gate: str, target: str, result: ComponentResult) -> GateResult:
+    payload: dict[str, Any] = result.payload
+    violations = payload.get("violations") or []
+    resources = payload.get("resources") or []
+    ok = result.exit_code == 0 and payload.get("ok") is True and not violations
+    if ok:
+        summary = f"{len(resources)} resource(s) under Pulumi mocks, no policy violations"
+    elif violations:
+        summary = f"{len(violations)} policy violation(s): " + "; ".join(
+            f"{v.get('policy')}: {str(v.get('resource') or '-').rsplit('::', 1)[-1]}: {v.get('message')}"
+            for v in violations[:5])
+    else:
+        summary = str(payload.get("error") or f"infra_check exited {result.exit_code}")
+    evidence = dict(payload)
+    if result.stderr_tail and not ok:
+        evidence["stderr_tail"] = result.stderr_tail[-2000:]
+    return GateResult(gate=gate, target=target, outcome=GateOutcome.PASSED if ok else GateOutcome.FAILED,
+                      summary=summary, evidence=evidence)
