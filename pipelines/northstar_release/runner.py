@@ -26,7 +26,8 @@ from northstar_release.adapters.base import ComponentResult
 from northstar_release.errors import ComponentError
 
 # Entry point name -> Pants target that packages it (used in the "how to build it" message).
-PANTS_TARGETS = {"dagbag_check": "airflow:dagbag_check", "infra_check": "infra:infra_check"}
+PANTS_TARGETS = {"dagbag_check": "airflow:dagbag_check", "infra_check": "infra:infra_check",
+                 "spark_verify": "spark:spark_verify"}
 STDERR_TAIL_CHARS = 4000
 
 

@@ -1,4 +1,7 @@
-"""Deploy-time smoke check of a Spark job artifact: ``python -m northstar_spark.verify --job daily_revenue``.
+"""Deploy-time smoke check of a Spark job: ``python -m northstar_spark.verify --job daily_revenue [--job-pex PATH]``.
+
+With ``--job-pex`` the packaged job PEX runs under spark-submit exactly as deployed (see ``verify_pex``); this is what
+the release engine calls (the ``spark_verify`` PEX). Without it, the job's source runs in this process:
 
 Runs the job's real ``main()`` in local mode over a small built-in fixture written to a temp dir, reads the
 Parquet output back and prints one JSON object on stdout::
@@ -23,7 +26,7 @@ from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from decimal import Decimal
 from pathlib import Path
-from typing import Any
+from typing import Any, NoReturn
 
 from pyspark.sql import SparkSession
 from pyspark.sql.types import StructField, StructType
@@ -97,12 +100,35 @@ def verify(job: str, spark: SparkSession) -> dict[str, Any]:
         }
 
 
+class _JsonArgumentParser(argparse.ArgumentParser):
+    """Usage errors are results too: one JSON object on stdout, exit 2 (the engine parses nothing else)."""
+
+    def error(self, message: str) -> NoReturn:  # type: ignore[override]
+        self.print_usage(sys.stderr)
+        print(json.dumps({"error": message, "usage": True}, sort_keys=True))
+        raise SystemExit(2)
+
+
 def main(argv: Sequence[str] | None = None) -> int:
-    parser = argparse.ArgumentParser(
-        prog="python -m northstar_spark.verify", description="Smoke-test a Spark job."
+    parser = _JsonArgumentParser(
+        prog="python -m northstar_spark.verify",
+        description="Smoke-test a Spark job: in process (--job), or a packaged job PEX under spark-submit "
+        "(--job-pex PATH --job NAME; see northstar_spark.verify_pex).",
     )
     parser.add_argument("--job", required=True, choices=sorted(JOBS))
+    parser.add_argument("--job-pex", type=Path, help="a deployed job PEX to run under spark-submit in local mode")
+    parser.add_argument("--timeout", type=float, default=600.0, help="seconds before spark-submit is killed")
     args = parser.parse_args(argv)
+    if args.job_pex is not None:
+        from northstar_spark import verify_pex
+
+        try:
+            report = verify_pex.run_job_pex(args.job, args.job_pex, timeout_s=args.timeout)
+        except verify_pex.UsageProblem as exc:
+            print(json.dumps({"job": args.job, "error": str(exc), "usage": True}, sort_keys=True))
+            return 2
+        print(json.dumps(report, sort_keys=True))
+        return 0 if report["schema_matches"] else 1
     spark = local_session(f"verify-{args.job}")
     try:
         report = verify(args.job, spark)

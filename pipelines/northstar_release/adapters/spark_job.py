@@ -1,0 +1,331 @@
+"""Spark job adapter (kind SPARK_JOB): each Spark job is one PEX built by Pants, content-addressed, named after the job.
+
+Why this shape:
+* package: ``./pants package spark:<job>`` for every job ``pex_binary`` under ``spark/`` (found with
+  ``./pants list --filter-target-type=pex_binary spark::``; the verifier ``spark:spark_verify`` is a component entry
+  point, not a job). pyspark is not inside a job PEX (the cluster provides it; ``inherit_path="fallback"``), and Pants
+  builds PEXes reproducibly (fixed zip timestamps, sorted entries), so the same commit yields the same sha256.
+  ``build`` refuses a dirty tree, so the working tree Pants packages is exactly the release's commit.
+* deploy: the PEX is published once per digest to ``<env_dir>/spark/jobs/<sha256>.pex`` (temp file + rename, hash
+  checked) and the env's pointer ``<env_dir>/spark/<job>.current`` -- a small JSON ``{job, sha256, pex}`` -- is
+  replaced with ``os.replace``: readers (DAGs resolve a job through this pointer, never "latest") see the old or the
+  new digest, never a mix. Re-deploying the live digest is a no-op.
+* verify runs the ``spark_verify`` component entry point (spark resolve; the engine never imports pyspark) on the
+  pointed-to PEX: spark-submit in local mode on a small fixture, output checked against the schema the job declares.
+* rollback is the same pointer switch to an older digest, re-published from the artifact store if the env's copy is
+  gone: no rebuild.
+
+Several jobs per release: the artifact name is the job name and every verb that receives an artifact handles that one
+job. ``current``/``clear`` take an optional job name; the evaluator calls them without one, so ``current(env)`` answers
+only when exactly one Spark job is live in the env (else None), and ``clear(env)`` undoes this adapter's latest switch
+in that env. That is exact for one job per env; see ``current`` for the multi-job caveat.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import os
+import shutil
+import subprocess
+import tempfile
+from pathlib import Path
+from typing import Any
+
+from northstar_release import gitutil
+from northstar_release.adapters.base import BuildContext, ComponentResult, DeployOutcome, EnvContext
+from northstar_release.errors import UsageError
+from northstar_release.model import Artifact, ArtifactKind, GateOutcome, GateResult
+
+ENTRY_POINT = "spark_verify"
+SPARK_DIR = "spark"  # the repo folder holding the Spark jobs' targets
+NOT_JOBS = frozenset({"spark:spark_verify"})  # pex_binary targets under spark/ that are tools, not jobs
+POINTER_SUFFIX = ".current"
+PANTS_TIMEOUT_S = 1800.0
+
+
+def parse_job_targets(listing: str) -> list[str]:
+    """``./pants list`` output -> sorted job targets (``spark:<job>``), without the verifier."""
+    targets = {line.strip() for line in listing.splitlines() if line.strip()}
+    return sorted(t for t in targets if t not in NOT_JOBS and ":" in t)
+
+
+def job_name(target: str) -> str:
+    return target.rsplit(":", 1)[1]
+
+
+class SparkJobAdapter:
+    kind = ArtifactKind.SPARK_JOB
+
+    def __init__(self) -> None:
+        # (env_dir, job, pointer bytes before the switch or None) for every switch this instance made: ``clear`` undoes
+        # the latest one (the evaluator's switch-back after a failed first deployment, which names no artifact).
+        self._journal: list[tuple[Path, str, bytes | None]] = []
+
+    # ---- build ---------------------------------------------------------------------------------------------------
+    def discover_jobs(self, repo: Path) -> list[str]:
+        listing = _pants(repo, ["list", "--filter-target-type=pex_binary", f"{SPARK_DIR}::"])
+        return parse_job_targets(listing)
+
+    def package(self, ctx: BuildContext) -> list[Path]:
+        if not gitutil.list_tree(ctx.repo_root, ctx.git_commit, SPARK_DIR):
+            return []  # a repository without spark/ ships no Spark jobs
+        targets = self.discover_jobs(ctx.repo_root)
+        if not targets:
+            return []
+        # Pants requires its distdir inside the build root: a private folder per build, removed afterwards.
+        dist_rel = Path("dist") / ".spark-build" / f"{ctx.release_id}-{os.getpid()}"
+        dist = ctx.repo_root.resolve() / dist_rel
+        try:
+            _pants(ctx.repo_root, [f"--pants-distdir={dist_rel}", "package", *targets])
+            out: list[Path] = []
+            for target in targets:
+                built = _find_built_pex(dist, target)
+                final = ctx.work_dir / f"{job_name(target)}.pex"  # build.py names the artifact after the stem: the job
+                shutil.copyfile(built, final)
+                out.append(final)
+        finally:
+            shutil.rmtree(dist, ignore_errors=True)
+        return out
+
+    # ---- checks --------------------------------------------------------------------------------------------------
+    def check(self, artifact: Artifact, env: EnvContext) -> GateResult:
+        """Run the verifier on the store's blob before deploying; nothing in the env changes."""
+        blob = Path(env.artifact_path(artifact))
+        result = env.runner.run(ENTRY_POINT, ["--job-pex", str(blob), "--job", artifact.name])
+        return _gate_result("spark_job.check", f"{artifact.name}@{artifact.sha256[:12]}", result, artifact.sha256)
+
+    def verify(self, env: EnvContext) -> GateResult:
+        """Verify every job the env's pointers name: one spark-submit run per job, one GateResult for the kind."""
+        pointers = self._pointers(env)
+        target = f"{env.env}:spark[{','.join(sorted(pointers)) or '-'}]"
+        if not pointers:
+            return GateResult(gate="spark_job.verify", target=target, outcome=GateOutcome.FAILED,
+                              summary="no Spark job is live")
+        per_job: dict[str, GateResult] = {}
+        for job, pointer in sorted(pointers.items()):
+            pex = self._published_path(env, pointer["sha256"])
+            if not pex.exists():
+                per_job[job] = GateResult(gate="spark_job.verify", target=job, outcome=GateOutcome.FAILED,
+                                          summary=f"{job}: pointer names {pointer['sha256'][:12]} but {pex} is missing")
+                continue
+            result = env.runner.run(ENTRY_POINT, ["--job-pex", str(pex), "--job", job])
+            per_job[job] = _gate_result("spark_job.verify", f"{job}@{pointer['sha256'][:12]}", result,
+                                        pointer["sha256"])
+        failed = [r for r in per_job.values() if r.blocking]
+        summary = " | ".join(r.summary for r in (failed or per_job.values()))
+        return GateResult(gate="spark_job.verify", target=target,
+                          outcome=GateOutcome.FAILED if failed else GateOutcome.PASSED, summary=summary,
+                          evidence={"jobs": {job: r.evidence for job, r in per_job.items()}})
+
+    def verify_rollback(self, env: EnvContext) -> GateResult:
+        """Post-rollback verification: the bytes the env's pointers name are exactly the known-good PEXes.
+
+        Why not a full run: a rollback target already passed the full spark-submit verification in this very env
+        (that is what known-good means), a full run takes 15+ s on this machine, and the whole-platform rollback must
+        finish in seconds. What can have changed since is the bytes on disk, so those are re-hashed; a full run is
+        one `./release deploy`/`promote` away and is what every forward deployment does."""
+        pointers = self._pointers(env)
+        target = f"{env.env}:spark[{','.join(sorted(pointers)) or '-'}]"
+        problems, checked = [], {}
+        for job, pointer in sorted(pointers.items()):
+            pex = self._published_path(env, pointer["sha256"])
+            digest = hashlib.sha256(pex.read_bytes()).hexdigest() if pex.exists() else None
+            checked[job] = {"pointer": pointer["sha256"], "on_disk": digest, "pex": str(pex)}
+            if digest != pointer["sha256"]:
+                problems.append(f"{job}: pointer names {pointer['sha256'][:12]} but the published PEX is "
+                                f"{'missing' if digest is None else digest[:12]}")
+        if not pointers:
+            problems.append("no Spark job is live")
+        return GateResult(gate="spark_job.verify", target=target,
+                          outcome=GateOutcome.FAILED if problems else GateOutcome.PASSED,
+                          summary="; ".join(problems) or f"{len(pointers)} known-good job PEX(es) intact (integrity "
+                                                          "check; full run was verified when first deployed here)",
+                          evidence={"mode": "integrity", "jobs": checked})
+
+    # ---- pointers ------------------------------------------------------------------------------------------------
+    def current(self, env: EnvContext, name: str | None = None) -> str | None:
+        """sha256 the env's pointer for job ``name`` names, or None.
+
+        Without ``name`` (how the evaluator and CLI call it today): the digest of the only live Spark job, or None when
+        none or several are live -- a single digest cannot describe several jobs. With several jobs the evaluator
+        then records ``before=None`` and switches back through ``clear`` (exact, see ``__init__``); its
+        ``already_done`` shortcut just never fires (re-deploys are per-job no-ops anyway).
+        """
+        pointers = self._pointers(env)
+        if name is not None:
+            pointer = pointers.get(name)
+            return pointer["sha256"] if pointer else None
+        if len(pointers) == 1:
+            return next(iter(pointers.values()))["sha256"]
+        return None
+
+    def deploy(self, artifact: Artifact, env: EnvContext) -> DeployOutcome:
+        return self._switch(artifact, env, verb="deployed")
+
+    def rollback(self, env: EnvContext, to: Artifact) -> DeployOutcome:
+        return self._switch(to, env, verb="rolled back to")
+
+    def clear(self, env: EnvContext, name: str | None = None) -> DeployOutcome:
+        """Undo a switch for which there was nothing live before (or, without ``name``, this adapter's latest switch
+        in ``env``): restore the pointer exactly as it was, or remove it if there was none."""
+        env_dir = env.env_dir
+        for i in range(len(self._journal) - 1, -1, -1):
+            j_env, job, before = self._journal[i]
+            if j_env == env_dir and (name is None or job == name):
+                del self._journal[i]
+                pointer = self._pointer_path(env, job)
+                if before is None:
+                    pointer.unlink(missing_ok=True)
+                    _fsync_dir(pointer.parent)
+                    return DeployOutcome(changed=True, message=f"removed Spark job pointer {job} (none existed before)")
+                _atomic_write(pointer, before)
+                return DeployOutcome(changed=True, message=f"restored Spark job pointer {job}")
+        if name is not None and self._pointer_path(env, name).exists():
+            self._pointer_path(env, name).unlink()
+            return DeployOutcome(changed=True, message=f"removed Spark job pointer {name}")
+        return DeployOutcome(changed=False, message="no Spark job pointer to clear")
+
+    def _switch(self, artifact: Artifact, env: EnvContext, verb: str) -> DeployOutcome:
+        job = artifact.name
+        pointer = self._pointer_path(env, job)
+        previous = self.current(env, job)
+        published = self._published_path(env, artifact.sha256)
+        if previous == artifact.sha256 and published.exists() and _sha256_file(published) == artifact.sha256:
+            return DeployOutcome(changed=False, message=f"{job}@{artifact.sha256[:12]} already live",
+                                 evidence={"job": job, "sha256": artifact.sha256, "pex": str(published)})
+        republished = self._publish(artifact, env)
+        before = pointer.read_bytes() if pointer.exists() else None
+        body = {"job": job, "sha256": artifact.sha256, "pex": f"jobs/{artifact.sha256}.pex"}
+        _atomic_write(pointer, (json.dumps(body, indent=2, sort_keys=True) + "\n").encode())
+        self._journal.append((env.env_dir, job, before))
+        return DeployOutcome(changed=True, message=f"{verb} Spark job {job}@{artifact.sha256[:12]}",
+                             evidence={"job": job, "from": previous, "to": artifact.sha256, "pex": str(published),
+                                       "pointer": str(pointer), "published": republished})
+
+    def _publish(self, artifact: Artifact, env: EnvContext) -> bool:
+        """Copy the store's blob to ``<env>/spark/jobs/<sha>.pex`` once (temp + rename); True if it was written now."""
+        final = self._published_path(env, artifact.sha256)
+        if final.exists() and _sha256_file(final) == artifact.sha256:
+            return False
+        final.parent.mkdir(parents=True, exist_ok=True)
+        blob = Path(env.artifact_path(artifact))
+        fd, tmp_name = tempfile.mkstemp(prefix=f".{artifact.sha256[:12]}.", suffix=".tmp", dir=final.parent)
+        tmp = Path(tmp_name)
+        try:
+            with os.fdopen(fd, "wb") as out, open(blob, "rb") as src:
+                shutil.copyfileobj(src, out, 1 << 20)
+                out.flush()
+                os.fsync(out.fileno())
+            digest = _sha256_file(tmp)
+            if digest != artifact.sha256:
+                raise RuntimeError(f"artifact store blob for {artifact.name} has sha256 {digest}, "
+                                   f"expected {artifact.sha256}")
+            tmp.chmod(0o755)  # spark-submit executes it as PYSPARK_PYTHON
+            os.replace(tmp, final)
+        finally:
+            tmp.unlink(missing_ok=True)
+        _fsync_dir(final.parent)
+        return True
+
+    def _pointers(self, env: EnvContext) -> dict[str, dict[str, Any]]:
+        folder = env.env_dir / "spark"
+        out: dict[str, dict[str, Any]] = {}
+        if not folder.is_dir():
+            return out
+        for path in sorted(folder.glob(f"*{POINTER_SUFFIX}")):
+            try:
+                body = json.loads(path.read_text())
+            except (OSError, json.JSONDecodeError):
+                continue  # never half-written (atomic replace); an unreadable file is not a live pointer
+            if isinstance(body, dict) and isinstance(body.get("sha256"), str) and len(body["sha256"]) == 64:
+                out[path.name[: -len(POINTER_SUFFIX)]] = body
+        return out
+
+    @staticmethod
+    def _pointer_path(env: EnvContext, job: str) -> Path:
+        return env.env_dir / "spark" / f"{job}{POINTER_SUFFIX}"
+
+    @staticmethod
+    def _published_path(env: EnvContext, sha256: str) -> Path:
+        return env.env_dir / "spark" / "jobs" / f"{sha256}.pex"
+
+
+def _pants(repo: Path, args: list[str]) -> str:
+    repo = repo.resolve()
+    pants = repo / "pants"
+    if not pants.exists():
+        raise UsageError(f"cannot package Spark jobs: no ./pants in {repo}")
+    proc = subprocess.run([str(pants), *args], cwd=repo, capture_output=True, text=True, timeout=PANTS_TIMEOUT_S)
+    if proc.returncode != 0:
+        raise UsageError(f"./pants {' '.join(args)} failed (exit {proc.returncode})",
+                         [line for line in proc.stderr.strip().splitlines()[-15:]])
+    return proc.stdout
+
+
+def _find_built_pex(dist: Path, target: str) -> Path:
+    """Pants writes ``spark:<job>`` to ``<dist>/spark/<job>.pex`` unless the target sets output_path."""
+    expected = dist / target.replace(":", "/").lstrip("/")
+    expected = expected.with_name(expected.name + ".pex")
+    if expected.is_file():
+        return expected
+    found = sorted(dist.rglob(f"{job_name(target)}.pex"))
+    if len(found) == 1:
+        return found[0]
+    raise UsageError(f"./pants package {target} did not produce {expected}", [f"found: {[str(f) for f in found]}"])
+
+
+def _atomic_write(path: Path, data: bytes) -> None:
+    path.parent.mkdir(parents=True, exist_ok=True)
+    fd, tmp_name = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".tmp", dir=path.parent)
+    try:
+        with os.fdopen(fd, "wb") as fh:
+            fh.write(data)
+            fh.flush()
+            os.fsync(fh.fileno())
+        os.replace(tmp_name, path)  # atomic: readers see the old or the new pointer
+    finally:
+        Path(tmp_name).unlink(missing_ok=True)
+    _fsync_dir(path.parent)
+
+
+def _sha256_file(path: Path) -> str:
+    h = hashlib.sha256()
+    with open(path, "rb") as fh:
+        for chunk in iter(lambda: fh.read(1 << 20), b""):
+            h.update(chunk)
+    return h.hexdigest()
+
+
+def _fsync_dir(path: Path) -> None:
+    try:
+        fd = os.open(path, os.O_RDONLY)
+    except OSError:
+        return
+    try:
+        os.fsync(fd)
+    finally:
+        os.close(fd)
+
+
+def _gate_result(gate: str, target: str, result: ComponentResult, expected_sha: str) -> GateResult:
+    payload: dict[str, Any] = dict(result.payload)
+    ran_sha = payload.get("pex_sha256")
+    sha_ok = ran_sha == expected_sha
+    ok = result.exit_code == 0 and payload.get("schema_matches") is True and sha_ok
+    job = payload.get("job", "?")
+    if ok:
+        summary = (f"{job}: spark-submit local run OK, {payload.get('rows')} row(s), output matches the declared "
+                   f"schema ({payload.get('seconds')}s)")
+    elif not sha_ok and ran_sha:
+        summary = f"{job}: verified PEX has sha256 {ran_sha[:12]}, pointer says {expected_sha[:12]}"
+    elif payload.get("error") and not payload.get("actual_schema"):
+        summary = f"{job}: {payload['error']}"
+    else:
+        want = [f"{f['name']}:{f['type']}" for f in (payload.get("expected_schema") or {}).get("fields", [])]
+        got = [f"{f['name']}:{f['type']}" for f in (payload.get("actual_schema") or {}).get("fields", [])]
+        summary = f"{job}: output schema {got} does not match the declared schema {want}"
+    if result.stderr_tail and not ok:
+        payload["stderr_tail"] = result.stderr_tail[-2000:]
+    return GateResult(gate=gate, target=target, outcome=GateOutcome.PASSED if ok else GateOutcome.FAILED,
+                      summary=summary, evidence=payload)
