@@ -17,6 +17,7 @@ import json
 import os
 import shlex
 import subprocess
+import threading
 import time
 from collections.abc import Mapping
 from pathlib import Path
@@ -42,9 +43,25 @@ class SubprocessComponentRunner:
         self.repo_root = repo_root
         self.timeout_s = timeout_s
         self.environ = dict(os.environ if environ is None else environ)
-        # Wall time spent inside component entry points (Airflow DagBag, ...), so callers can report the engine's
-        # own work separately from the engines it drives.
+        # Wall time during which at least one component entry point (Airflow DagBag, ...) was running, so callers can
+        # report the engine's own work separately from the engines it drives. Entry points may run concurrently
+        # (parallel verification), so this is the union of their intervals, never their sum.
         self.seconds_in_components = 0.0
+        self._active = 0
+        self._busy_since = 0.0
+        self._lock = threading.Lock()
+
+    def _enter(self) -> None:
+        with self._lock:
+            if self._active == 0:
+                self._busy_since = time.monotonic()
+            self._active += 1
+
+    def _leave(self) -> None:
+        with self._lock:
+            self._active -= 1
+            if self._active == 0:
+                self.seconds_in_components += time.monotonic() - self._busy_since
 
     def resolve(self, entry_point: str) -> list[str]:
         """Return the argv prefix for ``entry_point`` or raise ComponentError explaining how to provide it."""
@@ -65,7 +82,7 @@ class SubprocessComponentRunner:
     def run(self, entry_point: str, args: list[str], env: Mapping[str, str] | None = None) -> ComponentResult:
         cmd = self.resolve(entry_point) + list(args)
         proc_env = {**self.environ, **(env or {})}
-        started = time.monotonic()
+        self._enter()
         try:
             proc = subprocess.run(cmd, capture_output=True, text=True, timeout=self.timeout_s, env=proc_env,
                                   cwd=self.repo_root if self.repo_root.is_dir() else None)
@@ -73,11 +90,11 @@ class SubprocessComponentRunner:
             raise ComponentError(f"component entry point '{entry_point}': cannot execute {cmd[0]!r}: {exc.strerror}",
                                  [f"check {env_var_for(entry_point)} or dist/entrypoints/{entry_point}.pex"]) from exc
         except subprocess.TimeoutExpired as exc:
-            self.seconds_in_components += time.monotonic() - started
             tail = _tail(exc.stderr)
             raise ComponentError(f"component entry point '{entry_point}' timed out after {self.timeout_s:.0f}s",
                                  [f"command: {shlex.join(cmd)}", f"stderr tail: {tail}"]) from exc
-        self.seconds_in_components += time.monotonic() - started
+        finally:
+            self._leave()
         tail = _tail(proc.stderr)
         payload = parse_single_json(proc.stdout)
         if payload is None:

@@ -11,6 +11,7 @@ import json
 import shlex
 import sys
 import time
+from concurrent.futures import ThreadPoolExecutor
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import Any
@@ -99,6 +100,19 @@ def test_runner_counts_seconds_in_components(tmp_path: Path) -> None:
     assert first >= 0.2
     runner.run("tiny", [])
     assert runner.seconds_in_components - first >= 0.2  # cumulative, not overwritten per call
+
+
+def test_concurrent_component_runs_count_wall_time_once(tmp_path: Path) -> None:
+    """Parallel verification runs entry points side by side; their time must be the union, or engine_s goes negative."""
+    tiny = f"{shlex.quote(sys.executable)} -c " + shlex.quote(
+        "import json,time; time.sleep(0.6); print(json.dumps({}))")
+    runner = SubprocessComponentRunner(tmp_path, environ={"NORTHSTAR_ENTRYPOINT_TINY": tiny})
+    started = time.monotonic()
+    with ThreadPoolExecutor(max_workers=2) as pool:
+        list(pool.map(lambda _: runner.run("tiny", []), range(2)))
+    wall = time.monotonic() - started
+    assert 0.6 <= runner.seconds_in_components <= wall + 0.01
+    assert runner.seconds_in_components < 1.2  # not the sum of the two runs
 
 
 def test_deploy_json_reports_timing_with_real_airflow(real: Cli, repo: Path) -> None:
