@@ -22,26 +22,26 @@ import os
 import platform
 import shutil
 import statistics
-import subprocess
 import sys
 import tempfile
 from datetime import UTC, datetime
 from pathlib import Path
 
 REPO = Path(__file__).resolve().parents[1]
-RELEASE = REPO / "release"
-OUTSIDE_FREEZE = "2026-01-15T12:00:00Z"  # prod is frozen 01:00-03:00 UTC; pin the clock outside that window
+sys.path.insert(0, str(REPO / "pipelines"))  # run as a plain script: the shared CLI driver is stdlib-only
 
-
-def sh(args: list[str], cwd: Path, env: dict[str, str]) -> str:
-    proc = subprocess.run(args, cwd=cwd, env=env, capture_output=True, text=True)
-    if proc.returncode != 0:
-        sys.exit(f"bench: command failed ({proc.returncode}): {' '.join(args)}\n{proc.stdout}\n{proc.stderr}")
-    return proc.stdout
-
-
-def release(cwd: Path, env: dict[str, str], *args: str, actor: str = "author@northstar.example") -> dict:
-    return json.loads(sh([str(RELEASE), "--as", actor, *args, "--json"], cwd, env))
+from northstar_release.cli_driver import (  # noqa: E402
+    AUTHOR,
+    ONCALL,
+    OUTSIDE_FREEZE,
+    RELEASE,
+    CommandFailed,
+    ReleaseCli,
+    commit_all,
+    git,
+    sh,
+    ship_to_prod,
+)
 
 
 def make_repo(root: Path) -> Path:
@@ -50,19 +50,9 @@ def make_repo(root: Path) -> Path:
         shutil.copytree(REPO / rel, repo / rel)
     (repo / "pipelines").mkdir(parents=True)
     shutil.copy(REPO / "pipelines" / "environments.yaml", repo / "pipelines" / "environments.yaml")
-    env = {**os.environ, "GIT_AUTHOR_NAME": "Author", "GIT_AUTHOR_EMAIL": "author@northstar.example",
-           "GIT_COMMITTER_NAME": "Author", "GIT_COMMITTER_EMAIL": "author@northstar.example"}
-    sh(["git", "init", "-q", "-b", "main"], repo, env)
-    sh(["git", "add", "-A"], repo, env)
-    sh(["git", "commit", "-qm", "v1"], repo, env)
+    git(repo, "init", "-q", "-b", "main")
+    commit_all(repo, "v1", AUTHOR)
     return repo
-
-
-def ship_to_prod(repo: Path, env: dict[str, str], release_id: str) -> None:
-    release(repo, env, "deploy", release_id, "--env", "dev")
-    release(repo, env, "promote", release_id, "--to", "staging")
-    release(repo, env, "approve", release_id, "--env", "prod", actor="approver@northstar.example")
-    release(repo, env, "promote", release_id, "--to", "prod")
 
 
 def main() -> int:
@@ -76,25 +66,22 @@ def main() -> int:
         root = Path(tmp)
         repo = make_repo(root)
         env = {**os.environ, "NORTHSTAR_STATE_DIR": str(root / "state"), "NORTHSTAR_NOW": OUTSIDE_FREEZE}
-        v1 = release(repo, env, "build")["release"]["id"]
-        ship_to_prod(repo, env, v1)
+        cli = ReleaseCli(repo, env)
+        v1 = cli.must("build")["release"]["id"]
+        ship_to_prod(cli, v1)
         (repo / "airflow" / "dags" / "orders_daily.py").write_text(
             (repo / "airflow" / "dags" / "orders_daily.py").read_text() + "\n# v2\n")
-        sh(["git", "commit", "-qam", "v2"], repo, {**env, "GIT_AUTHOR_NAME": "Author",
-                                                   "GIT_AUTHOR_EMAIL": "author@northstar.example",
-                                                   "GIT_COMMITTER_NAME": "Author",
-                                                   "GIT_COMMITTER_EMAIL": "author@northstar.example"})
-        v2 = release(repo, env, "build")["release"]["id"]
-        ship_to_prod(repo, env, v2)
+        commit_all(repo, "v2", AUTHOR, env)
+        v2 = cli.must("build")["release"]["id"]
+        ship_to_prod(cli, v2)
 
         rows = []
         for i in range(opts.rounds):
-            out = release(repo, env, "rollback", "--env", "prod", "--reason", f"bench round {i + 1}",
-                          actor="oncall@northstar.example")
+            out = cli.must("rollback", "--env", "prod", "--reason", f"bench round {i + 1}", actor=ONCALL)
             assert out["ok"] and out["release_id"] == v1, out
             rows.append({"round": i + 1, **out["timing"]})
-            release(repo, env, "promote", v2, "--to", "prod")  # back to v2 for the next round (not timed)
-        verify = json.loads(sh([str(RELEASE), "audit", "verify", "--json"], repo, env))
+            cli.must("promote", v2, "--to", "prod")  # back to v2 for the next round (not timed)
+        verify = cli.must("audit", "verify")
 
     median = {k: round(statistics.median(r[k] for r in rows), 3) for k in ("total_s", "engine_s", "component_s")}
     summary = {
@@ -120,4 +107,7 @@ def main() -> int:
 
 
 if __name__ == "__main__":
-    raise SystemExit(main())
+    try:
+        raise SystemExit(main())
+    except CommandFailed as exc:
+        sys.exit(f"bench: {exc}")

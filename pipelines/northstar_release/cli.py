@@ -548,6 +548,20 @@ def audit_export_cmd(app: App, release_id: str, fmt: str, output: Path | None, a
         click.echo(text)
 
 
+# ---------------------------------------------------------------------------------------------------------- demo ---
+@main.command("demo")
+@click.option("--keep", is_flag=True, help="Keep the temporary clone and its release state for inspection.")
+@click.option("--workdir", type=click.Path(path_type=Path, file_okay=False),
+              help="Where the clone, state and evidence go (default: a new temp dir). Must not hold an earlier run.")
+@json_option
+def demo_cmd(keep: bool, workdir: Path | None, as_json: bool) -> None:
+    """The whole release story in a throwaway clone: v1 to prod, a good change promoted with 0 recompute, a bad one
+    blocked at dev, prod rolled back, audit verified and exported. Exit 0 only if every expectation held."""
+    from northstar_release.demo import run_demo
+
+    sys.exit(run_demo(as_json=as_json, keep=keep, workdir=workdir))
+
+
 if __name__ == "__main__":
     # Invoked as `python -m northstar_release.cli` by ./release; name the program the way users type it.
     main(prog_name=os.environ.get("NORTHSTAR_PROG_NAME", "release"))
