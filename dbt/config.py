@@ -9,25 +9,46 @@ Deviations from the init template, each deliberate:
   virtual promotion, so promoting a reviewed dev plan would silently rebuild instead.
 - ``disable_anonymized_analytics=True``: analytics are on by default; we do not send telemetry from CI.
 - separate DuckDB state connection: state must survive warehouse-file resets and never mix with model data.
+  ``NORTHSTAR_SQLMESH_STATE_URL=postgresql://user:pw@host:port/db`` keeps the state in PostgreSQL instead (shared
+  by several machines); otherwise ``NORTHSTAR_SQLMESH_STATE_PATH`` names the DuckDB state file.
 """
 
 from __future__ import annotations
 
 import os
 from pathlib import Path
+from urllib.parse import unquote, urlparse
 
-from sqlmesh.core.config import DuckDBConnectionConfig, ModelDefaultsConfig
+from sqlmesh.core.config import DuckDBConnectionConfig, ModelDefaultsConfig, PostgresConnectionConfig
 from sqlmesh.core.config.common import VirtualEnvironmentMode
 from sqlmesh.dbt.loader import sqlmesh_config
 
 PROJECT_DIR = Path(__file__).resolve().parent
 
+
+
+def _state_connection() -> DuckDBConnectionConfig | PostgresConnectionConfig:
+    url = os.environ.get("NORTHSTAR_SQLMESH_STATE_URL", "").strip()
+    if url:
+        parts = urlparse(url)
+        if parts.scheme not in ("postgresql", "postgres"):
+            raise ValueError(f"NORTHSTAR_SQLMESH_STATE_URL must be postgresql://..., got scheme {parts.scheme!r}")
+        return PostgresConnectionConfig(
+            host=parts.hostname or "localhost",
+            port=parts.port or 5432,
+            user=unquote(parts.username or ""),
+            password=unquote(parts.password or ""),
+            database=(parts.path or "/").lstrip("/") or "postgres",
+        )
+    return DuckDBConnectionConfig(
+        database=os.environ.get("NORTHSTAR_SQLMESH_STATE_PATH", str(PROJECT_DIR / "sqlmesh_state.duckdb"))
+    )
+
+
 config = sqlmesh_config(
     PROJECT_DIR,
     dbt_target_name=os.environ.get("NORTHSTAR_DBT_TARGET") or None,
-    state_connection=DuckDBConnectionConfig(
-        database=os.environ.get("NORTHSTAR_SQLMESH_STATE_PATH", str(PROJECT_DIR / "sqlmesh_state.duckdb"))
-    ),
+    state_connection=_state_connection(),
     profiles_dir=PROJECT_DIR,
     virtual_environment_mode=VirtualEnvironmentMode.FULL,
     disable_anonymized_analytics=True,

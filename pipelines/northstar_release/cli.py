@@ -244,18 +244,21 @@ def plan_cmd(app: App, since: str | None, markdown: bool, as_json: bool) -> None
 # --------------------------------------------------------------------------------------------------------- build ---
 @main.command("build")
 @click.option("--tag", "tags", multiple=True, help="Extra release tag (e.g. finance); tags only add restrictions.")
+@click.option("--ack-breaking", "acks", multiple=True, metavar="MODEL",
+              help="Acknowledge a breaking change to a finance model or a forward-only change (recorded as tag "
+                   "ack:MODEL in the release and its audit entry). Give it on the first build of the commit.")
 @click.option("--since", help="Tag the release with the Pants tags of targets changed since REF "
               "(default: the commit live in prod; every policy tag in the repo when prod is empty).")
 @json_option
 @click.pass_obj
 @command
-def build_cmd(app: App, tags: tuple[str, ...], since: str | None, as_json: bool) -> None:
+def build_cmd(app: App, tags: tuple[str, ...], acks: tuple[str, ...], since: str | None, as_json: bool) -> None:
     """Build HEAD into a release (refuses a dirty tree; same commit -> same release, a no-op)."""
     from northstar_release.adapters.registry import default_adapters
     from northstar_release.build import build
     from northstar_release.plan import live_release_id
 
-    all_tags = set(tags)
+    all_tags = set(tags) | {f"ack:{model}" for model in acks}
     live = live_release_id(app.store, "prod")
     live_release = app.store.get_release(live) if live else None
     prod_commit = live_release.git_commit if live_release else None

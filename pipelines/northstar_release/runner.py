@@ -28,7 +28,7 @@ from northstar_release.errors import ComponentError
 
 # Entry point name -> Pants target that packages it (used in the "how to build it" message).
 PANTS_TARGETS = {"dagbag_check": "airflow:dagbag_check", "infra_check": "infra:infra_check",
-                 "spark_verify": "spark:spark_verify"}
+                 "spark_verify": "spark:spark_verify", "warehouse": "dbt:warehouse"}
 STDERR_TAIL_CHARS = 4000
 
 

@@ -6,6 +6,7 @@ from northstar_release.adapters.base import ArtifactAdapter
 from northstar_release.adapters.dag_bundle import DagBundleAdapter
 from northstar_release.adapters.infra_version_map import InfraVersionMapAdapter
 from northstar_release.adapters.spark_job import SparkJobAdapter
+from northstar_release.adapters.warehouse import WarehouseAdapter
 from northstar_release.model import ArtifactKind
 
 
@@ -13,5 +14,6 @@ def default_adapters() -> dict[ArtifactKind, ArtifactAdapter]:
     return {
         ArtifactKind.DAG_BUNDLE: DagBundleAdapter(),
         ArtifactKind.SPARK_JOB: SparkJobAdapter(),
+        ArtifactKind.WAREHOUSE_PROJECT: WarehouseAdapter(),
         ArtifactKind.INFRA_VERSION_MAP: InfraVersionMapAdapter(),
     }

@@ -9,8 +9,9 @@ from __future__ import annotations
 from northstar_release.gates.base import Gate, GateContext
 from northstar_release.gates.dag_integrity import DagIntegrityGate
 from northstar_release.gates.infra_policy import InfraPolicyGate
+from northstar_release.gates.warehouse_audit import WarehouseAuditGate
 
-GATES: dict[str, Gate] = {g.name: g for g in (DagIntegrityGate(), InfraPolicyGate())}
+GATES: dict[str, Gate] = {g.name: g for g in (DagIntegrityGate(), WarehouseAuditGate(), InfraPolicyGate())}
 
 
 def get_gate(name: str) -> Gate:

@@ -1,0 +1,383 @@
+"""Warehouse adapter (kind WAREHOUSE_PROJECT): the dbt project run by SQLMesh, one deterministic tarball per commit.
+
+Why this shape:
+* package: the dbt project files (``dbt/`` minus build output, engine files and the Python helper package) are read
+  from the git commit, never the working tree, and written with fixed tar/gzip metadata -> same commit, same sha256.
+* The engine never imports SQLMesh or dbt (ADR 0003): every warehouse operation is the ``warehouse`` component entry
+  point (``northstar_dbt.warehouse``) run as a subprocess that prints one JSON object.
+* dev, staging and prod are SQLMesh *environments* in ONE DuckDB warehouse (``<state>/warehouse/warehouse.duckdb``,
+  SQLMesh state in ``<state>/warehouse/sqlmesh_state.duckdb`` or PostgreSQL via ``NORTHSTAR_SQLMESH_STATE_URL``).
+  A deploy extracts the artifact once into ``<env_dir>/warehouse/<sha256>/`` and plans it into the env with automatic
+  categorization; promotion of an artifact the previous env already built is a virtual update (0 rows recomputed).
+  ``<env_dir>/warehouse/LIVE`` (written atomically) records the digest the env was last switched to.
+* Acknowledgements: a BREAKING change to a ``finance`` model, or any forward-only change, must be acknowledged by
+  release tags ``ack:<model>`` (see ``acks_of``). The ``warehouse_audit`` gate passes them to ``check``, which records
+  them per env and digest for the deploy that follows (deploy's signature carries no release).
+* rollback is a re-plan of the env from the older, stored project (``--virtual-only``): the same snapshots, no
+  recompute; refused with a clear message when the janitor has removed them. To keep that possible, each verified
+  deploy pins its snapshots as SQLMesh environment ``keep_<env>_<sha12>`` (last ``KEEP_KNOWN_GOOD`` per env).
+* deploy runs plan + apply + post-apply tables/audits in ONE component process (loading the project dominates, ~5 s);
+  ``verify`` reuses that result when it is for the digest still live, otherwise it runs the ``verify`` subcommand.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import os
+import re
+import shutil
+import tempfile
+from collections.abc import Iterable
+from pathlib import Path
+from typing import Any
+
+from northstar_release import gitutil
+from northstar_release.adapters.base import BuildContext, ComponentResult, DeployOutcome, EnvContext
+from northstar_release.adapters.dag_bundle import _fsync_dir, _sha256_file, write_deterministic_tarball
+from northstar_release.errors import Blocked
+from northstar_release.model import Artifact, ArtifactKind, GateOutcome, GateResult, Release
+
+ARTIFACT_NAME = "warehouse-project"
+SOURCE = "dbt"
+ENTRY_POINT = "warehouse"
+MANIFEST = ".northstar-manifest.json"
+COMPLETE_MARKER = ".complete"
+LIVE_FILE = "LIVE"
+PINS_FILE = "PINS.json"
+ACK_TAG_PREFIX = "ack:"
+KEEP_KNOWN_GOOD = 3
+# Exactly the files of the Pants ``dbt_project`` target (pants-plugins/northstar/target_types.py), so "changed" in
+# ``./release plan`` and "changed" in the artifact digest agree. Never build output or local engine files.
+PROJECT_FILES = ("dbt_project.yml", "profiles.yml", "sqlmesh.yaml", "config.py", "packages.yml")
+PROJECT_DIRS = ("models", "seeds", "tests", "macros", "snapshots", "analyses", "audits")
+EXCLUDED_DIRS = ("target", "logs", ".cache", "dbt_packages", "__pycache__")
+EXCLUDED_SUFFIXES = (".duckdb", ".duckdb.wal", ".wal", ".pyc", ".lock")
+
+
+def project_files(repo: Path, commit: str) -> dict[str, bytes]:
+    """Artifact path -> bytes for every dbt/SQLMesh project file under ``dbt/`` at ``commit``."""
+    files: dict[str, bytes] = {}
+    for path, oid in gitutil.list_tree(repo, commit, SOURCE):
+        rel = path[len(SOURCE) + 1:]
+        parts = rel.split("/")
+        if not (rel in PROJECT_FILES or (len(parts) > 1 and parts[0] in PROJECT_DIRS)):
+            continue
+        if any(p in EXCLUDED_DIRS for p in parts[:-1]):
+            continue
+        if parts[-1].endswith(EXCLUDED_SUFFIXES):
+            continue
+        files[rel] = gitutil.read_blob(repo, oid)
+    return files
+
+
+def acks_of(release: Release) -> list[str]:
+    """Models acknowledged by the release's ``ack:<model>`` tags (lower-case, sorted)."""
+    return sorted({t[len(ACK_TAG_PREFIX):].strip().lower() for t in release.tags
+                   if t.lower().startswith(ACK_TAG_PREFIX) and t[len(ACK_TAG_PREFIX):].strip()})
+
+
+class WarehouseAdapter:
+    kind = ArtifactKind.WAREHOUSE_PROJECT
+
+    def __init__(self, keep_known_good: int = KEEP_KNOWN_GOOD) -> None:
+        self.keep_known_good = keep_known_good
+        # env name -> (sha256, verify payload) from the deploy/rollback that just ran in this process.
+        self._post_apply: dict[str, tuple[str, dict[str, Any]]] = {}
+
+    # ---- locations -----------------------------------------------------------------------------------------------
+    @staticmethod
+    def warehouse_paths(env: EnvContext) -> tuple[Path, Path]:
+        """Local backend: <state>/warehouse/{warehouse,sqlmesh_state}.duckdb, shared by every env (env_dir=<state>/envs/<env>)."""
+        base = Path(os.environ.get("NORTHSTAR_WAREHOUSE_DIR") or (env.env_dir.parent.parent / "warehouse"))
+        return base / "warehouse.duckdb", base / "sqlmesh_state.duckdb"
+
+    def _engine_args(self, env: EnvContext, project: Path) -> list[str]:
+        warehouse, state = self.warehouse_paths(env)
+        return ["--project", str(project), "--warehouse", str(warehouse), "--state", str(state)]
+
+    @staticmethod
+    def _root(env: EnvContext) -> Path:
+        return env.env_dir / "warehouse"
+
+    # ---- build ---------------------------------------------------------------------------------------------------
+    def package(self, ctx: BuildContext) -> list[Path]:
+        files = project_files(ctx.repo_root, ctx.git_commit)
+        if not files:
+            return []  # a repository without dbt/ ships no warehouse project
+        if "dbt_project.yml" not in files:
+            raise Blocked(f"no dbt project at {SOURCE}/dbt_project.yml in commit {ctx.git_commit[:12]}")
+        manifest = {
+            "release_id": ctx.release_id,
+            "git_commit": ctx.git_commit,
+            "source": f"{SOURCE}/",
+            "pins": {k: ctx.pinned[k] for k in sorted(ctx.pinned) if k != ARTIFACT_NAME},
+            "files": {p: hashlib.sha256(b).hexdigest() for p, b in sorted(files.items())},
+        }
+        files[MANIFEST] = (json.dumps(manifest, indent=2, sort_keys=True) + "\n").encode()
+        out = ctx.work_dir / f"{ARTIFACT_NAME}.tar.gz"
+        write_deterministic_tarball(out, files)
+        return [out]
+
+    # ---- checks --------------------------------------------------------------------------------------------------
+    def check(self, artifact: Artifact, env: EnvContext, acks: Iterable[str] | None = None) -> GateResult:
+        """dbt unit tests + every SQLMesh audit (on a scratch build) + a non-applying plan into the env.
+
+        Nothing in the env changes. ``acks`` (from the release's ``ack:`` tags) are recorded for the deploy that
+        follows; the result FAILS when the plan needs an acknowledgement that is missing.
+        """
+        target = f"{artifact.name}@{artifact.sha256[:12]}"
+        ack_list = sorted(set(acks)) if acks is not None else self._recorded_acks(env, artifact.sha256)
+        if acks is not None:
+            self._record_acks(env, artifact.sha256, ack_list)
+        with tempfile.TemporaryDirectory(prefix="warehouse-check-") as tmp:
+            project = Path(tmp) / "project"
+            self._extract_verified(artifact, env, project)
+            unit = env.runner.run(ENTRY_POINT, ["unit-test", "--project", str(project)])
+            audit = env.runner.run(ENTRY_POINT, ["audit", "--project", str(project), "--scratch"])
+            plan_args = ["plan", *self._engine_args(env, project), "--env", env.env]
+            for a in ack_list:
+                plan_args += ["--ack", a]
+            plan = env.runner.run(ENTRY_POINT, plan_args)
+        return _check_result(target, unit, audit, plan)
+
+    def verify(self, env: EnvContext) -> GateResult:
+        sha = self.current(env)
+        if sha is None:
+            return GateResult(gate="warehouse.verify", target=f"{env.env}:warehouse", outcome=GateOutcome.FAILED,
+                              summary="no warehouse project is live")
+        target = f"{env.env}:{ARTIFACT_NAME}@{sha[:12]}"
+        cached = self._post_apply.get(env.env)
+        if cached is not None and cached[0] == sha:
+            payload = cached[1]
+            source = "post-apply (same component process as the switch)"
+        else:
+            pin, unpin = self._pin_plan(env, sha)
+            args = ["verify", *self._engine_args(env, self._root(env) / sha), "--env", env.env, "--pin", pin]
+            for old in unpin:
+                args += ["--unpin", old]
+            result = env.runner.run(ENTRY_POINT, args)
+            payload = dict(result.payload)
+            if result.exit_code != 0 and "error" in payload:
+                payload.setdefault("audits_failed", [payload["error"]])
+            source = "verify subcommand"
+            self._remember_pins(env, payload.get("pins"))
+        return _verify_result(target, payload, source)
+
+    def tables(self, env: EnvContext) -> dict[str, Any]:
+        """Row count + checksum per model as the env sees it (e.g. "prod unchanged" evidence); {} when nothing is live."""
+        sha = self.current(env)
+        if sha is None:
+            return {}
+        result = env.runner.run(ENTRY_POINT, ["tables", *self._engine_args(env, self._root(env) / sha), "--env", env.env])
+        if result.exit_code != 0:
+            raise Blocked(f"warehouse: cannot read the tables of {env.env}: {result.payload.get('error')}")
+        return dict(result.payload.get("tables") or {})
+
+    # ---- deploy --------------------------------------------------------------------------------------------------
+    def current(self, env: EnvContext) -> str | None:
+        live = self._root(env) / LIVE_FILE
+        try:
+            sha = live.read_text().strip()
+        except OSError:
+            return None
+        if re.fullmatch(r"[0-9a-f]{64}", sha) and (self._root(env) / sha / COMPLETE_MARKER).exists():
+            return sha
+        return None
+
+    def deploy(self, artifact: Artifact, env: EnvContext) -> DeployOutcome:
+        return self._switch(artifact, env, rollback=False)
+
+    def rollback(self, env: EnvContext, to: Artifact) -> DeployOutcome:
+        return self._switch(to, env, rollback=True)
+
+    def clear(self, env: EnvContext) -> DeployOutcome:
+        """First-ever deployment failed verification: forget the LIVE pointer (nothing to go back to).
+
+        The SQLMesh environment keeps the failed snapshots' views until the next deploy re-plans it; SQLMesh has no
+        "empty environment" to switch to, and prod cannot be invalidated.
+        """
+        live = self._root(env) / LIVE_FILE
+        if live.exists():
+            live.unlink()
+            _fsync_dir(self._root(env))
+            return DeployOutcome(changed=True, message="removed live warehouse pointer (no previous project existed)")
+        return DeployOutcome(changed=False, message="no live warehouse project")
+
+    def _switch(self, artifact: Artifact, env: EnvContext, rollback: bool) -> DeployOutcome:
+        previous = self.current(env)
+        if previous == artifact.sha256:
+            return DeployOutcome(changed=False, message=f"{artifact.name}@{artifact.sha256[:12]} already live",
+                                 evidence={"sha256": artifact.sha256})
+        folder = self.ensure_extracted(artifact, env)
+        args = ["plan", *self._engine_args(env, folder), "--env", env.env, "--apply", "--verify"]
+        if not (rollback and artifact.sha256 in self._pins(env)):  # a known-good rollback target is pinned already
+            pin, unpin = self._pin_plan(env, artifact.sha256)
+            args += ["--pin", pin]
+            for old in unpin:
+                args += ["--unpin", old]
+        if rollback:
+            args.append("--virtual-only")  # known-good snapshots are reused as they are: no ack, no recompute
+        else:
+            for a in self._recorded_acks(env, artifact.sha256):
+                args += ["--ack", a]
+        result = env.runner.run(ENTRY_POINT, args)
+        p = result.payload
+        if result.exit_code != 0 or not p.get("ok", False):
+            verb = "roll back" if rollback else "deploy"
+            raise Blocked(f"warehouse: cannot {verb} {artifact.name}@{artifact.sha256[:12]} in {env.env}: "
+                          f"{p.get('error') or 'component exited ' + str(result.exit_code)}",
+                          [f"categories: {p.get('categories')}", f"needs_ack: {p.get('needs_ack')}",
+                           f"snapshots_gone: {p.get('snapshots_gone')}", result.stderr_tail[-1000:]])
+        self._write_live(env, artifact.sha256)
+        if p.get("verify") is not None:
+            self._post_apply[env.env] = (artifact.sha256, {**p["verify"], "pins": p.get("pins")})
+            self._remember_pins(env, p.get("pins"))
+        evidence = {
+            "from": previous, "to": artifact.sha256, "path": str(folder), "sqlmesh_environment": env.env,
+            "categories": p.get("categories", {}), "backfill": p.get("backfill", []),
+            "rows_recomputed": p.get("rows_recomputed", 0),
+            "rows_recomputed_by_model": p.get("rows_recomputed_by_model", {}),
+            "virtual_update": p.get("virtual_update"), "needs_ack": p.get("needs_ack", []),
+            "acknowledged": p.get("acknowledged", []), "timings": p.get("timings", {}),
+            "pins": p.get("pins"),
+        }
+        kind = "virtual update" if p.get("virtual_update") else "backfill"
+        verb = "rolled back to" if rollback else "deployed"
+        return DeployOutcome(changed=True, evidence=evidence,
+                             message=f"{verb} {artifact.name}@{artifact.sha256[:12]} ({kind}, "
+                                     f"{p.get('rows_recomputed', 0)} rows recomputed)")
+
+    def ensure_extracted(self, artifact: Artifact, env: EnvContext) -> Path:
+        """Extract once per digest (temp dir + rename, ``.complete`` marker last); a folder without it is redone."""
+        root = self._root(env)
+        root.mkdir(parents=True, exist_ok=True)
+        final = root / artifact.sha256
+        if (final / COMPLETE_MARKER).exists():
+            return final
+        tmp = Path(tempfile.mkdtemp(prefix=f".{artifact.sha256[:12]}.", dir=root))
+        self._extract_verified(artifact, env, tmp)
+        (tmp / COMPLETE_MARKER).write_text(artifact.sha256 + "\n")
+        if final.exists():
+            shutil.rmtree(final)
+        os.rename(tmp, final)
+        _fsync_dir(root)
+        return final
+
+    # ---- internals -----------------------------------------------------------------------------------------------
+    @staticmethod
+    def _extract_verified(artifact: Artifact, env: EnvContext, dest: Path) -> None:
+        import tarfile
+
+        blob = Path(env.artifact_path(artifact))
+        digest = _sha256_file(blob)
+        if digest != artifact.sha256:
+            raise RuntimeError(f"artifact store blob for {artifact.name} has sha256 {digest}, expected {artifact.sha256}")
+        dest.mkdir(parents=True, exist_ok=True)
+        with tarfile.open(blob, "r:gz") as tar:
+            tar.extractall(dest, filter="data")
+
+    def _write_live(self, env: EnvContext, sha: str) -> None:
+        root = self._root(env)
+        tmp = root / f".{LIVE_FILE}.tmp.{os.getpid()}"
+        with open(tmp, "w") as fh:
+            fh.write(sha + "\n")
+            fh.flush()
+            os.fsync(fh.fileno())
+        os.replace(tmp, root / LIVE_FILE)
+        _fsync_dir(root)
+
+    def _acks_file(self, env: EnvContext, sha: str) -> Path:
+        return self._root(env) / "acks" / f"{sha}.json"
+
+    def _record_acks(self, env: EnvContext, sha: str, acks: list[str]) -> None:
+        path = self._acks_file(env, sha)
+        path.parent.mkdir(parents=True, exist_ok=True)
+        tmp = path.with_suffix(f".tmp.{os.getpid()}")
+        tmp.write_text(json.dumps({"sha256": sha, "acks": acks}, sort_keys=True) + "\n")
+        os.replace(tmp, path)
+
+    def _recorded_acks(self, env: EnvContext, sha: str) -> list[str]:
+        try:
+            return list(json.loads(self._acks_file(env, sha).read_text()).get("acks", []))
+        except (OSError, ValueError):
+            return []
+
+    def _pins(self, env: EnvContext) -> list[str]:
+        try:
+            return [s for s in json.loads((self._root(env) / PINS_FILE).read_text()) if isinstance(s, str)]
+        except (OSError, ValueError):
+            return []
+
+    def _pin_plan(self, env: EnvContext, sha: str) -> tuple[str, list[str]]:
+        """Pin name for ``sha`` and the older pins to release so that the last N known-good stay pinned."""
+        kept = [sha] + [s for s in self._pins(env) if s != sha]
+        return pin_name(env.env, sha), [pin_name(env.env, s) for s in kept[self.keep_known_good:]]
+
+    def _remember_pins(self, env: EnvContext, pins: dict[str, Any] | None) -> None:
+        if not pins or not pins.get("pinned"):
+            return
+        sha = self.current(env)
+        if sha is None:
+            return
+        unpinned = set(pins.get("unpinned") or [])
+        kept = [sha] + [s for s in self._pins(env) if s != sha and f"keep_{pin_name(env.env, s)}" not in unpinned]
+        root = self._root(env)
+        tmp = root / f".{PINS_FILE}.tmp.{os.getpid()}"
+        tmp.write_text(json.dumps(kept[: self.keep_known_good]) + "\n")
+        os.replace(tmp, root / PINS_FILE)
+
+
+def pin_name(env: str, sha: str) -> str:
+    return f"{re.sub(r'[^a-z0-9]+', '_', env.lower())}_{sha[:12]}"
+
+
+def _check_result(target: str, unit: ComponentResult, audit: ComponentResult, plan: ComponentResult) -> GateResult:
+    u, a, p = unit.payload, audit.payload, plan.payload
+    problems: list[str] = []
+    if unit.exit_code != 0 or not u.get("ok"):
+        problems.append(f"dbt unit tests failed: {', '.join(u.get('failed') or []) or u.get('error') or 'see evidence'}")
+    if audit.exit_code != 0 or not a.get("ok"):
+        problems.append(f"SQLMesh audits failed: {', '.join(a.get('failed') or []) or a.get('build_error') or a.get('error')}")
+    if plan.exit_code != 0:
+        problems.append(f"plan failed: {p.get('error')}")
+    elif p.get("missing_ack"):
+        problems.append(f"acknowledgement required (release tag ack:<model>) for: {', '.join(p['missing_ack'])} "
+                        f"-- breaking change to a finance model or forward-only change")
+    changed = {k: v for k, v in (p.get("categories") or {}).items()}
+    if problems:
+        summary = " | ".join(problems)
+    else:
+        summary = (f"{u.get('passed', 0)} unit test(s) and {a.get('passed', 0)} audit(s) pass; plan: "
+                   + (", ".join(f"{k}={v}" for k, v in sorted(changed.items())) or "no changes")
+                   + (f"; acknowledged {', '.join(p.get('acknowledged') or [])}" if p.get("acknowledged") else ""))
+    evidence = {
+        "unit_tests": {"ok": u.get("ok"), "passed": u.get("passed"), "failed": u.get("failed"),
+                       "tests": u.get("unit_tests"), "error": u.get("error")},
+        "audits": {"ok": a.get("ok"), "passed": a.get("passed"), "failed": a.get("failed"),
+                   "failing": [x for x in a.get("audits") or [] if x.get("status") == "fail"],
+                   "build_error": a.get("build_error"), "error": a.get("error")},
+        "plan": {k: p.get(k) for k in ("environment", "categories", "backfill", "needs_ack", "missing_ack",
+                                       "acknowledged", "virtual_update", "new_snapshots", "error")},
+    }
+    for name, r in (("unit_tests", unit), ("audits", audit), ("plan", plan)):
+        if r.exit_code != 0 and r.stderr_tail:
+            evidence[name]["stderr_tail"] = r.stderr_tail[-1500:]
+    return GateResult(gate="warehouse.check", target=target,
+                      outcome=GateOutcome.FAILED if problems else GateOutcome.PASSED, summary=summary,
+                      evidence=evidence)
+
+
+def _verify_result(target: str, payload: dict[str, Any], source: str) -> GateResult:
+    failed = payload.get("audits_failed") or []
+    tables = payload.get("tables") or {}
+    ok = bool(payload.get("ok")) and not failed and bool(tables)
+    if ok:
+        summary = f"{len(tables)} model(s) readable, {payload.get('audits_passed', 0)} audit(s) pass"
+    else:
+        summary = ("audits failed: " + ", ".join(failed)) if failed else (payload.get("error") or "no tables")
+    evidence = {"source": source, "tables": tables, "plan_id": payload.get("plan_id"),
+                "audits_passed": payload.get("audits_passed"), "audits_failed": failed,
+                "pins": payload.get("pins")}
+    return GateResult(gate="warehouse.verify", target=target,
+                      outcome=GateOutcome.PASSED if ok else GateOutcome.FAILED, summary=summary, evidence=evidence)

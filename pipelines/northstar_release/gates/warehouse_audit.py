@@ -1,0 +1,36 @@
+"""warehouse_audit: the release's warehouse project must pass its dbt unit tests and every SQLMesh audit, and any
+breaking change to a ``finance`` model or forward-only change must be acknowledged by the release.
+
+Why explicit: SQLMesh plans do not re-run an edited singular test (it is a metadata change), and SQLMesh ignores dbt
+``unit_tests:`` entirely -- so a plan alone would let both through. Delegates to the warehouse adapter's ``check``
+(component entry point ``warehouse``: ``unit-test``, ``audit --scratch`` and a non-applying ``plan`` into the env),
+passing the release's ``ack:<model>`` tags as acknowledgements.
+"""
+
+from __future__ import annotations
+
+from northstar_release.adapters.warehouse import acks_of
+from northstar_release.gates.base import GateContext
+from northstar_release.model import ArtifactKind, GateOutcome, GateResult
+
+
+class WarehouseAuditGate:
+    name = "warehouse_audit"
+    description = ("dbt unit tests pass (dbt on DuckDB), every SQLMesh audit passes (sqlmesh audit), breaking finance / "
+                   "forward-only changes are acknowledged (release tags ack:<model>)")
+
+    def evaluate(self, ctx: GateContext) -> list[GateResult]:
+        adapter = ctx.adapters.get(ArtifactKind.WAREHOUSE_PROJECT)
+        projects = [a for a in ctx.release.artifacts if a.kind == ArtifactKind.WAREHOUSE_PROJECT]
+        if not projects:
+            return [GateResult(gate=self.name, target=ctx.release.id, outcome=GateOutcome.PASSED,
+                               summary="release carries no warehouse project")]
+        if adapter is None:
+            return [GateResult(gate=self.name, target=ctx.release.id, outcome=GateOutcome.FAILED,
+                               summary="no warehouse_project adapter configured")]
+        acks = acks_of(ctx.release)
+        results = []
+        for artifact in projects:
+            result = adapter.check(artifact, ctx.env, acks=acks)  # type: ignore[call-arg]
+            results.append(result.model_copy(update={"gate": self.name}))
+        return results
