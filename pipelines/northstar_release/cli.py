@@ -21,7 +21,7 @@ import subprocess
 import sys
 import time
 from collections.abc import Callable
-from datetime import UTC
+from datetime import UTC, datetime
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
@@ -376,7 +376,7 @@ def approve_cmd(app: App, release_id: str, env_name: str, approver: str | None, 
         with app.store.transaction() as tx:
             tx.append_audit(who, "approval.refused", release.id, env.name, {"reason": refused})
         raise Blocked("approval refused", [refused])
-    approval = Approval(release_id=release.id, env=env.name, approver=who, at=policy.now_utc(), comment=comment)
+    approval = Approval(release_id=release.id, env=env.name, approver=who, at=datetime.now(UTC), comment=comment)  # real time, never the policy clock
     with app.store.transaction() as tx:
         added = tx.add_approval(approval)
         if added:

@@ -58,6 +58,9 @@ class Runtime:
     env_context: Callable[[str], EnvContext]
     now: Callable[[], datetime]
     progress: Callable[[str], None] = lambda msg: None
+    # Real time for records (deployment and stage timestamps). ``now`` is the *policy* clock (NORTHSTAR_NOW may pin it
+    # for drills); records must say when things really happened, or durations and evidence would be fiction.
+    wall: Callable[[], datetime] = lambda: datetime.now(UTC)
     # Cumulative seconds spent in component entry points (subprocesses); lets callers report engine-only time.
     component_seconds: Callable[[], float] = lambda: 0.0
 
@@ -113,7 +116,7 @@ def recover_abandoned(rt: Runtime, env: str, actor: str) -> list[int]:
         reason = (f"abandoned: the process running this {dep.action} died after stages "
                   f"{list(dep.stages) or 'none'}; superseded by a later run")
         with rt.store.transaction() as tx:
-            tx.update_deployment(dep.id, status=DeploymentStatus.FAILED, finished_at=rt.now(), reason=reason)
+            tx.update_deployment(dep.id, status=DeploymentStatus.FAILED, finished_at=rt.wall(), reason=reason)
             tx.append_audit(actor, "deploy.abandoned", dep.release_id, env,
                             {"deployment_id": dep.id, "stages_done": dep.stages, "live_on_disk": on_disk,
                              "live_recorded": recorded, "reason": reason})
@@ -171,7 +174,7 @@ class _Run:
     def _stage_done(self, stage: Stage, extra_audit: tuple[str, dict[str, Any]] | None = None,
                     results: list[GateResult] | None = None) -> None:
         with self.rt.store.transaction() as tx:
-            tx.update_deployment(self.dep_id, stage=(stage.name, self.rt.now()))
+            tx.update_deployment(self.dep_id, stage=(stage.name, self.rt.wall()))
             if results:
                 tx.add_gate_results(self.dep_id, results)
             if extra_audit:
@@ -179,7 +182,7 @@ class _Run:
 
     def _finish(self, status: DeploymentStatus, action: str, payload: dict[str, Any], reason: str = "") -> None:
         with self.rt.store.transaction() as tx:
-            tx.update_deployment(self.dep_id, status=status, finished_at=self.rt.now(), reason=reason or None)
+            tx.update_deployment(self.dep_id, status=status, finished_at=self.rt.wall(), reason=reason or None)
             tx.append_audit(self.plan.actor, action, self.release.id, self.plan.env,
                             {"deployment_id": self.dep_id, **payload})
 
@@ -207,7 +210,7 @@ class _Run:
         with rt.store.transaction() as tx:
             dep = tx.start_deployment(Deployment(release_id=self.release.id, env=plan.env,
                                                  status=DeploymentStatus.RUNNING, actor=plan.actor,
-                                                 action=plan.action, started_at=rt.now(), reason=self.reason))
+                                                 action=plan.action, started_at=rt.wall(), reason=self.reason))
             tx.append_audit(plan.actor, f"{plan.action}.start", self.release.id, plan.env,
                             {"deployment_id": dep.id, "plan": plan.to_json(), "reason": self.reason,
                              "git_commit": self.release.git_commit,
@@ -247,7 +250,7 @@ class _Run:
                 with rt.store.transaction() as tx:
                     tx.add_gate_results(self.dep_id, results)
                     if not failed:
-                        tx.update_deployment(self.dep_id, stage=(stage.name, rt.now()))
+                        tx.update_deployment(self.dep_id, stage=(stage.name, rt.wall()))
         if reasons:
             self._finish(DeploymentStatus.BLOCKED, f"{plan.action}.blocked",
                          {"reasons": reasons, "gate_results": [g.to_json() for g in self.gate_results]},
@@ -329,8 +332,8 @@ class _Run:
                     if old.status == DeploymentStatus.SUCCEEDED and old.id is not None:
                         tx.update_deployment(old.id, status=DeploymentStatus.ROLLED_BACK,
                                              reason=f"rolled back by deployment #{self.dep_id}: {self.reason}")
-            tx.update_deployment(self.dep_id, status=DeploymentStatus.SUCCEEDED, stage=(record.name, rt.now()),
-                                 finished_at=rt.now())
+            tx.update_deployment(self.dep_id, status=DeploymentStatus.SUCCEEDED, stage=(record.name, rt.wall()),
+                                 finished_at=rt.wall())
             tx.append_audit(plan.actor, f"{plan.action}.succeeded", self.release.id, plan.env, {
                 "deployment_id": self.dep_id, "digests": {a.name: a.sha256 for a in self.release.artifacts},
                 "rolled_back_from": previous_release, "reason": self.reason,
