@@ -376,7 +376,8 @@ def approve_cmd(app: App, release_id: str, env_name: str, approver: str | None, 
         with app.store.transaction() as tx:
             tx.append_audit(who, "approval.refused", release.id, env.name, {"reason": refused})
         raise Blocked("approval refused", [refused])
-    approval = Approval(release_id=release.id, env=env.name, approver=who, at=datetime.now(UTC), comment=comment)  # real time, never the policy clock
+    # Recorded at real time, never the policy clock (NORTHSTAR_NOW) -- evidence must not be backdated.
+    approval = Approval(release_id=release.id, env=env.name, approver=who, at=datetime.now(UTC), comment=comment)
     with app.store.transaction() as tx:
         added = tx.add_approval(approval)
         if added:
