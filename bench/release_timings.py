@@ -63,15 +63,23 @@ def row(deployment: dict) -> dict:
 def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("--output", type=Path, default=REPO / "bench" / "results" / "release_timings.json")
+    parser.add_argument("--from-workdir", type=Path, help="read a kept `./release demo --keep --workdir DIR` run "
+                        "instead of running the demo again (its summary is then taken from DIR/demo.json if present)")
     opts = parser.parse_args()
     with tempfile.TemporaryDirectory(prefix="bench-release-") as tmp:
-        work, log = Path(tmp) / "demo", Path(tmp) / "demo.log"
+        log = Path(tmp) / "demo.log"
         env = dict(os.environ)
-        demo = run_json([str(RELEASE), "demo", "--json", "--keep", "--workdir", str(work)], REPO, env, log)
+        if opts.from_workdir:
+            work = opts.from_workdir
+            saved = work / "demo.json"
+            demo = json.loads(saved.read_text()) if saved.is_file() else {}
+        else:
+            work = Path(tmp) / "demo"
+            demo = run_json([str(RELEASE), "demo", "--json", "--keep", "--workdir", str(work)], REPO, env, log)
         history_env = {**env, "NORTHSTAR_STATE_DIR": str(work / "state"), "NORTHSTAR_RELEASE_NO_SETUP": "1"}
         history = run_json([str(RELEASE), "history", "--json"], work / "clone", history_env, log)
     rows = [row(d) for d in reversed(history["deployments"])
-            if d["status"] == "succeeded" and d["action"] in ("promote", "rollback")]
+            if d["status"] in ("succeeded", "rolled_back") and d["action"] in ("promote", "rollback")]
     summary = {
         "benchmark": "release_timings",
         "measured_at": datetime.now(UTC).isoformat(timespec="seconds"),
