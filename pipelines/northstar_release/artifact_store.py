@@ -20,6 +20,7 @@ from collections.abc import Iterable
 from pathlib import Path
 from typing import BinaryIO
 
+from northstar_release.fsutil import fsync_dir
 from northstar_release.model import Artifact, ArtifactKind
 
 _CHUNK = 1024 * 1024
@@ -119,7 +120,7 @@ class LocalArtifactStore:
                 self._verify(final, digest)
             else:
                 os.replace(tmp, final)
-                _fsync_dir(final.parent)
+                fsync_dir(final.parent)
         finally:
             tmp.unlink(missing_ok=True)
 
@@ -141,12 +142,3 @@ class LocalArtifactStore:
 
     def exists(self, sha256: str) -> bool:
         return self.blob_path(sha256).is_file()
-
-
-def _fsync_dir(directory: Path) -> None:
-    """Make the rename durable (the directory entry, not just the file data)."""
-    fd = os.open(directory, os.O_RDONLY)
-    try:
-        os.fsync(fd)
-    finally:
-        os.close(fd)

@@ -26,6 +26,7 @@ from typing import Any
 
 from northstar_release import gitutil
 from northstar_release.adapters.base import BuildContext, ComponentResult, DeployOutcome, EnvContext
+from northstar_release.fsutil import fsync_dir, sha256_file
 from northstar_release.model import Artifact, ArtifactKind, GateOutcome, GateResult
 
 ARTIFACT_NAME = "airflow-dags"
@@ -142,7 +143,7 @@ class DagBundleAdapter:
             tmp_link.unlink()
         os.symlink(os.path.relpath(folder, env.env_dir), tmp_link)
         os.replace(tmp_link, link)  # atomic: readers see the old or the new bundle
-        _fsync_dir(env.env_dir)
+        fsync_dir(env.env_dir)
         return DeployOutcome(changed=True, message=f"{verb} {artifact.name}@{artifact.sha256[:12]}",
                              evidence={"from": previous, "to": artifact.sha256, "path": str(folder)})
 
@@ -154,7 +155,7 @@ class DagBundleAdapter:
         if (final / COMPLETE_MARKER).exists():
             return final
         blob = Path(env.artifact_path(artifact))
-        digest = _sha256_file(blob)
+        digest = sha256_file(blob)
         if digest != artifact.sha256:
             raise RuntimeError(f"artifact store blob for {artifact.name} has sha256 {digest}, expected {artifact.sha256}")
         tmp = Path(tempfile.mkdtemp(prefix=f".{artifact.sha256[:12]}.", dir=bundles))
@@ -163,7 +164,7 @@ class DagBundleAdapter:
         if final.exists():  # incomplete leftover from a crash
             shutil.rmtree(final)
         os.rename(tmp, final)
-        _fsync_dir(bundles)
+        fsync_dir(bundles)
         return final
 
 
@@ -173,25 +174,6 @@ def _extract(blob: Path, dest: Path) -> None:
         tar.extractall(dest, filter="data")
     for _, folder, _pt in SOURCES:
         (dest / folder).mkdir(exist_ok=True)  # the checker expects both folders even if one is empty
-
-
-def _sha256_file(path: Path) -> str:
-    h = hashlib.sha256()
-    with open(path, "rb") as fh:
-        for chunk in iter(lambda: fh.read(1 << 20), b""):
-            h.update(chunk)
-    return h.hexdigest()
-
-
-def _fsync_dir(path: Path) -> None:
-    try:
-        fd = os.open(path, os.O_RDONLY)
-    except OSError:
-        return
-    try:
-        os.fsync(fd)
-    finally:
-        os.close(fd)
 
 
 def _gate_result(gate: str, target: str, result: ComponentResult) -> GateResult:

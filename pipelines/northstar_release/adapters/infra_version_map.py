@@ -24,7 +24,6 @@ from __future__ import annotations
 
 import hashlib
 import json
-import os
 import re
 import tempfile
 from collections.abc import Mapping
@@ -36,6 +35,7 @@ import yaml
 from northstar_release import gitutil
 from northstar_release.adapters.base import BuildContext, ComponentResult, DeployOutcome, EnvContext
 from northstar_release.errors import UsageError
+from northstar_release.fsutil import atomic_write, fsync_dir
 from northstar_release.model import Artifact, ArtifactKind, GateOutcome, GateResult
 
 ARTIFACT_NAME = "infra-version-map"
@@ -178,7 +178,7 @@ class InfraVersionMapAdapter:
         path = self.config_path(env)
         if path.exists():
             path.unlink()
-            _fsync_dir(path.parent)
+            fsync_dir(path.parent)
             return DeployOutcome(changed=True, message=f"removed stack config {path.name} (no previous map existed)")
         return DeployOutcome(changed=False, message="no live stack config")
 
@@ -219,34 +219,6 @@ class InfraVersionMapAdapter:
         return target
 
 
-def _atomic_write(path: Path, data: bytes) -> None:
-    if path.is_file() and path.read_bytes() == data:
-        return
-    fd, tmp = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".tmp", dir=path.parent)
-    try:
-        with os.fdopen(fd, "wb") as fh:
-            fh.write(data)
-            fh.flush()
-            os.fsync(fh.fileno())
-        os.replace(tmp, path)  # atomic: readers see the old or the new config
-    except BaseException:
-        if os.path.exists(tmp):
-            os.unlink(tmp)
-        raise
-    _fsync_dir(path.parent)
-
-
-def _fsync_dir(path: Path) -> None:
-    try:
-        fd = os.open(path, os.O_RDONLY)
-    except OSError:
-        return
-    try:
-        os.fsync(fd)
-    finally:
-        os.close(fd)
-
-
 def _gate_result(gate: str, target: str, result: ComponentResult) -> GateResult:
     payload: dict[str, Any] = result.payload
     violations = payload.get("violations") or []
@@ -265,3 +237,10 @@ def _gate_result(gate: str, target: str, result: ComponentResult) -> GateResult:
         evidence["stderr_tail"] = result.stderr_tail[-2000:]
     return GateResult(gate=gate, target=target, outcome=GateOutcome.PASSED if ok else GateOutcome.FAILED,
                       summary=summary, evidence=evidence)
+
+
+def _atomic_write(path: Path, data: bytes) -> None:
+    """Write only when the content differs, so re-deploying the live map is a true no-op (no mtime churn)."""
+    if path.is_file() and path.read_bytes() == data:
+        return
+    atomic_write(path, data)

@@ -35,6 +35,7 @@ from typing import Any
 from northstar_release import gitutil
 from northstar_release.adapters.base import BuildContext, ComponentResult, DeployOutcome, EnvContext
 from northstar_release.errors import UsageError
+from northstar_release.fsutil import atomic_write, fsync_dir, sha256_file
 from northstar_release.model import Artifact, ArtifactKind, GateOutcome, GateResult
 
 ENTRY_POINT = "spark_verify"
@@ -177,9 +178,9 @@ class SparkJobAdapter:
                 pointer = self._pointer_path(env, job)
                 if before is None:
                     pointer.unlink(missing_ok=True)
-                    _fsync_dir(pointer.parent)
+                    fsync_dir(pointer.parent)
                     return DeployOutcome(changed=True, message=f"removed Spark job pointer {job} (none existed before)")
-                _atomic_write(pointer, before)
+                atomic_write(pointer, before)
                 return DeployOutcome(changed=True, message=f"restored Spark job pointer {job}")
         if name is not None and self._pointer_path(env, name).exists():
             self._pointer_path(env, name).unlink()
@@ -191,13 +192,13 @@ class SparkJobAdapter:
         pointer = self._pointer_path(env, job)
         previous = self.current(env, job)
         published = self._published_path(env, artifact.sha256)
-        if previous == artifact.sha256 and published.exists() and _sha256_file(published) == artifact.sha256:
+        if previous == artifact.sha256 and published.exists() and sha256_file(published) == artifact.sha256:
             return DeployOutcome(changed=False, message=f"{job}@{artifact.sha256[:12]} already live",
                                  evidence={"job": job, "sha256": artifact.sha256, "pex": str(published)})
         republished = self._publish(artifact, env)
         before = pointer.read_bytes() if pointer.exists() else None
         body = {"job": job, "sha256": artifact.sha256, "pex": f"jobs/{artifact.sha256}.pex"}
-        _atomic_write(pointer, (json.dumps(body, indent=2, sort_keys=True) + "\n").encode())
+        atomic_write(pointer, (json.dumps(body, indent=2, sort_keys=True) + "\n").encode())
         self._journal.append((env.env_dir, job, before))
         return DeployOutcome(changed=True, message=f"{verb} Spark job {job}@{artifact.sha256[:12]}",
                              evidence={"job": job, "from": previous, "to": artifact.sha256, "pex": str(published),
@@ -206,7 +207,7 @@ class SparkJobAdapter:
     def _publish(self, artifact: Artifact, env: EnvContext) -> bool:
         """Copy the store's blob to ``<env>/spark/jobs/<sha>.pex`` once (temp + rename); True if it was written now."""
         final = self._published_path(env, artifact.sha256)
-        if final.exists() and _sha256_file(final) == artifact.sha256:
+        if final.exists() and sha256_file(final) == artifact.sha256:
             return False
         final.parent.mkdir(parents=True, exist_ok=True)
         blob = Path(env.artifact_path(artifact))
@@ -217,7 +218,7 @@ class SparkJobAdapter:
                 shutil.copyfileobj(src, out, 1 << 20)
                 out.flush()
                 os.fsync(out.fileno())
-            digest = _sha256_file(tmp)
+            digest = sha256_file(tmp)
             if digest != artifact.sha256:
                 raise RuntimeError(f"artifact store blob for {artifact.name} has sha256 {digest}, "
                                    f"expected {artifact.sha256}")
@@ -225,7 +226,7 @@ class SparkJobAdapter:
             os.replace(tmp, final)
         finally:
             tmp.unlink(missing_ok=True)
-        _fsync_dir(final.parent)
+        fsync_dir(final.parent)
         return True
 
     def _pointers(self, env: EnvContext) -> dict[str, dict[str, Any]]:
@@ -273,39 +274,6 @@ def _find_built_pex(dist: Path, target: str) -> Path:
     if len(found) == 1:
         return found[0]
     raise UsageError(f"./pants package {target} did not produce {expected}", [f"found: {[str(f) for f in found]}"])
-
-
-def _atomic_write(path: Path, data: bytes) -> None:
-    path.parent.mkdir(parents=True, exist_ok=True)
-    fd, tmp_name = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".tmp", dir=path.parent)
-    try:
-        with os.fdopen(fd, "wb") as fh:
-            fh.write(data)
-            fh.flush()
-            os.fsync(fh.fileno())
-        os.replace(tmp_name, path)  # atomic: readers see the old or the new pointer
-    finally:
-        Path(tmp_name).unlink(missing_ok=True)
-    _fsync_dir(path.parent)
-
-
-def _sha256_file(path: Path) -> str:
-    h = hashlib.sha256()
-    with open(path, "rb") as fh:
-        for chunk in iter(lambda: fh.read(1 << 20), b""):
-            h.update(chunk)
-    return h.hexdigest()
-
-
-def _fsync_dir(path: Path) -> None:
-    try:
-        fd = os.open(path, os.O_RDONLY)
-    except OSError:
-        return
-    try:
-        os.fsync(fd)
-    finally:
-        os.close(fd)
 
 
 def _gate_result(gate: str, target: str, result: ComponentResult, expected_sha: str) -> GateResult:

@@ -34,8 +34,9 @@ from typing import Any
 
 from northstar_release import gitutil
 from northstar_release.adapters.base import BuildContext, ComponentResult, DeployOutcome, EnvContext
-from northstar_release.adapters.dag_bundle import _fsync_dir, _sha256_file, write_deterministic_tarball
+from northstar_release.adapters.dag_bundle import write_deterministic_tarball
 from northstar_release.errors import Blocked
+from northstar_release.fsutil import fsync_dir, sha256_file
 from northstar_release.model import Artifact, ArtifactKind, GateOutcome, GateResult, Release
 
 ARTIFACT_NAME = "warehouse-project"
@@ -200,7 +201,7 @@ class WarehouseAdapter:
         live = self._root(env) / LIVE_FILE
         if live.exists():
             live.unlink()
-            _fsync_dir(self._root(env))
+            fsync_dir(self._root(env))
             return DeployOutcome(changed=True, message="removed live warehouse pointer (no previous project existed)")
         return DeployOutcome(changed=False, message="no live warehouse project")
 
@@ -261,7 +262,7 @@ class WarehouseAdapter:
         if final.exists():
             shutil.rmtree(final)
         os.rename(tmp, final)
-        _fsync_dir(root)
+        fsync_dir(root)
         return final
 
     # ---- internals -----------------------------------------------------------------------------------------------
@@ -270,7 +271,7 @@ class WarehouseAdapter:
         import tarfile
 
         blob = Path(env.artifact_path(artifact))
-        digest = _sha256_file(blob)
+        digest = sha256_file(blob)
         if digest != artifact.sha256:
             raise RuntimeError(f"artifact store blob for {artifact.name} has sha256 {digest}, expected {artifact.sha256}")
         dest.mkdir(parents=True, exist_ok=True)
@@ -285,7 +286,7 @@ class WarehouseAdapter:
             fh.flush()
             os.fsync(fh.fileno())
         os.replace(tmp, root / LIVE_FILE)
-        _fsync_dir(root)
+        fsync_dir(root)
 
     def _acks_file(self, env: EnvContext, sha: str) -> Path:
         return self._root(env) / "acks" / f"{sha}.json"
