@@ -25,12 +25,14 @@ KIND_BY_ROOT: dict[str, ArtifactKind] = {
     "spark": ArtifactKind.SPARK_JOB,
     "infra": ArtifactKind.INFRA_VERSION_MAP,
 }
-# Gates each kind needs; only dag_integrity is implemented (registered) so far.
+# What checks each kind before (gates) or right after (verification) it enters an environment.
 GATES_BY_KIND: dict[ArtifactKind, tuple[str, ...]] = {
     ArtifactKind.DAG_BUNDLE: ("dag_integrity",),
-    ArtifactKind.WAREHOUSE_PROJECT: ("warehouse_plan (not yet implemented)",),
-    ArtifactKind.SPARK_JOB: ("spark_job_tests (not yet implemented)",),
-    ArtifactKind.INFRA_VERSION_MAP: ("infra_preview (not yet implemented)",),
+    ArtifactKind.WAREHOUSE_PROJECT: ("warehouse_audit",),
+    # No pre-entry gate: the job's unit tests run in CI (`./pants test`), and every deployment verifies the job PEX
+    # under spark-submit against its declared schema right after the pointer switch (failure switches back).
+    ArtifactKind.SPARK_JOB: ("spark_job.verify (after the switch)",),
+    ArtifactKind.INFRA_VERSION_MAP: ("infra_policy",),
 }
 
 
@@ -183,7 +185,8 @@ def plan_changes(files: list[str], targets: list[dict[str, Any]], since: str,
         notes.append(f"finance model changed ({', '.join(map(str, finance_targets[:5]))}): "
                      f"prod needs {approvals.get('prod', 2)} approvers, none the author")
     if ArtifactKind.WAREHOUSE_PROJECT in units:
-        notes.append("warehouse project changed: no warehouse adapter yet; not releasable by this tool")
+        notes.append("warehouse project changed: SQLMesh categorizes each model at deploy; a breaking change to a "
+                     "finance model or any forward-only change needs `./release build --ack-breaking MODEL`")
     return ChangePlan(since=since, files=files, units=ordered, approvals=approvals, risk_notes=notes,
                       unmapped=sorted(unmapped))
 
