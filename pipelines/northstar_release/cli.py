@@ -125,7 +125,7 @@ class App:
         for kind, adapter in rt.adapters.items():
             for (k, n) in rt.store.live(env):
                 if k == kind.value:
-                    out[(k, n)] = adapter.current(ctx)
+                    out[(k, n)] = adapter.current(ctx, n)
         return out
 
 

@@ -108,7 +108,8 @@ def recover_abandoned(rt: Runtime, env: str, actor: str) -> list[int]:
     holding it proves no live process is still running them."""
     recovered = []
     ctx = rt.env_context(env)
-    on_disk = {k.value: a.current(ctx) for k, a in rt.adapters.items()}
+    on_disk = {f"{k}:{n}": rt.adapters[ArtifactKind(k)].current(ctx, n)
+               for (k, n) in rt.store.live(env) if ArtifactKind(k) in rt.adapters}
     recorded = {f"{k}:{n}": v[0] for (k, n), v in rt.store.live(env).items()}
     for dep in rt.store.deployments(env=env):
         if dep.status != DeploymentStatus.RUNNING or dep.id is None:
@@ -137,7 +138,7 @@ def _reconcile_disk_with_recorded(rt: Runtime, env: str, actor: str, ctx: EnvCon
         adapter = rt.adapters.get(ArtifactKind(kind_value))
         if adapter is None:
             continue
-        on_disk = adapter.current(ctx)
+        on_disk = adapter.current(ctx, name)
         if on_disk == sha256:
             continue
         artifact = find_artifact(rt.store, kind_value, name, sha256)
@@ -193,7 +194,7 @@ class _Run:
             if previous is None:
                 clear = getattr(adapter, "clear", None)
                 if clear is not None:
-                    notes.append(clear(self.ctx).message)
+                    notes.append(clear(self.ctx, artifact.name).message)
                 continue
             before = find_artifact(self.rt.store, artifact.kind.value, artifact.name, previous)
             if before is None:
@@ -267,7 +268,7 @@ class _Run:
                 artifact = stage.artifact
                 adapter = rt.adapters[artifact.kind]
                 _maybe_pause([stage.name, stage.kind.value])
-                before = adapter.current(self.ctx)
+                before = adapter.current(self.ctx, artifact.name)
                 started = time.monotonic()
                 if plan.action == "rollback":
                     outcome = adapter.rollback(self.ctx, artifact)
@@ -363,7 +364,7 @@ def already_done(rt: Runtime, release: Release, env: str) -> bool:
     for artifact in release.artifacts:
         if live.get((artifact.kind.value, artifact.name), (None, None))[0] != artifact.sha256:
             return False
-        if rt.adapters[artifact.kind].current(ctx) != artifact.sha256:
+        if rt.adapters[artifact.kind].current(ctx, artifact.name) != artifact.sha256:
             return False
     return checks.succeeded_in(rt.store, release.id, env)
 

@@ -67,8 +67,9 @@ class ArtifactAdapter(Protocol):
         """Pre-deploy integrity check of the artifact itself (nothing in the env changes)."""
         ...
 
-    def current(self, env: EnvContext) -> str | None:
-        """sha256 of the artifact of this kind currently live in the env, or None."""
+    def current(self, env: EnvContext, name: str | None = None) -> str | None:
+        """sha256 of the artifact of this kind (named ``name``, for kinds with several artifacts such as Spark jobs)
+        currently live in the env, or None."""
         ...
 
     def deploy(self, artifact: Artifact, env: EnvContext) -> DeployOutcome:

@@ -110,7 +110,7 @@ class DagBundleAdapter:
         return _gate_result(gate, target, result)
 
     # ---- deploy --------------------------------------------------------------------------------------------------
-    def current(self, env: EnvContext) -> str | None:
+    def current(self, env: EnvContext, name: str | None = None) -> str | None:  # one artifact of this kind per env
         link = env.env_dir / "dags"
         if not link.is_symlink():
             return None
@@ -123,7 +123,7 @@ class DagBundleAdapter:
     def rollback(self, env: EnvContext, to: Artifact) -> DeployOutcome:
         return self._switch(to, env, verb="rolled back to")
 
-    def clear(self, env: EnvContext) -> DeployOutcome:
+    def clear(self, env: EnvContext, name: str | None = None) -> DeployOutcome:  # one artifact of this kind per env
         """Remove the live symlink (used only when a first-ever deployment fails verification: nothing to go back to)."""
         link = env.env_dir / "dags"
         if link.is_symlink():

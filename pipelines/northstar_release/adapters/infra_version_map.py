@@ -159,7 +159,7 @@ class InfraVersionMapAdapter:
     def config_path(env: EnvContext) -> Path:
         return env.env_dir / INFRA_DIR / stack_config_name(env.env)
 
-    def current(self, env: EnvContext) -> str | None:
+    def current(self, env: EnvContext, name: str | None = None) -> str | None:  # one artifact of this kind per env
         try:
             data = yaml.safe_load(self.config_path(env).read_text())
         except (OSError, yaml.YAMLError):
@@ -173,7 +173,7 @@ class InfraVersionMapAdapter:
     def rollback(self, env: EnvContext, to: Artifact) -> DeployOutcome:
         return self._switch(to, env, verb="rolled back to")
 
-    def clear(self, env: EnvContext) -> DeployOutcome:
+    def clear(self, env: EnvContext, name: str | None = None) -> DeployOutcome:  # one artifact of this kind per env
         """Remove the live stack config (only when a first-ever deployment fails verification)."""
         path = self.config_path(env)
         if path.exists():

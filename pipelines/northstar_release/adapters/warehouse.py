@@ -176,7 +176,7 @@ class WarehouseAdapter:
         return dict(result.payload.get("tables") or {})
 
     # ---- deploy --------------------------------------------------------------------------------------------------
-    def current(self, env: EnvContext) -> str | None:
+    def current(self, env: EnvContext, name: str | None = None) -> str | None:  # one artifact of this kind per env
         live = self._root(env) / LIVE_FILE
         try:
             sha = live.read_text().strip()
@@ -192,7 +192,7 @@ class WarehouseAdapter:
     def rollback(self, env: EnvContext, to: Artifact) -> DeployOutcome:
         return self._switch(to, env, rollback=True)
 
-    def clear(self, env: EnvContext) -> DeployOutcome:
+    def clear(self, env: EnvContext, name: str | None = None) -> DeployOutcome:  # one artifact of this kind per env
         """First-ever deployment failed verification: forget the LIVE pointer (nothing to go back to).
 
         The SQLMesh environment keeps the failed snapshots' views until the next deploy re-plans it; SQLMesh has no
