@@ -9,53 +9,31 @@ from __future__ import annotations
 import json
 from collections.abc import Callable
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import pulumi
 import pytest
 import yaml
 
 from northstar_infra import policies
+from northstar_infra.check import _recording_mocks_class
 
 INFRA_DIR = Path(__file__).resolve().parents[2]
 STACKS = ("dev", "staging", "prod")
 
 
-_SIG_KEY = "4dabf18193072939515e22adb298388d"  # pulumi.runtime.rpc._special_sig_key
-_SECRET_SIG = "1b47061264138c4ac30d75fd1eb44270"  # pulumi.runtime.rpc._special_secret_sig
+if TYPE_CHECKING:
 
+    class RecordingMocks(pulumi.runtime.Mocks):  # the shape tests rely on; the real class lives in check.py
+        resources: list[policies.Resource]
 
-def unwrap_secrets(value: Any) -> Any:
-    """Provider-secret inputs (e.g. SSM ``value``) reach mocks wrapped; policies want plain values."""
-    if isinstance(value, dict):
-        if value.get(_SIG_KEY) == _SECRET_SIG:
-            return unwrap_secrets(value["value"])
-        return {k: unwrap_secrets(v) for k, v in value.items()}
-    if isinstance(value, list):
-        return [unwrap_secrets(v) for v in value]
-    return value
+        def new_resource(self, args: pulumi.runtime.MockResourceArgs) -> tuple[str | None, dict[str, Any]]: ...
 
+        def call(self, args: pulumi.runtime.MockCallArgs) -> tuple[dict[str, Any], list[tuple[str, str]] | None]: ...
 
-class RecordingMocks(pulumi.runtime.Mocks):
-    """Records every resource registration; echoes inputs back as state, adding what AWS would compute."""
-
-    def __init__(self) -> None:
-        self.resources: list[policies.Resource] = []
-
-    def new_resource(self, args: pulumi.runtime.MockResourceArgs) -> tuple[str | None, dict[str, Any]]:
-        state: dict[str, Any] = unwrap_secrets(dict(args.inputs))
-        if args.typ == policies.BUCKET:
-            state.setdefault("bucket", f"{args.name}-1a2b3c")
-            resource_id = state["bucket"]
-            state["arn"] = f"arn:aws:s3:::{resource_id}"
-        else:
-            resource_id = f"{args.name}-id"
-            state.setdefault("arn", f"arn:aws:mock:us-east-1:123456789012:{args.name}")
-        self.resources.append(policies.Resource(type=args.typ, name=args.name, props=state, id=resource_id))
-        return resource_id, state
-
-    def call(self, args: pulumi.runtime.MockCallArgs) -> tuple[dict[str, Any], list[tuple[str, str]] | None]:
-        return {}, None
+else:
+    # One recorder for the check entry point and the tests: what the tests assert is what `infra_check` sees.
+    RecordingMocks = _recording_mocks_class()
 
 
 def load_stack_config(stack: str) -> dict[str, str]:
