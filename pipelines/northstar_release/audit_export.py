@@ -9,16 +9,23 @@ from __future__ import annotations
 
 from typing import Any
 
-from northstar_release.audit import verify_chain
+from northstar_release.audit import AuditAnchor, verify_chain
 from northstar_release.errors import UsageError
 from northstar_release.model import Environment
 from northstar_release.state.base import StateStore
 
 
-def verify_store(store: StateStore):  # -> VerifyResult
+def verify_store(store: StateStore, external_anchor: AuditAnchor | None = None):  # -> VerifyResult
+    """Verify the chain against the store's own anchor and, when given, an anchor kept outside the store.
+
+    Why both: whoever can truncate the log can also rewrite the anchor stored beside it; an anchor exported earlier to
+    write-once storage (`./release audit anchor`) still proves the chain once reached that seq with that hash."""
+    entries = store.audit_entries()
     anchor_fn = getattr(store, "audit_anchor", None)
-    anchor = anchor_fn() if anchor_fn is not None else None
-    return verify_chain(store.audit_entries(), anchor)
+    result = verify_chain(entries, anchor_fn() if anchor_fn is not None else None)
+    if result.ok and external_anchor is not None:
+        return verify_chain(entries, external_anchor)
+    return result
 
 
 def export_release(store: StateStore, release_id: str, environments: dict[str, Environment]) -> dict[str, Any]:

@@ -508,15 +508,49 @@ def audit_group() -> None:
     """Tamper-evident audit log: verify the hash chain, export evidence per release."""
 
 
-@audit_group.command("verify")
+@audit_group.command("anchor")
+@click.option("--output", type=click.Path(path_type=Path), help="Also write the anchor JSON to FILE.")
 @json_option
 @click.pass_obj
 @command
-def audit_verify_cmd(app: App, as_json: bool) -> None:
-    """Verify the audit hash chain; exit 1 naming the first broken seq."""
+def audit_anchor_cmd(app: App, output: Path | None, as_json: bool) -> None:
+    """Print the chain head (seq and hash) to keep in write-once storage; `audit verify --anchor FILE` checks it."""
     from northstar_release.audit_export import verify_store
 
     result = verify_store(app.store)
+    if not result.ok:
+        raise Blocked(f"audit chain broken at seq {result.first_broken_seq}: refusing to anchor it", [result.problem])
+    entries = app.store.audit_entries()
+    anchor = {"seq": entries[-1].seq if entries else 0, "hash": entries[-1].hash if entries else "0" * 64,
+              "exported_at": datetime.now(UTC).isoformat(), "state": app.store.url}
+    if output:
+        from northstar_release.fsutil import atomic_write
+
+        atomic_write(output, (json.dumps(anchor, indent=2) + "\n").encode())
+    emit(app, {"ok": True, "anchor": anchor, "output": str(output) if output else None},
+         lambda: OUT.print(f"audit anchor: seq {anchor['seq']} hash {anchor['hash']}"
+                           + (f" (written to {output})" if output else ""), highlight=False))
+
+
+@audit_group.command("verify")
+@click.option("--anchor", "anchor_file", type=click.Path(path_type=Path, dir_okay=False),
+              help="An anchor exported earlier with `audit anchor`: the chain must still contain it (detects truncation "
+                   "even when the anchor stored beside the log was rewritten).")
+@json_option
+@click.pass_obj
+@command
+def audit_verify_cmd(app: App, anchor_file: Path | None, as_json: bool) -> None:
+    """Verify the audit hash chain; exit 1 naming the first broken seq."""
+    from northstar_release.audit import AuditAnchor
+    from northstar_release.audit_export import verify_store
+
+    external = None
+    if anchor_file is not None:
+        try:
+            external = AuditAnchor.from_json(json.loads(anchor_file.read_text()))
+        except (OSError, ValueError, KeyError, TypeError) as exc:
+            raise UsageError(f"{anchor_file}: not an audit anchor exported by `./release audit anchor` ({exc})") from exc
+    result = verify_store(app.store, external)
     doc = {"ok": result.ok, "entries_checked": result.entries_checked, "first_broken_seq": result.first_broken_seq,
            "problem": result.problem}
     if result.ok:

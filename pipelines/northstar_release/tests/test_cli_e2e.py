@@ -372,3 +372,33 @@ def test_contributor_of_a_shipped_commit_cannot_approve(fast: Cli, repo: Path) -
     res = fast("--as", "carol@northstar.test", "approve", rel, "--env", "prod", expect=1)
     assert "authored or committed" in res.stdout + res.stderr
     fast("--as", "bob@northstar.test", "approve", rel, "--env", "prod")
+
+
+def test_exported_anchor_detects_truncation_that_rewrote_the_stored_head(fast: Cli, repo: Path, tmp_path: Path) -> None:
+    """Truncating the log *and* rewriting the head stored beside it fools `audit verify`; an anchor exported earlier
+    (`audit anchor`, kept in write-once storage) does not."""
+    fast("build")
+    rel = release_id(repo)
+    fast("deploy", rel, "--env", "dev")
+    fast("promote", rel, "--to", "staging")
+    anchor_file = tmp_path / "anchor.json"
+    exported = json.loads(fast("audit", "anchor", "--output", str(anchor_file), "--json").stdout)["anchor"]
+    assert json.loads(anchor_file.read_text())["seq"] == exported["seq"] > 3
+    fast("audit", "verify", "--anchor", str(anchor_file))
+
+    keep = exported["seq"] - 2  # drop the last two entries and make the stored head agree with the truncated log
+    conn = sqlite3.connect(fast.state_dir / "state.db")
+    for (trigger,) in conn.execute("select name from sqlite_master where type='trigger'").fetchall():
+        conn.execute(f"drop trigger {trigger}")
+    (head_hash,) = conn.execute("select hash from audit where seq = ?", (keep,)).fetchone()
+    conn.execute("delete from audit where seq > ?", (keep,))
+    conn.execute("update audit_head set seq = ?, hash = ?", (keep, head_hash))
+    conn.commit()
+    conn.close()
+
+    fast("audit", "verify")  # the chain alone cannot see a cleanly truncated tail ...
+    res = fast("audit", "verify", "--anchor", str(anchor_file), "--json", expect=1)  # ... the exported anchor can
+    assert json.loads(res.stdout)["ok"] is False
+    bad = tmp_path / "not-an-anchor.json"
+    bad.write_text("{}")
+    fast("audit", "verify", "--anchor", str(bad), expect=2)
