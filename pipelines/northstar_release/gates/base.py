@@ -9,10 +9,10 @@ from __future__ import annotations
 
 from collections.abc import Mapping
 from dataclasses import dataclass
-from typing import Protocol
+from typing import Any, Protocol
 
 from northstar_release.adapters.base import ArtifactAdapter, EnvContext
-from northstar_release.model import ArtifactKind, GateResult, Release
+from northstar_release.model import ArtifactKind, GateOutcome, GateResult, Release
 
 
 @dataclass(frozen=True)
@@ -29,3 +29,20 @@ class Gate(Protocol):
     def evaluate(self, ctx: GateContext) -> list[GateResult]:
         """Return one result per target examined; any FAILED result blocks the deployment."""
         ...
+
+
+def check_artifacts(ctx: GateContext, gate: str, kind: ArtifactKind, **check_kwargs: Any) -> list[GateResult]:
+    """The skeleton every gate shares: run the ``kind`` adapter's ``check`` on each artifact of that kind in the release.
+
+    A release without such an artifact passes (there is nothing of that kind to enter the env); a release that has one
+    but no adapter for it fails (a control that cannot run must not look like it passed)."""
+    artifacts = [a for a in ctx.release.artifacts if a.kind == kind]
+    if not artifacts:
+        return [GateResult(gate=gate, target=ctx.release.id, outcome=GateOutcome.PASSED,
+                           summary=f"release carries no {kind.value.replace('_', ' ')}")]
+    adapter = ctx.adapters.get(kind)
+    if adapter is None:
+        return [GateResult(gate=gate, target=ctx.release.id, outcome=GateOutcome.FAILED,
+                           summary=f"no {kind.value} adapter configured")]
+    check: Any = adapter.check  # adapters may take extra keyword inputs (e.g. the warehouse's acknowledgements)
+    return [check(artifact, ctx.env, **check_kwargs).model_copy(update={"gate": gate}) for artifact in artifacts]

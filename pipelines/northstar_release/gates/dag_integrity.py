@@ -6,8 +6,8 @@ Airflow environment): DagBag import errors and new-DAG policy violations fail; l
 
 from __future__ import annotations
 
-from northstar_release.gates.base import GateContext
-from northstar_release.model import ArtifactKind, GateOutcome, GateResult
+from northstar_release.gates.base import GateContext, check_artifacts
+from northstar_release.model import ArtifactKind, GateResult
 
 
 class DagIntegrityGate:
@@ -15,16 +15,4 @@ class DagIntegrityGate:
     description = "DagBag imports cleanly; new DAGs satisfy the DAG policy (legacy pass-through: import-only)"
 
     def evaluate(self, ctx: GateContext) -> list[GateResult]:
-        adapter = ctx.adapters.get(ArtifactKind.DAG_BUNDLE)
-        bundles = [a for a in ctx.release.artifacts if a.kind == ArtifactKind.DAG_BUNDLE]
-        if not bundles:
-            return [GateResult(gate=self.name, target=ctx.release.id, outcome=GateOutcome.PASSED,
-                               summary="release carries no DAG bundle")]
-        if adapter is None:
-            return [GateResult(gate=self.name, target=ctx.release.id, outcome=GateOutcome.FAILED,
-                               summary="no dag_bundle adapter configured")]
-        results = []
-        for artifact in bundles:
-            result = adapter.check(artifact, ctx.env)
-            results.append(result.model_copy(update={"gate": self.name}))
-        return results
+        return check_artifacts(ctx, self.name, ArtifactKind.DAG_BUNDLE)

@@ -8,8 +8,8 @@ no public buckets. Any violation -- or a config the program refuses -- fails the
 
 from __future__ import annotations
 
-from northstar_release.gates.base import GateContext
-from northstar_release.model import ArtifactKind, GateOutcome, GateResult
+from northstar_release.gates.base import GateContext, check_artifacts
+from northstar_release.model import ArtifactKind, GateResult
 
 
 class InfraPolicyGate:
@@ -18,12 +18,4 @@ class InfraPolicyGate:
                    "Pulumi mocks (KMS encryption, mandatory tags, no public buckets)")
 
     def evaluate(self, ctx: GateContext) -> list[GateResult]:
-        adapter = ctx.adapters.get(ArtifactKind.INFRA_VERSION_MAP)
-        maps = [a for a in ctx.release.artifacts if a.kind == ArtifactKind.INFRA_VERSION_MAP]
-        if not maps:
-            return [GateResult(gate=self.name, target=ctx.release.id, outcome=GateOutcome.PASSED,
-                               summary="release carries no infra version map")]
-        if adapter is None:
-            return [GateResult(gate=self.name, target=ctx.release.id, outcome=GateOutcome.FAILED,
-                               summary="no infra_version_map adapter configured")]
-        return [adapter.check(artifact, ctx.env).model_copy(update={"gate": self.name}) for artifact in maps]
+        return check_artifacts(ctx, self.name, ArtifactKind.INFRA_VERSION_MAP)

@@ -10,8 +10,8 @@ passing the release's ``ack:<model>`` tags as acknowledgements.
 from __future__ import annotations
 
 from northstar_release.adapters.warehouse import acks_of
-from northstar_release.gates.base import GateContext
-from northstar_release.model import ArtifactKind, GateOutcome, GateResult
+from northstar_release.gates.base import GateContext, check_artifacts
+from northstar_release.model import ArtifactKind, GateResult
 
 
 class WarehouseAuditGate:
@@ -20,17 +20,4 @@ class WarehouseAuditGate:
                    "forward-only changes are acknowledged (release tags ack:<model>)")
 
     def evaluate(self, ctx: GateContext) -> list[GateResult]:
-        adapter = ctx.adapters.get(ArtifactKind.WAREHOUSE_PROJECT)
-        projects = [a for a in ctx.release.artifacts if a.kind == ArtifactKind.WAREHOUSE_PROJECT]
-        if not projects:
-            return [GateResult(gate=self.name, target=ctx.release.id, outcome=GateOutcome.PASSED,
-                               summary="release carries no warehouse project")]
-        if adapter is None:
-            return [GateResult(gate=self.name, target=ctx.release.id, outcome=GateOutcome.FAILED,
-                               summary="no warehouse_project adapter configured")]
-        acks = acks_of(ctx.release)
-        results = []
-        for artifact in projects:
-            result = adapter.check(artifact, ctx.env, acks=acks)  # type: ignore[call-arg]
-            results.append(result.model_copy(update={"gate": self.name}))
-        return results
+        return check_artifacts(ctx, self.name, ArtifactKind.WAREHOUSE_PROJECT, acks=acks_of(ctx.release))
