@@ -1,7 +1,8 @@
 """The change planner behind ``./release plan [--since REF]``: which release units a change touches.
 
 Why ask Pants: Pants already knows the dependency graph, so "changed-since REF with transitive dependents" finds every
-target a change can affect (a macro change reaches every dbt model that uses it), and ``peek`` gives each target's
+target a change can affect through the dependencies Pants knows (Python imports, BUILD dependencies; dbt ref()/macro
+lineage is not inferred yet, so a dbt file change names that file's target only), and ``peek`` gives each target's
 type and tags (``finance`` raises the approvals needed in prod). The Pants call is injectable so unit tests feed
 captured JSON instead of running Pants.
 """
