@@ -138,6 +138,8 @@ def load_catalog(root: Path | None = None) -> Catalog:
             dags[dag.id] = dag
     except strict_yaml.StrictYamlError as exc:
         problems.append(Problem(exc.file, "-", exc.line, exc.rule, exc.message))
+    if any(p.rule != "unique-id" for p in problems):  # cross-checks on a partly loaded catalog would only echo these
+        raise CatalogError(problems)
     catalog = Catalog(repo, entries, dags, sources)
     problems.extend(cross_check(catalog))
     if problems:
