@@ -54,11 +54,13 @@ def validate(root: Path | None, as_json: bool) -> None:
     kinds: dict[str, int] = {}
     for entry in catalog.pipelines.values():
         kinds[entry.pipeline.kind.value] = kinds.get(entry.pipeline.kind.value, 0) + 1
-    result = {"valid": True, "pipelines": len(catalog.pipelines), "dags": len(catalog.dags), "by_kind": dict(sorted(kinds.items())),
-              "generated_dags": sum(d.generated for d in catalog.dags.values())}
+    by_kind = dict(sorted(kinds.items()))
+    generated = sum(d.generated for d in catalog.dags.values())
+    result = {"valid": True, "pipelines": len(catalog.pipelines), "dags": len(catalog.dags), "by_kind": by_kind,
+              "generated_dags": generated}
     click.echo(json.dumps(result, indent=2) if as_json else
-               f"catalog valid: {result['pipelines']} pipelines ({', '.join(f'{k} {v}' for k, v in result['by_kind'].items())}), "
-               f"{result['dags']} DAGs ({result['generated_dags']} generated)")
+               f"catalog valid: {len(catalog.pipelines)} pipelines ({', '.join(f'{k} {v}' for k, v in by_kind.items())}), "
+               f"{len(catalog.dags)} DAGs ({generated} generated)")
 
 
 @main.command(name="list", help="List pipelines, optionally filtered.")

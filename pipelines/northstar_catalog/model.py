@@ -137,7 +137,8 @@ class Pipeline(_Strict):
             raise ValueError("sla-kind: streaming_ingest pipelines declare sla.freshness_seconds, batch kinds declare sla.batch_minutes")
         if self.kind in (Kind.BATCH_INGEST, Kind.STREAMING_INGEST):
             if self.source.upstream:
-                raise ValueError("ingest-source: ingestion pipelines read a postgres table, a kafka topic or an s3 prefix, not upstream pipelines")
+                raise ValueError("ingest-source: ingestion pipelines read a postgres table, a kafka topic or an s3 prefix, "
+                                 "not upstream pipelines")
             if not self.runs.spark_job:
                 raise ValueError("ingest-runner: ingestion pipelines are run by a spark_job")
             if not self.sink.startswith("bronze."):

@@ -92,7 +92,8 @@ def pipeline_command(pipeline: Pipeline, sources: Sources) -> str:
             args = [f'--input "$NORTHSTAR_LANDING/s3/{src.s3}/dt={{{{ ds }}}}"', "--output", _bronze(pipeline), "--input-format", fmt]
         return spark_submit(job, args)
     if job:  # Spark transform or export
-        out = f'"{pipeline.sink}dt={{{{ ds }}}}/"' if pipeline.sink.startswith("s3://") else f'"$NORTHSTAR_LAKE/{pipeline.sink.replace(".", "/")}"'
+        lake = f'"$NORTHSTAR_LAKE/{pipeline.sink.replace(".", "/")}"'
+        out = f'"{pipeline.sink}dt={{{{ ds }}}}/"' if pipeline.sink.startswith("s3://") else lake
         return spark_submit(job, ['--input "$NORTHSTAR_LAKE"', "--output", out])
     if pipeline.runs.dbt_selector:
         return sqlmesh_run(pipeline.runs.dbt_selector)
