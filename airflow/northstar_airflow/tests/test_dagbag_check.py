@@ -12,7 +12,7 @@ from typing import Any
 import pytest
 
 from northstar_airflow import dagbag_check
-from northstar_airflow.tests.conftest import DAGS_DIR, LEGACY_DAGS_DIR, expected_dag_ids
+from northstar_airflow.tests.conftest import DAGS_DIR, expected_dag_ids
 
 GOOD_DAG = """
 from datetime import datetime

@@ -9,6 +9,7 @@ from datetime import timedelta
 import pytest
 from airflow.models.dagbag import DagBag
 from airflow.operators.bash import BashOperator
+from airflow.operators.python import PythonOperator
 from airflow.sensors.external_task import ExternalTaskSensor
 from airflow.utils.state import DagRunState, TaskInstanceState
 
@@ -89,9 +90,10 @@ def test_hand_written_cross_domain_dags(dagbag: DagBag) -> None:
     assert dagbag.dags["warehouse_backfill"].schedule_interval is None
 
 
-def test_backfill_params_are_validated() -> None:
-    bag = DagBag(dag_folder=str(DAGS_DIR / "warehouse_backfill.py"), include_examples=False)
-    check = bag.dags["warehouse_backfill"].get_task("validate_params").python_callable
+def test_backfill_params_are_validated(dagbag: DagBag) -> None:
+    task = dagbag.dags["warehouse_backfill"].get_task("validate_params")
+    assert isinstance(task, PythonOperator)
+    check = task.python_callable
     assert check(params={"select": "*.fct_orders", "start": "2024-01-01", "end": "2024-01-31"})["end"] == "2024-01-31"
     with pytest.raises(ValueError, match="at most 92 days"):
         check(params={"select": "*.fct_orders", "start": "2024-01-01", "end": "2024-12-31"})

@@ -7,10 +7,9 @@ from airflow.models.dagbag import DagBag
 
 from northstar_airflow.tests.conftest import LEGACY_DAG_IDS, LEGACY_DAGS_DIR, warm_airflow
 
-
 # Pre-imported as the scheduler's parser does (see conftest.warm_airflow), so the timing is the file's.
-LEGACY_MODULES = ("airflow.operators.python", "airflow.operators.bash_operator", "airflow.operators.python_operator", "airflow.sensors.external_task_sensor",
-                  "airflow.utils.dates")
+LEGACY_MODULES = ("airflow.operators.python", "airflow.operators.bash_operator", "airflow.operators.python_operator",
+                  "airflow.sensors.external_task_sensor", "airflow.utils.dates")
 
 
 def test_legacy_dags_import_and_parse_fast() -> None:
