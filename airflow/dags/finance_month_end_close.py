@@ -73,12 +73,12 @@ with DAG(
         timeout=6 * 3600,
     )
     trial_balance = BashOperator(
-        task_id="mart_fct_trial_balance",
+        task_id="mart_fct_gl_trial_balance",
         bash_command=SQLMESH_RUN,
-        env={"MODELS": "*.fct_trial_balance"},
+        env={"MODELS": "*.fct_gl_trial_balance"},
         append_env=True,
         sla=timedelta(minutes=40),
-        outlets=[Dataset("northstar://marts/fct_trial_balance")],
+        outlets=[Dataset("northstar://marts/fct_gl_trial_balance")],
     )
     ap_aging = BashOperator(
         task_id="mart_fct_ap_aging",

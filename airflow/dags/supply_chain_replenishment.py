@@ -21,7 +21,7 @@ SQLMESH_RUN = (
 UPSTREAMS = {  # upstream DAG -> (task, how long before this DAG's 09:00 run that upstream's run was scheduled)
     "spark_inventory_reconciliation": ("spark_inventory_reconciliation", timedelta(hours=4, minutes=30)),
     "ingest_advance_shipping_notices": ("ingest_s3__advance_shipping_notices", timedelta(hours=1, minutes=40)),
-    "transform_supply_chain_marts": ("mart_fct_inbound_shipments", timedelta(hours=1, minutes=15)),
+    "transform_supply_chain_marts": ("mart_fct_inbound_receipts_daily", timedelta(hours=1, minutes=15)),
 }
 
 with DAG(
@@ -36,12 +36,12 @@ with DAG(
     doc_md=__doc__,
 ) as dag:
     recommend = BashOperator(
-        task_id="mart_fct_replenishment_recommendations",
+        task_id="mart_fct_replenishment_candidates",
         bash_command=SQLMESH_RUN,
-        env={"MODELS": "*.fct_replenishment_recommendations"},
+        env={"MODELS": "*.fct_replenishment_candidates"},
         append_env=True,
         sla=timedelta(minutes=30),
-        outlets=[Dataset("northstar://marts/fct_replenishment_recommendations")],
+        outlets=[Dataset("northstar://marts/fct_replenishment_candidates")],
     )
     for upstream_dag, (task, delta) in UPSTREAMS.items():
         ExternalTaskSensor(

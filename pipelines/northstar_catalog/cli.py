@@ -13,6 +13,7 @@ from typing import Any
 import click
 
 from northstar_catalog import dagcodegen
+from northstar_catalog.crosscheck import check_dbt_models
 from northstar_catalog.loader import Catalog, Entry, find_root, load_catalog
 from northstar_catalog.problems import CatalogError
 
@@ -48,9 +49,21 @@ def main(ctx: click.Context, root: Path | None) -> None:
 
 @main.command(help="Load and cross-check the whole catalog; print every problem with file, key, line and rule.")
 @click.option("--json", "as_json", is_flag=True, help="print the result as JSON")
+@click.option("--dbt-project", type=click.Path(path_type=Path, file_okay=False, exists=True),
+              help="also check that every model a dbt_selector names exists in this dbt project (e.g. dbt)")
 @click.pass_obj
-def validate(root: Path | None, as_json: bool) -> None:
+def validate(root: Path | None, as_json: bool, dbt_project: Path | None) -> None:
     catalog = _load(root, as_json)
+    if dbt_project is not None:
+        problems = check_dbt_models(catalog, dbt_project)
+        if problems:
+            if as_json:
+                click.echo(json.dumps({"valid": False, "problems": [p.as_dict() for p in problems]}, indent=2))
+            else:
+                for problem in problems:
+                    click.echo(str(problem), err=True)
+                click.echo(f"catalog invalid: {len(problems)} problem(s)", err=True)
+            sys.exit(1)
     kinds: dict[str, int] = {}
     for entry in catalog.pipelines.values():
         kinds[entry.pipeline.kind.value] = kinds.get(entry.pipeline.kind.value, 0) + 1

@@ -5,6 +5,8 @@ hand-written DAG files exist and declare their id.
 
 from __future__ import annotations
 
+from pathlib import Path
+
 from northstar_catalog.loader import Catalog, Entry
 from northstar_catalog.model import CONTINUOUS, Kind
 from northstar_catalog.problems import Problem
@@ -116,3 +118,21 @@ def cross_check(catalog: Catalog) -> list[Problem]:
     problems.extend(_cycles(catalog))
     problems.extend(_check_dag_files(catalog))
     return problems
+
+
+def selector_models(selector: str) -> list[str]:
+    """Model names a dbt selector names (``tag:`` selections name none)."""
+    return [t.strip("+") for t in selector.split() if not t.startswith("tag:")]
+
+
+def check_dbt_models(catalog: Catalog, project: Path) -> list[Problem]:
+    """Every model a dbt_selector names exists as ``models/**/<name>.sql`` in the dbt project at ``project``."""
+    models = {p.stem for p in (project / "models").rglob("*.sql")}
+    if not models:
+        return [Problem(str(project), "models", None, "no-dbt-models", f"no models/**/*.sql under {project}")]
+    out = []
+    for entry in catalog.pipelines.values():
+        for name in selector_models(entry.pipeline.runs.dbt_selector or ""):
+            if name not in models:
+                out.append(_problem(entry, "unknown-model", f"dbt model '{name}' is not in {project}/models", "runs.dbt_selector"))
+    return out

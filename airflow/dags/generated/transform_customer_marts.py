@@ -53,17 +53,17 @@ with DAG(
         sla=timedelta(minutes=20),
         outlets=[Dataset('northstar://marts/fct_customer_rfm')],
     )
-    mart_fct_loyalty_points_balance = BashOperator(
-        task_id='mart_fct_loyalty_points_balance',
+    mart_fct_loyalty_balances = BashOperator(
+        task_id='mart_fct_loyalty_balances',
         doc_md='Loyalty points earned, redeemed and outstanding per customer. Owner: customer-data.',
-        bash_command='set -eu\nlive="${NORTHSTAR_ENV_DIR:?NORTHSTAR_ENV_DIR is not set}/warehouse"\nproject="$live/$(cat "$live/LIVE")"\nexec ${NORTHSTAR_SQLMESH:-sqlmesh} --paths "$project" run "${NORTHSTAR_ENV:?NORTHSTAR_ENV is not set}" --select-model \'*.fct_loyalty_points_balance\'',
+        bash_command='set -eu\nlive="${NORTHSTAR_ENV_DIR:?NORTHSTAR_ENV_DIR is not set}/warehouse"\nproject="$live/$(cat "$live/LIVE")"\nexec ${NORTHSTAR_SQLMESH:-sqlmesh} --paths "$project" run "${NORTHSTAR_ENV:?NORTHSTAR_ENV is not set}" --select-model \'*.fct_loyalty_balances\'',
         sla=timedelta(minutes=20),
-        outlets=[Dataset('northstar://marts/fct_loyalty_points_balance')],
+        outlets=[Dataset('northstar://marts/fct_loyalty_balances')],
     )
-    mart_int_customer_orders = BashOperator(
-        task_id='mart_int_customer_orders',
+    mart_int_customers__order_history = BashOperator(
+        task_id='mart_int_customers__order_history',
         doc_md='Per-customer order history used by the customer marts. Owner: customer-data.',
-        bash_command='set -eu\nlive="${NORTHSTAR_ENV_DIR:?NORTHSTAR_ENV_DIR is not set}/warehouse"\nproject="$live/$(cat "$live/LIVE")"\nexec ${NORTHSTAR_SQLMESH:-sqlmesh} --paths "$project" run "${NORTHSTAR_ENV:?NORTHSTAR_ENV is not set}" --select-model \'*.int_customer_orders\'',
+        bash_command='set -eu\nlive="${NORTHSTAR_ENV_DIR:?NORTHSTAR_ENV_DIR is not set}/warehouse"\nproject="$live/$(cat "$live/LIVE")"\nexec ${NORTHSTAR_SQLMESH:-sqlmesh} --paths "$project" run "${NORTHSTAR_ENV:?NORTHSTAR_ENV is not set}" --select-model \'*.int_customers__order_history\'',
         sla=timedelta(minutes=20),
-        outlets=[Dataset('northstar://intermediate/int_customer_orders')],
+        outlets=[Dataset('northstar://intermediate/int_customers__order_history')],
     )

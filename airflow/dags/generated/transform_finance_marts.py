@@ -25,12 +25,12 @@ with DAG(
     default_args={"owner": 'finance-data', "retries": 2, "retry_delay": timedelta(minutes=5)},
     tags=['finance', 'generated', 'transform'],
 ) as dag:
-    mart_fct_fx_converted_revenue = BashOperator(
-        task_id='mart_fct_fx_converted_revenue',
-        doc_md='Revenue converted to USD at the daily treasury rate. Owner: finance-data.',
-        bash_command='set -eu\nlive="${NORTHSTAR_ENV_DIR:?NORTHSTAR_ENV_DIR is not set}/warehouse"\nproject="$live/$(cat "$live/LIVE")"\nexec ${NORTHSTAR_SQLMESH:-sqlmesh} --paths "$project" run "${NORTHSTAR_ENV:?NORTHSTAR_ENV is not set}" --select-model \'*.fct_fx_converted_revenue\'',
+    mart_fct_fx_rates_daily = BashOperator(
+        task_id='mart_fct_fx_rates_daily',
+        doc_md='Daily treasury FX rates to USD, gap-filled over weekends. Owner: finance-data.',
+        bash_command='set -eu\nlive="${NORTHSTAR_ENV_DIR:?NORTHSTAR_ENV_DIR is not set}/warehouse"\nproject="$live/$(cat "$live/LIVE")"\nexec ${NORTHSTAR_SQLMESH:-sqlmesh} --paths "$project" run "${NORTHSTAR_ENV:?NORTHSTAR_ENV is not set}" --select-model \'*.fct_fx_rates_daily\'',
         sla=timedelta(minutes=30),
-        outlets=[Dataset('northstar://marts/fct_fx_converted_revenue')],
+        outlets=[Dataset('northstar://marts/fct_fx_rates_daily')],
     )
     mart_fct_gift_card_liability = BashOperator(
         task_id='mart_fct_gift_card_liability',
@@ -46,19 +46,19 @@ with DAG(
         sla=timedelta(minutes=30),
         outlets=[Dataset('northstar://marts/fct_gl_journal_lines')],
     )
-    mart_fct_payment_events_settlement = BashOperator(
-        task_id='mart_fct_payment_events_settlement',
-        doc_md='Authorised, captured and refunded amounts per day from the payment stream. Owner: finance-data.',
-        bash_command='set -eu\nlive="${NORTHSTAR_ENV_DIR:?NORTHSTAR_ENV_DIR is not set}/warehouse"\nproject="$live/$(cat "$live/LIVE")"\nexec ${NORTHSTAR_SQLMESH:-sqlmesh} --paths "$project" run "${NORTHSTAR_ENV:?NORTHSTAR_ENV is not set}" --select-model \'*.fct_payment_events_settlement\'',
-        sla=timedelta(minutes=30),
-        outlets=[Dataset('northstar://marts/fct_payment_events_settlement')],
-    )
-    mart_fct_payments_reconciliation = BashOperator(
-        task_id='mart_fct_payments_reconciliation',
+    mart_fct_payment_reconciliation_daily = BashOperator(
+        task_id='mart_fct_payment_reconciliation_daily',
         doc_md='Captured payments against order totals and GL cash postings. Owner: finance-data.',
-        bash_command='set -eu\nlive="${NORTHSTAR_ENV_DIR:?NORTHSTAR_ENV_DIR is not set}/warehouse"\nproject="$live/$(cat "$live/LIVE")"\nexec ${NORTHSTAR_SQLMESH:-sqlmesh} --paths "$project" run "${NORTHSTAR_ENV:?NORTHSTAR_ENV is not set}" --select-model \'*.fct_payments_reconciliation\'',
+        bash_command='set -eu\nlive="${NORTHSTAR_ENV_DIR:?NORTHSTAR_ENV_DIR is not set}/warehouse"\nproject="$live/$(cat "$live/LIVE")"\nexec ${NORTHSTAR_SQLMESH:-sqlmesh} --paths "$project" run "${NORTHSTAR_ENV:?NORTHSTAR_ENV is not set}" --select-model \'*.fct_payment_reconciliation_daily\'',
         sla=timedelta(minutes=30),
-        outlets=[Dataset('northstar://marts/fct_payments_reconciliation')],
+        outlets=[Dataset('northstar://marts/fct_payment_reconciliation_daily')],
+    )
+    mart_fct_payment_stream_reconciliation = BashOperator(
+        task_id='mart_fct_payment_stream_reconciliation',
+        doc_md='Authorised, captured and refunded amounts from the payment stream against OLTP payments. Owner: finance-data.',
+        bash_command='set -eu\nlive="${NORTHSTAR_ENV_DIR:?NORTHSTAR_ENV_DIR is not set}/warehouse"\nproject="$live/$(cat "$live/LIVE")"\nexec ${NORTHSTAR_SQLMESH:-sqlmesh} --paths "$project" run "${NORTHSTAR_ENV:?NORTHSTAR_ENV is not set}" --select-model \'*.fct_payment_stream_reconciliation\'',
+        sla=timedelta(minutes=30),
+        outlets=[Dataset('northstar://marts/fct_payment_stream_reconciliation')],
     )
     mart_fct_refunds = BashOperator(
         task_id='mart_fct_refunds',
@@ -74,10 +74,10 @@ with DAG(
         sla=timedelta(minutes=30),
         outlets=[Dataset('northstar://marts/fct_revenue_recognition')],
     )
-    mart_fct_sales_tax_liability = BashOperator(
-        task_id='mart_fct_sales_tax_liability',
+    mart_fct_sales_tax_collected = BashOperator(
+        task_id='mart_fct_sales_tax_collected',
         doc_md='Sales tax collected per country and month. Owner: finance-data.',
-        bash_command='set -eu\nlive="${NORTHSTAR_ENV_DIR:?NORTHSTAR_ENV_DIR is not set}/warehouse"\nproject="$live/$(cat "$live/LIVE")"\nexec ${NORTHSTAR_SQLMESH:-sqlmesh} --paths "$project" run "${NORTHSTAR_ENV:?NORTHSTAR_ENV is not set}" --select-model \'*.fct_sales_tax_liability\'',
+        bash_command='set -eu\nlive="${NORTHSTAR_ENV_DIR:?NORTHSTAR_ENV_DIR is not set}/warehouse"\nproject="$live/$(cat "$live/LIVE")"\nexec ${NORTHSTAR_SQLMESH:-sqlmesh} --paths "$project" run "${NORTHSTAR_ENV:?NORTHSTAR_ENV is not set}" --select-model \'*.fct_sales_tax_collected\'',
         sla=timedelta(minutes=30),
-        outlets=[Dataset('northstar://marts/fct_sales_tax_liability')],
+        outlets=[Dataset('northstar://marts/fct_sales_tax_collected')],
     )

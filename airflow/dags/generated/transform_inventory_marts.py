@@ -60,17 +60,17 @@ with DAG(
         sla=timedelta(minutes=20),
         outlets=[Dataset('northstar://marts/fct_inventory_valuation')],
     )
-    mart_fct_stockouts = BashOperator(
-        task_id='mart_fct_stockouts',
-        doc_md='Days a product was out of stock per warehouse. Owner: supply-chain-data.',
-        bash_command='set -eu\nlive="${NORTHSTAR_ENV_DIR:?NORTHSTAR_ENV_DIR is not set}/warehouse"\nproject="$live/$(cat "$live/LIVE")"\nexec ${NORTHSTAR_SQLMESH:-sqlmesh} --paths "$project" run "${NORTHSTAR_ENV:?NORTHSTAR_ENV is not set}" --select-model \'*.fct_stockouts\'',
+    mart_fct_stockouts_daily = BashOperator(
+        task_id='mart_fct_stockouts_daily',
+        doc_md='Products out of stock per warehouse and day. Owner: supply-chain-data.',
+        bash_command='set -eu\nlive="${NORTHSTAR_ENV_DIR:?NORTHSTAR_ENV_DIR is not set}/warehouse"\nproject="$live/$(cat "$live/LIVE")"\nexec ${NORTHSTAR_SQLMESH:-sqlmesh} --paths "$project" run "${NORTHSTAR_ENV:?NORTHSTAR_ENV is not set}" --select-model \'*.fct_stockouts_daily\'',
         sla=timedelta(minutes=20),
-        outlets=[Dataset('northstar://marts/fct_stockouts')],
+        outlets=[Dataset('northstar://marts/fct_stockouts_daily')],
     )
-    mart_int_inventory_movements_daily = BashOperator(
-        task_id='mart_int_inventory_movements_daily',
+    mart_int_inventory__movements_daily = BashOperator(
+        task_id='mart_int_inventory__movements_daily',
         doc_md='Net stock movements per warehouse, product and day from the movement stream. Owner: supply-chain-data.',
-        bash_command='set -eu\nlive="${NORTHSTAR_ENV_DIR:?NORTHSTAR_ENV_DIR is not set}/warehouse"\nproject="$live/$(cat "$live/LIVE")"\nexec ${NORTHSTAR_SQLMESH:-sqlmesh} --paths "$project" run "${NORTHSTAR_ENV:?NORTHSTAR_ENV is not set}" --select-model \'*.int_inventory_movements_daily\'',
+        bash_command='set -eu\nlive="${NORTHSTAR_ENV_DIR:?NORTHSTAR_ENV_DIR is not set}/warehouse"\nproject="$live/$(cat "$live/LIVE")"\nexec ${NORTHSTAR_SQLMESH:-sqlmesh} --paths "$project" run "${NORTHSTAR_ENV:?NORTHSTAR_ENV is not set}" --select-model \'*.int_inventory__movements_daily\'',
         sla=timedelta(minutes=20),
-        outlets=[Dataset('northstar://intermediate/int_inventory_movements_daily')],
+        outlets=[Dataset('northstar://intermediate/int_inventory__movements_daily')],
     )

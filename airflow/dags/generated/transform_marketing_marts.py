@@ -32,19 +32,19 @@ with DAG(
         sla=timedelta(minutes=20),
         outlets=[Dataset('northstar://marts/dim_campaigns')],
     )
-    mart_fct_budget_pacing = BashOperator(
-        task_id='mart_fct_budget_pacing',
+    mart_fct_campaign_budget_pacing = BashOperator(
+        task_id='mart_fct_campaign_budget_pacing',
         doc_md='Spend to date against campaign budget. Owner: marketing-analytics.',
-        bash_command='set -eu\nlive="${NORTHSTAR_ENV_DIR:?NORTHSTAR_ENV_DIR is not set}/warehouse"\nproject="$live/$(cat "$live/LIVE")"\nexec ${NORTHSTAR_SQLMESH:-sqlmesh} --paths "$project" run "${NORTHSTAR_ENV:?NORTHSTAR_ENV is not set}" --select-model \'*.fct_budget_pacing\'',
+        bash_command='set -eu\nlive="${NORTHSTAR_ENV_DIR:?NORTHSTAR_ENV_DIR is not set}/warehouse"\nproject="$live/$(cat "$live/LIVE")"\nexec ${NORTHSTAR_SQLMESH:-sqlmesh} --paths "$project" run "${NORTHSTAR_ENV:?NORTHSTAR_ENV is not set}" --select-model \'*.fct_campaign_budget_pacing\'',
         sla=timedelta(minutes=20),
-        outlets=[Dataset('northstar://marts/fct_budget_pacing')],
+        outlets=[Dataset('northstar://marts/fct_campaign_budget_pacing')],
     )
-    mart_fct_campaign_roas = BashOperator(
-        task_id='mart_fct_campaign_roas',
+    mart_fct_campaign_performance = BashOperator(
+        task_id='mart_fct_campaign_performance',
         doc_md='Return on ad spend per campaign. Owner: marketing-analytics.',
-        bash_command='set -eu\nlive="${NORTHSTAR_ENV_DIR:?NORTHSTAR_ENV_DIR is not set}/warehouse"\nproject="$live/$(cat "$live/LIVE")"\nexec ${NORTHSTAR_SQLMESH:-sqlmesh} --paths "$project" run "${NORTHSTAR_ENV:?NORTHSTAR_ENV is not set}" --select-model \'*.fct_campaign_roas\'',
+        bash_command='set -eu\nlive="${NORTHSTAR_ENV_DIR:?NORTHSTAR_ENV_DIR is not set}/warehouse"\nproject="$live/$(cat "$live/LIVE")"\nexec ${NORTHSTAR_SQLMESH:-sqlmesh} --paths "$project" run "${NORTHSTAR_ENV:?NORTHSTAR_ENV is not set}" --select-model \'*.fct_campaign_performance\'',
         sla=timedelta(minutes=20),
-        outlets=[Dataset('northstar://marts/fct_campaign_roas')],
+        outlets=[Dataset('northstar://marts/fct_campaign_performance')],
     )
     mart_fct_campaign_spend_daily = BashOperator(
         task_id='mart_fct_campaign_spend_daily',
@@ -53,10 +53,10 @@ with DAG(
         sla=timedelta(minutes=20),
         outlets=[Dataset('northstar://marts/fct_campaign_spend_daily')],
     )
-    mart_fct_channel_attribution = BashOperator(
-        task_id='mart_fct_channel_attribution',
-        doc_md='Orders and revenue attributed to marketing channels. Owner: marketing-analytics.',
-        bash_command='set -eu\nlive="${NORTHSTAR_ENV_DIR:?NORTHSTAR_ENV_DIR is not set}/warehouse"\nproject="$live/$(cat "$live/LIVE")"\nexec ${NORTHSTAR_SQLMESH:-sqlmesh} --paths "$project" run "${NORTHSTAR_ENV:?NORTHSTAR_ENV is not set}" --select-model \'*.fct_channel_attribution\'',
+    mart_fct_marketing_spend_by_channel_daily = BashOperator(
+        task_id='mart_fct_marketing_spend_by_channel_daily',
+        doc_md='Spend and attributed orders per marketing channel and day. Owner: marketing-analytics.',
+        bash_command='set -eu\nlive="${NORTHSTAR_ENV_DIR:?NORTHSTAR_ENV_DIR is not set}/warehouse"\nproject="$live/$(cat "$live/LIVE")"\nexec ${NORTHSTAR_SQLMESH:-sqlmesh} --paths "$project" run "${NORTHSTAR_ENV:?NORTHSTAR_ENV is not set}" --select-model \'*.fct_marketing_spend_by_channel_daily\'',
         sla=timedelta(minutes=20),
-        outlets=[Dataset('northstar://marts/fct_channel_attribution')],
+        outlets=[Dataset('northstar://marts/fct_marketing_spend_by_channel_daily')],
     )

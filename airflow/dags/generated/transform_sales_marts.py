@@ -25,19 +25,12 @@ with DAG(
     default_args={"owner": 'commerce-data', "retries": 2, "retry_delay": timedelta(minutes=5)},
     tags=['finance', 'generated', 'sales', 'transform'],
 ) as dag:
-    mart_fct_basket_metrics = BashOperator(
-        task_id='mart_fct_basket_metrics',
+    mart_fct_basket_metrics_daily = BashOperator(
+        task_id='mart_fct_basket_metrics_daily',
         doc_md='Basket size, units per transaction and average order value per day. Owner: commerce-data.',
-        bash_command='set -eu\nlive="${NORTHSTAR_ENV_DIR:?NORTHSTAR_ENV_DIR is not set}/warehouse"\nproject="$live/$(cat "$live/LIVE")"\nexec ${NORTHSTAR_SQLMESH:-sqlmesh} --paths "$project" run "${NORTHSTAR_ENV:?NORTHSTAR_ENV is not set}" --select-model \'*.fct_basket_metrics\'',
+        bash_command='set -eu\nlive="${NORTHSTAR_ENV_DIR:?NORTHSTAR_ENV_DIR is not set}/warehouse"\nproject="$live/$(cat "$live/LIVE")"\nexec ${NORTHSTAR_SQLMESH:-sqlmesh} --paths "$project" run "${NORTHSTAR_ENV:?NORTHSTAR_ENV is not set}" --select-model \'*.fct_basket_metrics_daily\'',
         sla=timedelta(minutes=20),
-        outlets=[Dataset('northstar://marts/fct_basket_metrics')],
-    )
-    mart_fct_channel_sales_daily = BashOperator(
-        task_id='mart_fct_channel_sales_daily',
-        doc_md='Net sales per channel and day (store, web, app). Owner: commerce-data.',
-        bash_command='set -eu\nlive="${NORTHSTAR_ENV_DIR:?NORTHSTAR_ENV_DIR is not set}/warehouse"\nproject="$live/$(cat "$live/LIVE")"\nexec ${NORTHSTAR_SQLMESH:-sqlmesh} --paths "$project" run "${NORTHSTAR_ENV:?NORTHSTAR_ENV is not set}" --select-model \'*.fct_channel_sales_daily\'',
-        sla=timedelta(minutes=20),
-        outlets=[Dataset('northstar://marts/fct_channel_sales_daily')],
+        outlets=[Dataset('northstar://marts/fct_basket_metrics_daily')],
     )
     mart_fct_daily_revenue = BashOperator(
         task_id='mart_fct_daily_revenue',
@@ -46,33 +39,19 @@ with DAG(
         sla=timedelta(minutes=20),
         outlets=[Dataset('northstar://marts/fct_daily_revenue')],
     )
-    mart_fct_order_lines = BashOperator(
-        task_id='mart_fct_order_lines',
-        doc_md='One row per order line with net, discount and tax amounts in USD. Owner: commerce-data.',
-        bash_command='set -eu\nlive="${NORTHSTAR_ENV_DIR:?NORTHSTAR_ENV_DIR is not set}/warehouse"\nproject="$live/$(cat "$live/LIVE")"\nexec ${NORTHSTAR_SQLMESH:-sqlmesh} --paths "$project" run "${NORTHSTAR_ENV:?NORTHSTAR_ENV is not set}" --select-model \'*.fct_order_lines\'',
+    mart_fct_order_stream_reconciliation = BashOperator(
+        task_id='mart_fct_order_stream_reconciliation',
+        doc_md='Order event stream against OLTP orders: missing and mismatched orders per day. Owner: commerce-data.',
+        bash_command='set -eu\nlive="${NORTHSTAR_ENV_DIR:?NORTHSTAR_ENV_DIR is not set}/warehouse"\nproject="$live/$(cat "$live/LIVE")"\nexec ${NORTHSTAR_SQLMESH:-sqlmesh} --paths "$project" run "${NORTHSTAR_ENV:?NORTHSTAR_ENV is not set}" --select-model \'*.fct_order_stream_reconciliation\'',
         sla=timedelta(minutes=20),
-        outlets=[Dataset('northstar://marts/fct_order_lines')],
+        outlets=[Dataset('northstar://marts/fct_order_stream_reconciliation')],
     )
-    mart_fct_order_status_latency = BashOperator(
-        task_id='mart_fct_order_status_latency',
-        doc_md='Time from order creation to each status from the order event stream. Owner: commerce-data.',
-        bash_command='set -eu\nlive="${NORTHSTAR_ENV_DIR:?NORTHSTAR_ENV_DIR is not set}/warehouse"\nproject="$live/$(cat "$live/LIVE")"\nexec ${NORTHSTAR_SQLMESH:-sqlmesh} --paths "$project" run "${NORTHSTAR_ENV:?NORTHSTAR_ENV is not set}" --select-model \'*.fct_order_status_latency\'',
+    mart_fct_pos_transactions = BashOperator(
+        task_id='mart_fct_pos_transactions',
+        doc_md='Store sales lines from the POS stream, valued. Owner: commerce-data.',
+        bash_command='set -eu\nlive="${NORTHSTAR_ENV_DIR:?NORTHSTAR_ENV_DIR is not set}/warehouse"\nproject="$live/$(cat "$live/LIVE")"\nexec ${NORTHSTAR_SQLMESH:-sqlmesh} --paths "$project" run "${NORTHSTAR_ENV:?NORTHSTAR_ENV is not set}" --select-model \'*.fct_pos_transactions\'',
         sla=timedelta(minutes=20),
-        outlets=[Dataset('northstar://marts/fct_order_status_latency')],
-    )
-    mart_fct_orders = BashOperator(
-        task_id='mart_fct_orders',
-        doc_md='One row per order with totals, channel, status and payment state. Owner: commerce-data.',
-        bash_command='set -eu\nlive="${NORTHSTAR_ENV_DIR:?NORTHSTAR_ENV_DIR is not set}/warehouse"\nproject="$live/$(cat "$live/LIVE")"\nexec ${NORTHSTAR_SQLMESH:-sqlmesh} --paths "$project" run "${NORTHSTAR_ENV:?NORTHSTAR_ENV is not set}" --select-model \'*.fct_orders\'',
-        sla=timedelta(minutes=20),
-        outlets=[Dataset('northstar://marts/fct_orders')],
-    )
-    mart_fct_pos_sales_hourly = BashOperator(
-        task_id='mart_fct_pos_sales_hourly',
-        doc_md='Store sales per hour from the POS stream. Owner: commerce-data.',
-        bash_command='set -eu\nlive="${NORTHSTAR_ENV_DIR:?NORTHSTAR_ENV_DIR is not set}/warehouse"\nproject="$live/$(cat "$live/LIVE")"\nexec ${NORTHSTAR_SQLMESH:-sqlmesh} --paths "$project" run "${NORTHSTAR_ENV:?NORTHSTAR_ENV is not set}" --select-model \'*.fct_pos_sales_hourly\'',
-        sla=timedelta(minutes=20),
-        outlets=[Dataset('northstar://marts/fct_pos_sales_hourly')],
+        outlets=[Dataset('northstar://marts/fct_pos_transactions')],
     )
     mart_fct_promotion_performance = BashOperator(
         task_id='mart_fct_promotion_performance',
@@ -88,10 +67,31 @@ with DAG(
         sla=timedelta(minutes=20),
         outlets=[Dataset('northstar://marts/fct_returns')],
     )
-    mart_int_order_lines_enriched = BashOperator(
-        task_id='mart_int_order_lines_enriched',
-        doc_md='Order lines joined to products, promotions and FX-converted prices. Owner: commerce-data.',
-        bash_command='set -eu\nlive="${NORTHSTAR_ENV_DIR:?NORTHSTAR_ENV_DIR is not set}/warehouse"\nproject="$live/$(cat "$live/LIVE")"\nexec ${NORTHSTAR_SQLMESH:-sqlmesh} --paths "$project" run "${NORTHSTAR_ENV:?NORTHSTAR_ENV is not set}" --select-model \'*.int_order_lines_enriched\'',
+    mart_fct_sales_daily_by_channel = BashOperator(
+        task_id='mart_fct_sales_daily_by_channel',
+        doc_md='Net sales per channel and day (store, web, app). Owner: commerce-data.',
+        bash_command='set -eu\nlive="${NORTHSTAR_ENV_DIR:?NORTHSTAR_ENV_DIR is not set}/warehouse"\nproject="$live/$(cat "$live/LIVE")"\nexec ${NORTHSTAR_SQLMESH:-sqlmesh} --paths "$project" run "${NORTHSTAR_ENV:?NORTHSTAR_ENV is not set}" --select-model \'*.fct_sales_daily_by_channel\'',
         sla=timedelta(minutes=20),
-        outlets=[Dataset('northstar://intermediate/int_order_lines_enriched')],
+        outlets=[Dataset('northstar://marts/fct_sales_daily_by_channel')],
+    )
+    mart_fct_sales_order_lines = BashOperator(
+        task_id='mart_fct_sales_order_lines',
+        doc_md='One row per order line with net, discount and tax amounts in USD. Owner: commerce-data.',
+        bash_command='set -eu\nlive="${NORTHSTAR_ENV_DIR:?NORTHSTAR_ENV_DIR is not set}/warehouse"\nproject="$live/$(cat "$live/LIVE")"\nexec ${NORTHSTAR_SQLMESH:-sqlmesh} --paths "$project" run "${NORTHSTAR_ENV:?NORTHSTAR_ENV is not set}" --select-model \'*.fct_sales_order_lines\'',
+        sla=timedelta(minutes=20),
+        outlets=[Dataset('northstar://marts/fct_sales_order_lines')],
+    )
+    mart_fct_sales_orders = BashOperator(
+        task_id='mart_fct_sales_orders',
+        doc_md='One row per order with totals, channel, status and payment state. Owner: commerce-data.',
+        bash_command='set -eu\nlive="${NORTHSTAR_ENV_DIR:?NORTHSTAR_ENV_DIR is not set}/warehouse"\nproject="$live/$(cat "$live/LIVE")"\nexec ${NORTHSTAR_SQLMESH:-sqlmesh} --paths "$project" run "${NORTHSTAR_ENV:?NORTHSTAR_ENV is not set}" --select-model \'*.fct_sales_orders\'',
+        sla=timedelta(minutes=20),
+        outlets=[Dataset('northstar://marts/fct_sales_orders')],
+    )
+    mart_int_order_lines__enriched = BashOperator(
+        task_id='mart_int_order_lines__enriched',
+        doc_md='Order lines joined to products, brands and promotions. Owner: commerce-data.',
+        bash_command='set -eu\nlive="${NORTHSTAR_ENV_DIR:?NORTHSTAR_ENV_DIR is not set}/warehouse"\nproject="$live/$(cat "$live/LIVE")"\nexec ${NORTHSTAR_SQLMESH:-sqlmesh} --paths "$project" run "${NORTHSTAR_ENV:?NORTHSTAR_ENV is not set}" --select-model \'*.int_order_lines__enriched\'',
+        sla=timedelta(minutes=20),
+        outlets=[Dataset('northstar://intermediate/int_order_lines__enriched')],
     )

@@ -32,31 +32,31 @@ with DAG(
         sla=timedelta(minutes=20),
         outlets=[Dataset('northstar://marts/dim_stores')],
     )
-    mart_fct_sales_per_square_metre = BashOperator(
-        task_id='mart_fct_sales_per_square_metre',
-        doc_md='Net sales per square metre of floor area per store and month. Owner: store-ops-data.',
-        bash_command='set -eu\nlive="${NORTHSTAR_ENV_DIR:?NORTHSTAR_ENV_DIR is not set}/warehouse"\nproject="$live/$(cat "$live/LIVE")"\nexec ${NORTHSTAR_SQLMESH:-sqlmesh} --paths "$project" run "${NORTHSTAR_ENV:?NORTHSTAR_ENV is not set}" --select-model \'*.fct_sales_per_square_metre\'',
+    mart_fct_store_daily_performance = BashOperator(
+        task_id='mart_fct_store_daily_performance',
+        doc_md='Store sales, transactions and conversion per visitor per day. Owner: store-ops-data.',
+        bash_command='set -eu\nlive="${NORTHSTAR_ENV_DIR:?NORTHSTAR_ENV_DIR is not set}/warehouse"\nproject="$live/$(cat "$live/LIVE")"\nexec ${NORTHSTAR_SQLMESH:-sqlmesh} --paths "$project" run "${NORTHSTAR_ENV:?NORTHSTAR_ENV is not set}" --select-model \'*.fct_store_daily_performance\'',
         sla=timedelta(minutes=20),
-        outlets=[Dataset('northstar://marts/fct_sales_per_square_metre')],
+        outlets=[Dataset('northstar://marts/fct_store_daily_performance')],
     )
-    mart_fct_store_conversion = BashOperator(
-        task_id='mart_fct_store_conversion',
-        doc_md='Store transactions per visitor per day. Owner: store-ops-data.',
-        bash_command='set -eu\nlive="${NORTHSTAR_ENV_DIR:?NORTHSTAR_ENV_DIR is not set}/warehouse"\nproject="$live/$(cat "$live/LIVE")"\nexec ${NORTHSTAR_SQLMESH:-sqlmesh} --paths "$project" run "${NORTHSTAR_ENV:?NORTHSTAR_ENV is not set}" --select-model \'*.fct_store_conversion\'',
+    mart_fct_store_footfall_hourly = BashOperator(
+        task_id='mart_fct_store_footfall_hourly',
+        doc_md='Visitors per store and hour. Owner: store-ops-data.',
+        bash_command='set -eu\nlive="${NORTHSTAR_ENV_DIR:?NORTHSTAR_ENV_DIR is not set}/warehouse"\nproject="$live/$(cat "$live/LIVE")"\nexec ${NORTHSTAR_SQLMESH:-sqlmesh} --paths "$project" run "${NORTHSTAR_ENV:?NORTHSTAR_ENV is not set}" --select-model \'*.fct_store_footfall_hourly\'',
         sla=timedelta(minutes=20),
-        outlets=[Dataset('northstar://marts/fct_store_conversion')],
+        outlets=[Dataset('northstar://marts/fct_store_footfall_hourly')],
     )
-    mart_fct_store_footfall_daily = BashOperator(
-        task_id='mart_fct_store_footfall_daily',
-        doc_md='Visitors per store and day. Owner: store-ops-data.',
-        bash_command='set -eu\nlive="${NORTHSTAR_ENV_DIR:?NORTHSTAR_ENV_DIR is not set}/warehouse"\nproject="$live/$(cat "$live/LIVE")"\nexec ${NORTHSTAR_SQLMESH:-sqlmesh} --paths "$project" run "${NORTHSTAR_ENV:?NORTHSTAR_ENV is not set}" --select-model \'*.fct_store_footfall_daily\'',
-        sla=timedelta(minutes=20),
-        outlets=[Dataset('northstar://marts/fct_store_footfall_daily')],
-    )
-    mart_fct_store_labour = BashOperator(
-        task_id='mart_fct_store_labour',
+    mart_fct_store_headcount = BashOperator(
+        task_id='mart_fct_store_headcount',
         doc_md='Active headcount per store and role. Owner: store-ops-data.',
-        bash_command='set -eu\nlive="${NORTHSTAR_ENV_DIR:?NORTHSTAR_ENV_DIR is not set}/warehouse"\nproject="$live/$(cat "$live/LIVE")"\nexec ${NORTHSTAR_SQLMESH:-sqlmesh} --paths "$project" run "${NORTHSTAR_ENV:?NORTHSTAR_ENV is not set}" --select-model \'*.fct_store_labour\'',
+        bash_command='set -eu\nlive="${NORTHSTAR_ENV_DIR:?NORTHSTAR_ENV_DIR is not set}/warehouse"\nproject="$live/$(cat "$live/LIVE")"\nexec ${NORTHSTAR_SQLMESH:-sqlmesh} --paths "$project" run "${NORTHSTAR_ENV:?NORTHSTAR_ENV is not set}" --select-model \'*.fct_store_headcount\'',
         sla=timedelta(minutes=20),
-        outlets=[Dataset('northstar://marts/fct_store_labour')],
+        outlets=[Dataset('northstar://marts/fct_store_headcount')],
+    )
+    mart_fct_store_sales_density = BashOperator(
+        task_id='mart_fct_store_sales_density',
+        doc_md='Net sales per square metre of floor area per store and month. Owner: store-ops-data.',
+        bash_command='set -eu\nlive="${NORTHSTAR_ENV_DIR:?NORTHSTAR_ENV_DIR is not set}/warehouse"\nproject="$live/$(cat "$live/LIVE")"\nexec ${NORTHSTAR_SQLMESH:-sqlmesh} --paths "$project" run "${NORTHSTAR_ENV:?NORTHSTAR_ENV is not set}" --select-model \'*.fct_store_sales_density\'',
+        sla=timedelta(minutes=20),
+        outlets=[Dataset('northstar://marts/fct_store_sales_density')],
     )

@@ -39,12 +39,12 @@ with DAG(
         sla=timedelta(minutes=20),
         outlets=[Dataset('northstar://marts/fct_asn_accuracy')],
     )
-    mart_fct_inbound_shipments = BashOperator(
-        task_id='mart_fct_inbound_shipments',
-        doc_md='Expected inbound units per warehouse and day. Owner: supply-chain-data.',
-        bash_command='set -eu\nlive="${NORTHSTAR_ENV_DIR:?NORTHSTAR_ENV_DIR is not set}/warehouse"\nproject="$live/$(cat "$live/LIVE")"\nexec ${NORTHSTAR_SQLMESH:-sqlmesh} --paths "$project" run "${NORTHSTAR_ENV:?NORTHSTAR_ENV is not set}" --select-model \'*.fct_inbound_shipments\'',
+    mart_fct_inbound_receipts_daily = BashOperator(
+        task_id='mart_fct_inbound_receipts_daily',
+        doc_md='Expected inbound units per warehouse and day from ASNs. Owner: supply-chain-data.',
+        bash_command='set -eu\nlive="${NORTHSTAR_ENV_DIR:?NORTHSTAR_ENV_DIR is not set}/warehouse"\nproject="$live/$(cat "$live/LIVE")"\nexec ${NORTHSTAR_SQLMESH:-sqlmesh} --paths "$project" run "${NORTHSTAR_ENV:?NORTHSTAR_ENV is not set}" --select-model \'*.fct_inbound_receipts_daily\'',
         sla=timedelta(minutes=20),
-        outlets=[Dataset('northstar://marts/fct_inbound_shipments')],
+        outlets=[Dataset('northstar://marts/fct_inbound_receipts_daily')],
     )
     mart_fct_purchase_orders = BashOperator(
         task_id='mart_fct_purchase_orders',
@@ -53,19 +53,12 @@ with DAG(
         sla=timedelta(minutes=20),
         outlets=[Dataset('northstar://marts/fct_purchase_orders')],
     )
-    mart_fct_supplier_cost_changes = BashOperator(
-        task_id='mart_fct_supplier_cost_changes',
-        doc_md='Catalogue unit cost against purchase order cost per product. Owner: supply-chain-data.',
-        bash_command='set -eu\nlive="${NORTHSTAR_ENV_DIR:?NORTHSTAR_ENV_DIR is not set}/warehouse"\nproject="$live/$(cat "$live/LIVE")"\nexec ${NORTHSTAR_SQLMESH:-sqlmesh} --paths "$project" run "${NORTHSTAR_ENV:?NORTHSTAR_ENV is not set}" --select-model \'*.fct_supplier_cost_changes\'',
+    mart_fct_supplier_catalog = BashOperator(
+        task_id='mart_fct_supplier_catalog',
+        doc_md='Current supplier catalogue with unit cost against purchase order cost. Owner: supply-chain-data.',
+        bash_command='set -eu\nlive="${NORTHSTAR_ENV_DIR:?NORTHSTAR_ENV_DIR is not set}/warehouse"\nproject="$live/$(cat "$live/LIVE")"\nexec ${NORTHSTAR_SQLMESH:-sqlmesh} --paths "$project" run "${NORTHSTAR_ENV:?NORTHSTAR_ENV is not set}" --select-model \'*.fct_supplier_catalog\'',
         sla=timedelta(minutes=20),
-        outlets=[Dataset('northstar://marts/fct_supplier_cost_changes')],
-    )
-    mart_fct_supplier_fill_rate = BashOperator(
-        task_id='mart_fct_supplier_fill_rate',
-        doc_md='Share of ordered units confirmed by ASNs per supplier. Owner: supply-chain-data.',
-        bash_command='set -eu\nlive="${NORTHSTAR_ENV_DIR:?NORTHSTAR_ENV_DIR is not set}/warehouse"\nproject="$live/$(cat "$live/LIVE")"\nexec ${NORTHSTAR_SQLMESH:-sqlmesh} --paths "$project" run "${NORTHSTAR_ENV:?NORTHSTAR_ENV is not set}" --select-model \'*.fct_supplier_fill_rate\'',
-        sla=timedelta(minutes=20),
-        outlets=[Dataset('northstar://marts/fct_supplier_fill_rate')],
+        outlets=[Dataset('northstar://marts/fct_supplier_catalog')],
     )
     mart_fct_supplier_lead_times = BashOperator(
         task_id='mart_fct_supplier_lead_times',
@@ -73,4 +66,11 @@ with DAG(
         bash_command='set -eu\nlive="${NORTHSTAR_ENV_DIR:?NORTHSTAR_ENV_DIR is not set}/warehouse"\nproject="$live/$(cat "$live/LIVE")"\nexec ${NORTHSTAR_SQLMESH:-sqlmesh} --paths "$project" run "${NORTHSTAR_ENV:?NORTHSTAR_ENV is not set}" --select-model \'*.fct_supplier_lead_times\'',
         sla=timedelta(minutes=20),
         outlets=[Dataset('northstar://marts/fct_supplier_lead_times')],
+    )
+    mart_fct_supplier_performance = BashOperator(
+        task_id='mart_fct_supplier_performance',
+        doc_md='Fill rate and lead-time adherence per supplier. Owner: supply-chain-data.',
+        bash_command='set -eu\nlive="${NORTHSTAR_ENV_DIR:?NORTHSTAR_ENV_DIR is not set}/warehouse"\nproject="$live/$(cat "$live/LIVE")"\nexec ${NORTHSTAR_SQLMESH:-sqlmesh} --paths "$project" run "${NORTHSTAR_ENV:?NORTHSTAR_ENV is not set}" --select-model \'*.fct_supplier_performance\'',
+        sla=timedelta(minutes=20),
+        outlets=[Dataset('northstar://marts/fct_supplier_performance')],
     )

@@ -82,7 +82,7 @@ def test_hand_written_cross_domain_dags(dagbag: DagBag) -> None:
     sensors = {t.task_id: t for t in close.tasks if isinstance(t, ExternalTaskSensor)}
     assert {s.external_dag_id for s in sensors.values()} == {"ingest_finance_erp_daily", "transform_finance_marts"}
     assert all(s.mode == "reschedule" for s in sensors.values())
-    assert close.get_task("mart_fct_trial_balance").sla == timedelta(minutes=40)
+    assert close.get_task("mart_fct_gl_trial_balance").sla == timedelta(minutes=40)
     replenish = dagbag.dags["supply_chain_replenishment"]
     upstreams = {t.external_dag_id for t in replenish.tasks if isinstance(t, ExternalTaskSensor)}
     assert upstreams <= set(dagbag.dag_ids) and len(upstreams) == 3

@@ -9,6 +9,7 @@ import pytest
 from click.testing import CliRunner
 from northstar_catalog import CatalogError, load_catalog
 from northstar_catalog.cli import main
+from northstar_catalog.crosscheck import check_dbt_models, selector_models
 
 SALES = Path("pipelines/catalog/pipelines/sales.yaml")
 
@@ -98,7 +99,7 @@ def test_each_rule_is_named(repo_copy: Path, old: str, new: str, rule: str) -> N
 def test_unknown_upstream_duplicate_id_and_cycle(repo_copy: Path) -> None:
     _edit(repo_copy, SALES, "source: {upstream: [ingest_retail_oltp__orders]}", "source: {upstream: [ingest_retail_oltp__ordrs]}")
     finance = Path("pipelines/catalog/pipelines/finance.yaml")
-    _edit(repo_copy, finance, "  - id: mart_fct_refunds\n", "  - id: mart_fct_orders\n")
+    _edit(repo_copy, finance, "  - id: mart_fct_refunds\n", "  - id: mart_fct_sales_orders\n")
     _edit(repo_copy, Path("pipelines/catalog/pipelines/inventory.yaml"),
           "source: {upstream: [staging_retail_oltp__warehouses]}", "source: {upstream: [mart_fct_inventory_daily]}")
     _edit(repo_copy, Path("pipelines/catalog/pipelines/inventory.yaml"),
@@ -106,7 +107,7 @@ def test_unknown_upstream_duplicate_id_and_cycle(repo_copy: Path) -> None:
           "source: {upstream: [mart_dim_warehouses]}")
     rules = {(p[3], re.sub(r"\[\d+\]", "", p[1])) for p in _problems(repo_copy)}
     assert ("unknown-upstream", "pipelines(id=staging_retail_oltp__orders).source.upstream") in rules
-    assert ("unique-id", "pipelines(id=mart_fct_orders)") in rules
+    assert ("unique-id", "pipelines(id=mart_fct_sales_orders)") in rules
     assert any(rule == "upstream-cycle" for rule, _ in rules)
 
 
@@ -139,3 +140,19 @@ def test_stale_generated_dag_is_detected_and_regenerated(repo_copy: Path) -> Non
     assert runner.invoke(main, ["--root", str(repo_copy), "gen-dags"]).exit_code == 0
     assert runner.invoke(main, ["--root", str(repo_copy), "gen-dags", "--check"]).exit_code == 0
     assert "timedelta(minutes=25)" in (repo_copy / "airflow/dags/generated/ingest_retail_oltp_hourly.py").read_text()
+
+
+def test_dbt_selectors_are_checked_against_the_dbt_project(repo_copy: Path, tmp_path: Path) -> None:
+    catalog = load_catalog(repo_copy)
+    names = {n for e in catalog.pipelines.values() for n in selector_models(e.pipeline.runs.dbt_selector or "")}
+    project = tmp_path / "dbt"
+    for name in names:
+        (project / "models" / "x").mkdir(parents=True, exist_ok=True)
+        (project / "models" / "x" / f"{name}.sql").write_text("select 1")
+    runner = CliRunner()
+    assert runner.invoke(main, ["--root", str(repo_copy), "validate", "--dbt-project", str(project)]).exit_code == 0
+    (project / "models" / "x" / "fct_gl_trial_balance.sql").unlink()
+    result = runner.invoke(main, ["--root", str(repo_copy), "validate", "--dbt-project", str(project)])
+    assert result.exit_code == 1
+    assert "pipelines(id=mart_fct_gl_trial_balance).runs.dbt_selector: [unknown-model]" in result.output
+    assert check_dbt_models(catalog, tmp_path / "empty")[0].rule == "no-dbt-models"
