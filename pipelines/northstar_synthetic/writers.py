@@ -17,9 +17,8 @@ import hashlib
 import io
 import json
 import re
-from collections.abc import Iterable
-from datetime import date, datetime
-from decimal import Decimal
+from collections.abc import Callable, Iterable
+from datetime import datetime
 from pathlib import Path
 
 from northstar_synthetic.context import Row
@@ -31,43 +30,52 @@ PARTITION_COLUMN = {"marketing_spend": "spend_date", "exchange_rates": "rate_dat
 _SCALE = re.compile(r"decimal\(\d+,(\d+)\)")
 
 
-def _text(value: object, logical: str) -> object:
-    """One value as CSV/JSON wants it; decimals keep the declared scale."""
-    if value is None:
-        return None
-    if isinstance(value, bool):
-        return value
-    if isinstance(value, Decimal):
-        m = _SCALE.fullmatch(logical)
-        return f"{value:.{int(m.group(1)) if m else 2}f}"
-    if isinstance(value, datetime | date):
-        return value.isoformat()
-    return value
+def _scale(logical: str) -> int | None:
+    m = _SCALE.fullmatch(logical)
+    return int(m.group(1)) if m else None
+
+
+def _csv_converter(logical: str) -> Callable[[object], str]:
+    """One formatter per column type, chosen once per table (the writers' hot loop is per value)."""
+    scale = _scale(logical)
+    if scale is not None:
+        return lambda v: "" if v is None else f"{v:.{scale}f}"
+    if logical in ("date", "timestamp"):
+        return lambda v: "" if v is None else v.isoformat()  # type: ignore[attr-defined]
+    if logical == "boolean":
+        return lambda v: "" if v is None else ("true" if v else "false")
+    return lambda v: "" if v is None else str(v)
+
+
+def _json_converter(logical: str) -> Callable[[object], str]:
+    """Like _csv_converter, producing JSON text; decimals are JSON numbers written with their declared scale."""
+    scale = _scale(logical)
+    if scale is not None:
+        return lambda v: "null" if v is None else f"{v:.{scale}f}"
+    if logical in ("date", "timestamp"):
+        return lambda v: "null" if v is None else f'"{v.isoformat()}"'  # type: ignore[attr-defined]
+    if logical == "boolean":
+        return lambda v: "null" if v is None else ("true" if v else "false")
+    if logical in ("int", "bigint"):
+        return lambda v: "null" if v is None else str(v)
+    return lambda v: json.dumps(v, ensure_ascii=False)
 
 
 def csv_bytes(spec: TableSpec, rows: Iterable[Row]) -> bytes:
     buf = io.StringIO()
     out = csv.writer(buf, lineterminator="\n")
     out.writerow(spec.column_names)
-    types = [t for _, t in spec.columns]
-    for row in rows:
-        values = [_text(v, t) for v, t in zip(row, types, strict=True)]
-        out.writerow(["" if v is None else ("true" if v is True else "false" if v is False else v) for v in values])
+    converters = [_csv_converter(t) for _, t in spec.columns]
+    out.writerows([conv(v) for conv, v in zip(converters, row, strict=True)] for row in rows)
     return buf.getvalue().encode()
 
 
 def jsonl_bytes(spec: TableSpec, rows: Iterable[Row]) -> bytes:
-    names, types = spec.column_names, [t for _, t in spec.columns]
-    keys = [json.dumps(name) for name in names]
+    prefixes = [f"{json.dumps(name)}: " for name in spec.column_names]
+    converters = [_json_converter(t) for _, t in spec.columns]
     out = io.StringIO()
     for row in rows:
-        parts = []
-        for key, value, logical in zip(keys, row, types, strict=True):
-            text = _text(value, logical)
-            # Decimals are JSON numbers written with their declared scale (Spark and DuckDB read them as decimals).
-            raw = str(text) if isinstance(value, Decimal) else json.dumps(text, ensure_ascii=False)
-            parts.append(f"{key}: {raw}")
-        out.write("{" + ", ".join(parts) + "}\n")
+        out.write("{" + ", ".join(p + conv(v) for p, conv, v in zip(prefixes, converters, row, strict=True)) + "}\n")
     return out.getvalue().encode()
 
 
