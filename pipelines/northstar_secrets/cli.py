@@ -15,6 +15,7 @@ from typing import NoReturn
 import click
 
 from northstar_secrets.archive import scan_archive
+from northstar_secrets.baseline import write_baseline
 from northstar_secrets.scanner import Finding, ScanError, expand, load_baseline, scan_files
 
 DEFAULT_BASELINE = Path(".secrets.baseline")
@@ -70,7 +71,8 @@ def scan(baseline: Path | None, root: Path, as_json: bool, paths: tuple[Path, ..
     """Scan files and folders (a folder in a git work tree: its tracked and new, non-ignored files)."""
     try:
         known = _baseline(baseline, as_json)
-        files = expand(paths)
+        skip = (baseline or DEFAULT_BASELINE).resolve()  # its hashes and keyword names are not secrets
+        files = [f for f in expand(paths) if f.resolve() != skip]
         findings = scan_files(files, root, known)
     except ScanError as exc:
         _fail(str(exc), as_json)
@@ -89,3 +91,16 @@ def scan_archive_cmd(baseline: Path | None, as_json: bool, archive: Path) -> Non
     except ScanError as exc:
         _fail(str(exc), as_json)
     _report(findings, scanned, as_json)
+
+
+@main.command("write-baseline")
+@click.option("--output", type=click.Path(path_type=Path), default=DEFAULT_BASELINE, show_default=True)
+@click.option("--root", type=click.Path(path_type=Path, file_okay=False), default=Path("."), show_default=True)
+@click.argument("paths", nargs=-1, required=True, type=click.Path(path_type=Path))
+def write_baseline_cmd(output: Path, root: Path, paths: tuple[Path, ...]) -> None:
+    """Write every current finding under PATHS to a baseline for review (prune it; each entry is a reviewed claim)."""
+    try:
+        count = write_baseline(expand(paths), root, output)
+    except ScanError as exc:
+        _fail(str(exc), False)
+    click.echo(f"{output}: {count} entr{'y' if count == 1 else 'ies'} written; review each before committing")

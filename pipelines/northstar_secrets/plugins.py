@@ -1,6 +1,6 @@
 """detect-secrets plugins for what its built-in rules miss.
 
-Why: detect-secrets' BasicAuthDetector skips URL passwords holding RFC 3986 delimiters (`postgresql://u:Pa$$!@h`), and
+Why: detect-secrets' BasicAuthDetector skips URL passwords holding RFC 3986 delimiters such as `$` or `!`, and
 its KeywordDetector does not know keys such as `snowflake_pw=`, `db_pwd:` or `sf_passphrase=` in YAML/INI/.env and
 dbt profiles. These rules catch them and stay quiet when the value is a reference rather than a secret: a dbt
 `env_var()`, a Jinja/shell/INI interpolation, an Airflow Variable/Connection lookup, a secrets-manager ARN or name,
@@ -50,9 +50,9 @@ def is_reference(value: str) -> bool:
 
 
 class DatabaseUrlPasswordDetector(BasePlugin):
-    """Password inside a database/warehouse URL: postgresql://user:pw@host/db, snowflake://user:pw@account."""
+    """Password inside a database/warehouse URL (postgresql, snowflake, mysql, ... scheme; user, colon, password, @host)."""
 
-    secret_type = "Database URL Password"  # noqa: S105 (a rule name, not a secret)
+    secret_type = "Database URL Password"  # noqa: S105  # pragma: allowlist secret (a rule name)
 
     def analyze_string(self, string: str) -> Generator[str, None, None]:
         for match in _DB_URL.finditer(string):
@@ -67,7 +67,7 @@ class ConfigPasswordDetector(BasePlugin):
     In code and prose files only a quoted literal counts (`password = get_pw()` is an expression, not a secret).
     """
 
-    secret_type = "Password in Config"  # noqa: S105 (a rule name, not a secret)
+    secret_type = "Password in Config"  # noqa: S105  # pragma: allowlist secret (a rule name)
 
     def analyze_line(self, filename: str, line: str, line_number: int = 0, context: Any = None, **kwargs: Any) -> Any:
         self._code = filename.lower().endswith(_CODE_SUFFIXES)

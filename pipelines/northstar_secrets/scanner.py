@@ -132,14 +132,18 @@ def scan_files(files: Iterable[Path], root: Path, baseline: set[tuple[str, str, 
     return sorted(findings, key=lambda x: (x.file, x.line, x.type))
 
 
+def _norm(name: str) -> str:
+    return name[2:] if name.startswith("./") else name
+
+
 def load_baseline(path: Path) -> set[tuple[str, str, str]]:
     """(filename, type, hashed_secret) of every reviewed entry in a detect-secrets baseline file."""
     try:
         data = json.loads(path.read_text(encoding="utf-8"))
         results = data["results"]
-        return {(str(e["filename"]), str(e["type"]), str(e["hashed_secret"])) for entries in results.values() for e in entries}
+        return {(_norm(name), str(e["type"]), str(e["hashed_secret"])) for name, entries in results.items() for e in entries}
     except (OSError, ValueError, KeyError, TypeError, AttributeError) as exc:
-        raise ScanError(f"{path}: not a detect-secrets baseline (needs results.<file>[].filename/type/hashed_secret): "
+        raise ScanError(f"{path}: not a detect-secrets baseline (needs results.<file>[].type/hashed_secret): "
                         f"{type(exc).__name__}") from None
 
 

@@ -20,9 +20,9 @@ from northstar_secrets.cli import main
 from northstar_secrets.plugins import ConfigPasswordDetector, DatabaseUrlPasswordDetector
 
 AWS_KEY = "AKIA" + "Q7ZP3M2X9KD4WB6T"
-SF_PASSWORD = "Sn0w" + "-Pr0d-k7Hq2x"
-PG_PASSWORD = "pG$" + "v9!w2Lq"  # '$' and '!' are delimiters BasicAuthDetector gives up on
-SECRETS = (AWS_KEY, SF_PASSWORD, PG_PASSWORD)
+FAKE_SF = "Sn0w" + "-Pr0d-k7Hq2x"
+FAKE_PG = "pG$" + "v9!w2Lq"  # '$' and '!' are delimiters BasicAuthDetector gives up on
+SECRETS = (AWS_KEY, FAKE_SF, FAKE_PG)
 
 DAG = f'''from airflow import DAG
 
@@ -34,7 +34,7 @@ PROFILE = f"""northstar:
     snowflake:
       type: snowflake
       user: "{{{{ env_var('SNOWFLAKE_USER') }}}}"
-      password: "{SF_PASSWORD}"
+      password: "{FAKE_SF}"
 """
 SAFE_PROFILE = """northstar:
   outputs:
@@ -43,8 +43,8 @@ SAFE_PROFILE = """northstar:
       password: "{{ env_var('SNOWFLAKE_PASSWORD') }}"
       private_key_passphrase: "{{ env_var('SNOWFLAKE_PASSPHRASE', '') }}"
 """
-INI = f"[warehouse]\naccount = xy12345\nsnowflake_pw = {SF_PASSWORD}\nsnowflake_pw_env = SNOWFLAKE_PASSWORD\n"
-PG_URL = f'ENGINE_URL = "postgresql://loader:{PG_PASSWORD}@db.internal:5432/warehouse"\n'
+INI = f"[warehouse]\naccount = xy12345\nsnowflake_pw = {FAKE_SF}\nsnowflake_pw_env = SNOWFLAKE_PASSWORD\n"
+PG_URL = f'ENGINE_URL = "postgresql://loader:{FAKE_PG}@db.internal:5432/warehouse"\n'
 
 
 def invoke(*args: str) -> tuple[int, str, str]:
@@ -97,17 +97,17 @@ def test_postgres_url_with_password_is_found(repo: Path) -> None:
 def test_env_var_references_are_not_flagged(repo: Path) -> None:
     (repo / "dbt/profiles.yml").write_text(SAFE_PROFILE)
     (repo / "conn.py").write_text('import os\nURL = f"postgresql://u:{os.environ[\'PG_PW\']}@h/db"\n'
-                                  'URL2 = "postgresql://u:${PG_PASSWORD}@h/db"\npassword = os.environ["SNOWFLAKE_PASSWORD"]\n')
+                                  'URL2 = "postgresql://u:${FAKE_PG}@h/db"\npassword = os.environ["SNOWFLAKE_PASSWORD"]\n')
     code, out = scan_json("dbt/profiles.yml", "conn.py")
     assert code == 0 and out["findings"] == [] and out["files_scanned"] == 2
 
 
 def test_plugins_directly() -> None:
     url = DatabaseUrlPasswordDetector()
-    assert list(url.analyze_string(f"snowflake://etl:{SF_PASSWORD}@xy12345/db")) == [SF_PASSWORD]
+    assert list(url.analyze_string(f"snowflake://etl:{FAKE_SF}@xy12345/db")) == [FAKE_SF]
     assert list(url.analyze_string("snowflake://etl:{{ env_var('X') }}@xy12345/db")) == []
     cfg = ConfigPasswordDetector()
-    assert {s.secret_value for s in cfg.analyze_line("p.yml", f"  db_pwd: {SF_PASSWORD}  # prod")} == {SF_PASSWORD}
+    assert {s.secret_value for s in cfg.analyze_line("p.yml", f"  db_pwd: {FAKE_SF}  # prod")} == {FAKE_SF}
     assert cfg.analyze_line("p.yml", "  password_secret_name: northstar/prod/snowflake") == set()
     assert cfg.analyze_line("x.py", "password = get_password()") == set()
     assert cfg.analyze_line("x.py", "token_ttl = 3600") == set()
