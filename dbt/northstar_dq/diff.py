@@ -95,13 +95,19 @@ def _jsonable(value: Any) -> Any:
     return repr(value)
 
 
-def _profile(con: duckdb.DuckDBPyConnection, table: str, key: Sequence[str], cols: Sequence[str]) -> tuple[int, int, int, list[int]]:
-    """(rows, distinct non-null keys, rows with a null key part, non-null count per column) in one scan."""
+def _profile(con: duckdb.DuckDBPyConnection, table: str, key: Sequence[str], cols: Sequence[str],
+             distinct: bool) -> tuple[int, int, int, list[int]]:
+    """(rows, distinct non-null keys, rows with a null key part, non-null count per column) in one scan.
+
+    The distinct-key count (a hash aggregate, the costly part) is only computed when asked: uniqueness is a property
+    the candidate must have; prod's own duplicates are not the release's fault.
+    """
     key_expr = q(key[0]) if len(key) == 1 else "(" + ", ".join(q(k) for k in key) + ")"
     null_key = " OR ".join(f"{q(k)} IS NULL" for k in key)
     not_null_key = " AND ".join(f"{q(k)} IS NOT NULL" for k in key)
     counts = ", ".join(f"count({q(c)})" for c in cols)
-    sql = (f"SELECT count(*), count(DISTINCT {key_expr}) FILTER (WHERE {not_null_key}), "  # noqa: S608 (quoted identifiers)
+    distinct_expr = f"count(DISTINCT {key_expr}) FILTER (WHERE {not_null_key})" if distinct else "0"
+    sql = (f"SELECT count(*), {distinct_expr}, "  # noqa: S608 (quoted identifiers)
            f"count(*) FILTER (WHERE {null_key}){', ' + counts if counts else ''} FROM {table}")
     row = con.execute(sql).fetchone()
     assert row is not None
@@ -136,8 +142,8 @@ def diff_tables(
     prod_t = f"{q(prod_schema)}.{q(table)}"
     cand_t = f"{q(candidate_schema)}.{q(cand_name)}"
 
-    p_rows, _, _, p_nn = _profile(con, prod_t, key, common)
-    c_rows, c_distinct, c_null_keys, c_nn = _profile(con, cand_t, key, common)
+    p_rows, _, _, p_nn = _profile(con, prod_t, key, common, distinct=False)
+    c_rows, c_distinct, c_null_keys, c_nn = _profile(con, cand_t, key, common, distinct=True)
 
     keys = ", ".join(q(k) for k in key)
     row_hash = f"hash({', '.join(q(c) for c in compared)})" if compared else "0"
@@ -174,33 +180,42 @@ def diff_tables(
     )
 
 
+def _lookup(con: duckdb.DuckDBPyConnection, table: str, key: Sequence[str], common: Sequence[str],
+            keys: list[tuple[Any, ...]]) -> dict[tuple[Any, ...], tuple[Any, ...]]:
+    """Rows of `table` whose key is in `keys` (a bound-parameter filter the scan can push down; no join)."""
+    if not keys:
+        return {}
+    one = "(" + " AND ".join(f"{q(k)} = ?" for k in key) + ")"
+    cols = ", ".join(q(c) for c in [*key, *common])
+    params = [v for k in keys for v in k]
+    rows = con.execute(f"SELECT {cols} FROM {table} WHERE {' OR '.join([one] * len(keys))}", params).fetchall()  # noqa: S608
+    return {tuple(r[: len(key)]): tuple(r[len(key):]) for r in rows}
+
+
 def _sample(
     con: duckdb.DuckDBPyConnection, prod_t: str, cand_t: str, key: Sequence[str], common: Sequence[str], n: int, pii: frozenset[str],
 ) -> list[SampleRow]:
     """At most `n` differing rows, round-robin over added/removed/changed so each kind is represented."""
     keys = ", ".join(q(k) for k in key)
-    pick = (f"SELECT * FROM (SELECT *, row_number() OVER (PARTITION BY __status ORDER BY {keys}) AS __rn FROM {DIFF_TABLE}) "  # noqa: S608
-            f"ORDER BY __rn, __status LIMIT {int(n)}")
-    p_cols = ", ".join(f"p.{q(c)}" for c in common)
-    c_cols = ", ".join(f"c.{q(c)}" for c in common)
-    on_p = " AND ".join(f"d.{q(k)} = p.{q(k)}" for k in key)
-    on_c = " AND ".join(f"d.{q(k)} = c.{q(k)}" for k in key)
-    sql = (f"SELECT d.__status, {', '.join(f'd.{q(k)}' for k in key)}, {p_cols}, {c_cols}, p.{q(key[0])} IS NOT NULL, "  # noqa: S608
-           f"c.{q(key[0])} IS NOT NULL FROM ({pick}) d LEFT JOIN {prod_t} p ON {on_p} LEFT JOIN {cand_t} c ON {on_c} "
-           f"ORDER BY d.__rn, d.__status LIMIT {int(n)}")
+    picked = con.execute(
+        f"SELECT __status, {keys} FROM (SELECT *, row_number() OVER (PARTITION BY __status ORDER BY {keys}) AS __rn "  # noqa: S608
+        f"FROM {DIFF_TABLE}) ORDER BY __rn, __status LIMIT {int(n)}"
+    ).fetchall()
+    wanted = [tuple(r[1:]) for r in picked if None not in r[1:]]
+    prod_rows = _lookup(con, prod_t, key, common, wanted)
+    cand_rows = _lookup(con, cand_t, key, common, wanted)
+
+    def shown(col: str, value: Any) -> Any:
+        return MASK if col in pii and value is not None else _jsonable(value)
+
     out = []
-    width = len(common)
-    for row in con.execute(sql).fetchall():
-        status, rest = row[0], row[1:]
-        key_vals, rest = rest[: len(key)], rest[len(key):]
-        p_vals, c_vals, has_p, has_c = rest[:width], rest[width: 2 * width], rest[2 * width], rest[2 * width + 1]
-
-        def shown(col: str, value: Any) -> Any:
-            return MASK if col in pii and value is not None else _jsonable(value)
-
-        prod = {c: shown(c, v) for c, v in zip(common, p_vals, strict=True)} if has_p else None
-        cand = {c: shown(c, v) for c, v in zip(common, c_vals, strict=True)} if has_c else None
-        changed = tuple(c for c, a, b in zip(common, p_vals, c_vals, strict=True) if a != b) if (has_p and has_c) else ()
-        out.append(SampleRow(status=status, key={k: shown(k, v) for k, v in zip(key, key_vals, strict=True)},
+    for status, *key_vals in picked:
+        k = tuple(key_vals)
+        p_vals, c_vals = prod_rows.get(k), cand_rows.get(k)
+        prod = {c: shown(c, v) for c, v in zip(common, p_vals, strict=True)} if p_vals is not None else None
+        cand = {c: shown(c, v) for c, v in zip(common, c_vals, strict=True)} if c_vals is not None else None
+        changed = (tuple(c for c, a, b in zip(common, p_vals, c_vals, strict=True) if a != b)
+                   if p_vals is not None and c_vals is not None else ())
+        out.append(SampleRow(status=status, key={kc: shown(kc, v) for kc, v in zip(key, k, strict=True)},
                              changed_columns=changed, prod=prod, candidate=cand))
     return out
