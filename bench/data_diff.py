@@ -23,6 +23,7 @@ import tempfile
 import time
 from datetime import UTC, datetime
 from pathlib import Path
+from typing import Any
 
 import duckdb
 
@@ -45,19 +46,21 @@ def build(path: Path, rows: int) -> dict[str, int]:
           ((i % 10000) / 100.0)::DECIMAL(12, 2) AS amount, DATE '2024-01-01' + (i % 365)::INTEGER AS order_date,
           'user' || (i % 200000) || '@example.com' AS email, (i % 1000) / 7.0 AS score
         FROM range(1, {rows} + 1) t(i)
-    """)
+    """)  # noqa: S608 (only integers are interpolated)
     con.execute(f"""
         CREATE TABLE dev.fct_orders AS
         SELECT order_id, customer_id, status,
-               (CASE WHEN order_id % 33 = 1 THEN amount + 1 ELSE amount END)::DECIMAL(12, 2) AS amount, order_date, email, score
+               (CASE WHEN order_id % 33 = 1 THEN amount + 1 ELSE amount END)::DECIMAL(12, 2) AS amount,
+               order_date, email, score
         FROM prod.fct_orders WHERE order_id % 50 <> 0
         UNION ALL
-        SELECT i, 1, 'placed', 1.00, DATE '2025-01-01', 'new@example.com', 0.0 FROM range({rows} + 1, {rows} + {rows // 100} + 1) t(i)
-    """)
+        SELECT i, 1, 'placed', 1.00, DATE '2025-01-01', 'new@example.com', 0.0
+        FROM range({rows} + 1, {rows} + {rows // 100} + 1) t(i)
+    """)  # noqa: S608 (only integers are interpolated)
     expected = con.execute(f"""SELECT
         (SELECT count(*) FROM range(1, {rows} + 1) t(i) WHERE i % 50 = 0),
         {rows // 100},
-        (SELECT count(*) FROM range(1, {rows} + 1) t(i) WHERE i % 33 = 1 AND i % 50 <> 0)""").fetchone()
+        (SELECT count(*) FROM range(1, {rows} + 1) t(i) WHERE i % 33 = 1 AND i % 50 <> 0)""").fetchone()  # noqa: S608
     con.close()
     assert expected is not None
     return {"removed": int(expected[0]), "added": int(expected[1]), "changed": int(expected[2])}
@@ -68,7 +71,8 @@ def run_ours(path: Path) -> tuple[float, float, dict[str, int]]:
     con = duckdb.connect(str(path), read_only=True)
     stats = diff_tables(con, "prod", "dev", "fct_orders", ["order_id"], sample_size=20, pii_columns=frozenset({"email"}))
     con.close()
-    return time.perf_counter() - start, time.process_time() - cpu, {"removed": stats.rows_removed, "added": stats.rows_added, "changed": stats.rows_changed}
+    counts = {"removed": stats.rows_removed, "added": stats.rows_added, "changed": stats.rows_changed}
+    return time.perf_counter() - start, time.process_time() - cpu, counts
 
 
 def run_sqlmesh(path: Path) -> tuple[float, float, dict[str, int]]:
@@ -118,18 +122,20 @@ def main() -> int:
     print(f"load average at the end: {os.getloadavg()[0]:.1f} on {os.cpu_count()} CPUs (wall time grows with load; CPU time much less)")
     print(f"| {'engine':<20} | {'median wall s':>13} | {'best wall s':>11} | {'worst wall s':>12} | {'median CPU s':>12} |")
     print(f"| {'-' * 20} | {'-' * 13} | {'-' * 11} | {'-' * 12} | {'-' * 12} |")
-    result = {}
+    result: dict[str, dict[str, Any]] = {}
     for name, ts in times.items():
         result[name] = {"median_s": statistics.median(ts), "best_s": min(ts), "worst_s": max(ts), "runs_s": ts,
                         "median_cpu_s": statistics.median(cpus[name]), "runs_cpu_s": cpus[name]}
-        print(f"| {name:<20} | {statistics.median(ts):>13.2f} | {min(ts):>11.2f} | {max(ts):>12.2f} | {statistics.median(cpus[name]):>12.2f} |")
+        cpu_med = statistics.median(cpus[name])
+        print(f"| {name:<20} | {statistics.median(ts):>13.2f} | {min(ts):>11.2f} | {max(ts):>12.2f} | {cpu_med:>12.2f} |")
     speedup = result["sqlmesh_table_diff"]["median_s"] / result["northstar_dq"]["median_s"]
     print(f"both report the same counts; northstar_dq is {speedup:.1f}x faster (median)")
     opts.output.parent.mkdir(parents=True, exist_ok=True)
     opts.output.write_text(json.dumps({
         "benchmark": "data_diff", "measured_at": datetime.now(UTC).isoformat(timespec="seconds"),
         "machine": {"platform": platform.platform(), "python": platform.python_version(), "duckdb": duckdb.__version__},
-        "load_average_1m": round(os.getloadavg()[0], 2), "cpus": os.cpu_count(), "rows": opts.rows, "rounds": opts.rounds, "expected": expected, "build_s": round(build_s, 2),
+        "load_average_1m": round(os.getloadavg()[0], 2), "cpus": os.cpu_count(), "rows": opts.rows, "rounds": opts.rounds,
+        "expected": expected, "build_s": round(build_s, 2),
         "results": result, "speedup_median": round(speedup, 2),
     }, indent=2) + "\n")
     print(f"wrote {opts.output.relative_to(REPO) if opts.output.is_relative_to(REPO) else opts.output}")

@@ -11,7 +11,7 @@ import sys
 from pathlib import Path
 from typing import NoReturn
 
-import click
+import click  # pants: no-infer-dep (installed by dbt-core, see dbt/BUILD)
 import duckdb
 
 from northstar_dq.diff import InputError, diff_tables

@@ -17,7 +17,7 @@ from collections.abc import Sequence
 from typing import Any, Literal
 
 import duckdb
-from pydantic import BaseModel, ConfigDict
+from pydantic import BaseModel, ConfigDict  # pants: no-infer-dep (installed by dbt-core, see dbt/BUILD)
 
 DIFF_TABLE = "__northstar_dq_diff"
 MASK = "***masked***"
@@ -174,7 +174,8 @@ def diff_tables(
         columns_compared=tuple(compared),
         columns_only_in_prod=tuple(c for c in prod_cols if c not in cand_cols),
         columns_only_in_candidate=tuple(c for c in cand_cols if c not in prod_cols),
-        nulls=tuple(ColumnNulls(column=c, prod_nulls=p_rows - pn, candidate_nulls=c_rows - cn) for c, pn, cn in zip(common, p_nn, c_nn, strict=True)),
+        nulls=tuple(ColumnNulls(column=c, prod_nulls=p_rows - pn, candidate_nulls=c_rows - cn)
+                    for c, pn, cn in zip(common, p_nn, c_nn, strict=True)),
         sample=tuple(sample),
         duration_s=round((dt.datetime.now(dt.UTC) - start).total_seconds(), 3),
     )

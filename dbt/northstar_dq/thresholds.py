@@ -11,8 +11,8 @@ from __future__ import annotations
 from pathlib import Path
 from typing import Any
 
-import yaml
-from pydantic import BaseModel, ConfigDict, Field, ValidationError
+import yaml  # type: ignore[import-untyped]  # pants: no-infer-dep (installed by dbt-core, see dbt/BUILD)
+from pydantic import BaseModel, ConfigDict, Field, ValidationError  # pants: no-infer-dep (installed by dbt-core, see dbt/BUILD)
 
 
 class ConfigError(ValueError):

@@ -10,7 +10,7 @@ from __future__ import annotations
 from collections.abc import Iterable
 from typing import Literal
 
-from pydantic import BaseModel, ConfigDict, Field
+from pydantic import BaseModel, ConfigDict, Field  # pants: no-infer-dep (installed by dbt-core, see dbt/BUILD)
 
 from northstar_dq.diff import DiffStats
 from northstar_dq.thresholds import ModelSpec, Thresholds

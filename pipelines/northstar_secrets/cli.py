@@ -80,7 +80,8 @@ def scan(baseline: Path | None, root: Path, as_json: bool, paths: tuple[Path, ..
 
 
 @main.command("scan-archive")
-@click.option("--baseline", type=click.Path(path_type=Path), default=None, help="detect-secrets baseline (entries use ARCHIVE!member names)")
+@click.option("--baseline", type=click.Path(path_type=Path), default=None,
+              help="detect-secrets baseline (entries match by member path or ARCHIVE!member)")
 @click.option("--json", "as_json", is_flag=True, help="print one JSON object on stdout")
 @click.argument("archive", type=click.Path(path_type=Path))
 def scan_archive_cmd(baseline: Path | None, as_json: bool, archive: Path) -> None:

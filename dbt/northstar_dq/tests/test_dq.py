@@ -7,7 +7,7 @@ from pathlib import Path
 from typing import Any
 
 import duckdb
-from click.testing import CliRunner
+from click.testing import CliRunner  # pants: no-infer-dep (installed by dbt-core, see dbt/BUILD)
 
 from northstar_dq.cli import main
 from northstar_dq.diff import MASK, diff_tables

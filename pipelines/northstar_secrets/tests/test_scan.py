@@ -15,7 +15,6 @@ from typing import Any
 
 import pytest
 from click.testing import CliRunner
-
 from northstar_secrets.cli import main
 from northstar_secrets.plugins import ConfigPasswordDetector, DatabaseUrlPasswordDetector
 
@@ -69,7 +68,7 @@ def test_fake_aws_key_in_a_dag_is_found_with_file_and_line(repo: Path) -> None:
     (repo / "airflow/dags/orders.py").write_text(DAG)
     code, out = scan_json("airflow/dags/orders.py")
     assert code == 1 and out["status"] == "findings"
-    (f,) = [f for f in out["findings"] if f["type"] == "AWS Access Key"]
+    (f,) = (f for f in out["findings"] if f["type"] == "AWS Access Key")
     assert f["file"] == "airflow/dags/orders.py" and f["line"] == 3 and len(f["fingerprint"]) == 16
 
 
@@ -121,7 +120,6 @@ def test_baseline_suppresses_a_reviewed_finding_only(repo: Path) -> None:
     # A reviewer accepts the DAG finding: detect-secrets baseline format, hashed secret only.
     from detect_secrets.core.secrets_collection import SecretsCollection
     from detect_secrets.settings import transient_settings
-
     from northstar_secrets.scanner import plugin_settings
 
     with transient_settings(plugin_settings()):
