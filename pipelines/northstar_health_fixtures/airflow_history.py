@@ -6,8 +6,10 @@ resolve (as a PEX), migrates a fresh SQLite metadata DB and executes a tiny 3-ta
 scripted run, so dag_run and task_instance rows are Airflow's own, with real states and timings.
 
 Usage: ``airflow_history.pex SPEC.json AIRFLOW_HOME`` where SPEC is
-``{"dags": [{"dag_id": "d", "runs": [{"at": "2026-11-01T00:00:00+00:00", "fail": false, "sleep_s": 0.0}]}]}``.
-Prints one JSON object: the DB path and, per run, the state Airflow recorded.
+``{"steps": [{"dag_id": "d", "fail": false, "sleep_s": 0.0}, {"mark": "deployed"}, ...]}``: DAG runs in order, each
+with logical date = the wall-clock time it starts (``dag.test()`` records the logical date as the run's start, so only
+"now" gives real run durations), and named marks (e.g. the moment a deployment went live) recorded in between.
+Prints one JSON object: the DB path, each run with the state Airflow recorded, and the marks' times.
 """
 
 from __future__ import annotations
@@ -16,13 +18,14 @@ import json
 import logging
 import os
 import sys
-from datetime import datetime
+from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
 
 def _configure(home: Path) -> Path:
     """Point Airflow at ``home`` before it is imported (its settings are read at import time)."""
+    home = home.absolute()
     home.mkdir(parents=True, exist_ok=True)
     db = home / "airflow.db"
     os.environ["AIRFLOW_HOME"] = str(home)
@@ -68,13 +71,17 @@ def main(argv: list[str]) -> int:
     logging.disable(logging.WARNING)
     airflow_db.initdb()
     runs: list[dict[str, Any]] = []
-    for dag_spec in spec["dags"]:
-        dag = _make_dag(dag_spec["dag_id"])
-        for run in dag_spec["runs"]:
-            conf = {"fail": bool(run.get("fail", False)), "sleep_s": float(run.get("sleep_s", 0.0))}
-            dag_run = dag.test(execution_date=datetime.fromisoformat(run["at"]), run_conf=conf)
-            runs.append({"dag_id": dag.dag_id, "run_id": dag_run.run_id, "state": str(dag_run.state)})
-    print(json.dumps({"db": str(db), "runs": runs}))
+    marks: dict[str, str] = {}
+    dags: dict[str, Any] = {}
+    for step in spec["steps"]:
+        if "mark" in step:
+            marks[str(step["mark"])] = datetime.now(UTC).isoformat()
+            continue
+        dag = dags.get(step["dag_id"]) or dags.setdefault(step["dag_id"], _make_dag(step["dag_id"]))
+        conf = {"fail": bool(step.get("fail", False)), "sleep_s": float(step.get("sleep_s", 0.0))}
+        dag_run = dag.test(execution_date=datetime.now(UTC), run_conf=conf)
+        runs.append({"dag_id": dag.dag_id, "run_id": dag_run.run_id, "state": str(dag_run.state)})
+    print(json.dumps({"db": str(db), "runs": runs, "marks": marks}))
     return 0
 
 
