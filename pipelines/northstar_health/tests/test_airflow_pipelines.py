@@ -123,3 +123,35 @@ def test_cli_bad_input_names_the_file_and_exits_2(tmp_path: Path) -> None:
     assert not (tmp_path / "nostate").exists()
     for command in ("deployments", "pipelines", "regressions", "dashboard", "metrics"):
         assert _cli(command, "--help").returncode == 0
+
+
+def test_cli_dashboard_and_metrics(history: dict[str, Any], tmp_path: Path) -> None:
+    from northstar_health.tests.store_fixture import two_deploys_and_a_rollback
+
+    two_deploys_and_a_rollback(tmp_path)
+    common = ["--state-dir", str(tmp_path), "--airflow-db", str(history["db"]), "--catalog", str(history["catalog"])]
+    proc = _cli("dashboard", *common, "--out", str(tmp_path / "out" / "health.html"), "--json")
+    assert proc.returncode == 0, proc.stderr
+    data = json.loads(proc.stdout)
+    page = Path(data["dashboard"]).read_text()
+    assert data["deployments"]["prod"]["change_failure_rate"] == 0.5
+    assert '"orders_hourly"' in page and "health-data" in page
+    proc = _cli("metrics", *common, "--textfile", str(tmp_path / "health.prom"))
+    assert proc.returncode == 0, proc.stderr
+    prom = (tmp_path / "health.prom").read_text()
+    assert 'northstar_change_failure_rate{env="prod"} 0.5' in prom
+    assert 'northstar_pipeline_sla_misses{pipeline="slow_batch"} 1.0' in prom
+    server = subprocess.Popen([sys.executable, "-m", "northstar_health", "metrics", *common, "--serve", "0",
+                               "--serve-seconds", "60"], stdout=subprocess.PIPE, text=True,
+                              env={**os.environ, "PYTHONPATH": os.pathsep.join(sys.path)})
+    try:
+        assert server.stdout is not None
+        url = server.stdout.readline().split()[-1]
+        assert url.startswith("http://127.0.0.1:")
+        import urllib.request
+
+        with urllib.request.urlopen(url, timeout=30) as response:  # noqa: S310 (loopback URL printed by the CLI)
+            assert 'northstar_deployments{env="prod"} 2.0' in response.read().decode()
+    finally:
+        server.terminate()
+        server.wait(timeout=30)
