@@ -18,6 +18,7 @@ import math
 import statistics
 from collections.abc import Iterable
 from datetime import datetime, timedelta
+from typing import Any
 
 from pydantic import BaseModel
 
@@ -55,7 +56,7 @@ def _failure_verdict(pipeline: str, base: list[RunRecord], watch: list[RunRecord
     rate_b = bf / len(base) if base else None
     rate_w = wf / len(watch) if watch else None
     tasks = sorted({t for r in watch for t in r.failed_tasks})
-    common = {"pipeline": pipeline, "metric": "failure_rate", "baseline": rate_b, "observed": rate_w,
+    common: dict[str, Any] = {"pipeline": pipeline, "metric": "failure_rate", "baseline": rate_b, "observed": rate_w,
               "baseline_runs": len(base), "watch_runs": len(watch), "failed_tasks": tasks}
     threshold = f"one-sided Fisher p < {alpha}, >= {min_failures} failures, n >= {min_baseline}/{min_watch}"
     if len(base) < min_baseline or len(watch) < min_watch:
@@ -73,7 +74,7 @@ def _duration_verdict(pipeline: str, base: list[RunRecord], watch: list[RunRecor
     wd = [d for r in watch if not r.failed and (d := r.duration_s) is not None]
     median_b = statistics.median(bd) if bd else None
     median_w = statistics.median(wd) if wd else None
-    common = {"pipeline": pipeline, "metric": "duration_median_s", "baseline": median_b, "observed": median_w,
+    common: dict[str, Any] = {"pipeline": pipeline, "metric": "duration_median_s", "baseline": median_b, "observed": median_w,
               "baseline_runs": len(bd), "watch_runs": len(wd)}
     if median_b is None or median_w is None or len(bd) < min_baseline or len(wd) < min_watch:
         return RegressionVerdict(**common, regressed=False, threshold=f"median > baseline median + {k} x MAD",

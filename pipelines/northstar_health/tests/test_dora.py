@@ -5,12 +5,12 @@ from __future__ import annotations
 from datetime import UTC, datetime
 
 import pytest
-from northstar_release.audit import verify_chain
-from northstar_release.model import Deployment, DeploymentStatus
 
 from northstar_health.dora import dora_report
 from northstar_health.stages import stage_durations
 from northstar_health.tests.history import COMMIT_TIMES, SINCE, UNTIL, scripted_chain
+from northstar_release.audit import verify_chain
+from northstar_release.model import Deployment, DeploymentStatus
 
 H, M = 3600.0, 60.0
 
