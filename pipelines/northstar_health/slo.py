@@ -130,3 +130,18 @@ def freshness_grid(runs: Iterable[RunRecord], dags: list[str], now: datetime, ho
             by_dag[r.pipeline].append(r)
     times = [now - timedelta(hours=hours - 1 - i) for i in range(hours)]
     return times, [[freshness_at(by_dag[d], t) for t in times] for d in dags]
+
+
+def budget_block_reasons(health: Iterable[PipelineHealth], touched_dags: Iterable[str], *, action: str,
+                         tags: Iterable[str] = ()) -> list[str]:
+    """Why a prod promotion must be refused (empty list: allowed) under the error-budget policy.
+
+    A promotion that touches a DAG whose monthly budget is exhausted is blocked, except rollbacks and releases tagged
+    ``hotfix`` (they are how the budget stops burning). For the engine's ``checks.py``: non-empty -> BLOCKED.
+    """
+    if action == "rollback" or "hotfix" in set(tags):
+        return []
+    touched = set(touched_dags)
+    return [f"error budget exhausted for {p.dag_id}: {p.month_failed} failed of {p.month_runs} runs this month "
+            f"(allowed {p.error_budget_allowed_failures:.2f} at {p.objective:.1%}); only rollbacks and hotfix releases "
+            "may touch it" for p in health if p.dag_id in touched and p.budget_exhausted]

@@ -51,3 +51,4 @@ def test_duration_regression_uses_median_plus_k_mad() -> None:
     # 600 + 3 x 20 x 1.4826 = 688.956 < 1.25 x 600 = 750: the relative floor decides.
     borderline = around_deploy("nightly", 30, set(), 6, set(), base, [720.0] * 6)
     assert not _verdict(borderline, "duration_median_s").regressed
+
