@@ -111,7 +111,9 @@ def test_cli_pipelines_and_regressions(history: dict[str, Any]) -> None:
                 "--dag", "orders_hourly", "--json")
     assert proc.returncode == 1, proc.stderr
     found = [v for v in json.loads(proc.stdout) if v["regressed"]]
-    assert [(v["pipeline"], v["metric"]) for v in found] == [("orders_hourly", "failure_rate")]
+    # Only the failure rate is asserted: these runs' durations are wall-clock times on a shared machine, so a load
+    # change between baseline and watch can legitimately show up as a duration regression too.
+    assert ("orders_hourly", "failure_rate") in [(v["pipeline"], v["metric"]) for v in found]
 
 
 def test_cli_bad_input_names_the_file_and_exits_2(tmp_path: Path) -> None:
