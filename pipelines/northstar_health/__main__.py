@@ -1,0 +1,3 @@
+from northstar_health.cli import run
+
+run()
