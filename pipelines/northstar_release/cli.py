@@ -101,8 +101,8 @@ class App:
 
     def runtime(self):
         from northstar_release.adapters.base import EnvContext
-        from northstar_release.adapters.registry import default_adapters
-        from northstar_release.evaluator import Runtime
+        from northstar_release.kinds.registry import KINDS
+        from northstar_release.recovery import Runtime
         from northstar_release.runner import SubprocessComponentRunner
 
         runner = SubprocessComponentRunner(self.repo)
@@ -114,19 +114,15 @@ class App:
             return EnvContext(env=env, env_dir=env_dir, artifact_path=lambda a: artifacts.path_for(a.sha256),
                               runner=runner)
 
-        return Runtime(store=self.store, environments=self.environments, adapters=default_adapters(),
+        return Runtime(store=self.store, environments=self.environments, adapters=KINDS.adapters(), kinds=KINDS,
                        env_context=env_context, now=lambda: policy.now_utc(),
                        progress=lambda m: ERR.print(m, highlight=False, markup=False),
                        component_seconds=lambda: runner.seconds_in_components)
 
     def actual_live(self, rt, env: str) -> dict[tuple[str, str], str | None]:
-        ctx = rt.env_context(env)
-        out = {}
-        for kind, adapter in rt.adapters.items():
-            for (k, n) in rt.store.live(env):
-                if k == kind.value:
-                    out[(k, n)] = adapter.current(ctx, n)
-        return out
+        from northstar_release.recovery import actual_live
+
+        return actual_live(rt, env)
 
 
 def emit(app: App, doc: dict[str, Any], human: Callable[[], None]) -> None:
@@ -254,8 +250,8 @@ def plan_cmd(app: App, since: str | None, markdown: bool, as_json: bool) -> None
 @command
 def build_cmd(app: App, tags: tuple[str, ...], acks: tuple[str, ...], since: str | None, as_json: bool) -> None:
     """Build HEAD into a release (refuses a dirty tree; same commit -> same release, a no-op)."""
-    from northstar_release.adapters.registry import default_adapters
     from northstar_release.build import build
+    from northstar_release.kinds.registry import KINDS
     from northstar_release.plan import live_release_id
 
     all_tags = set(tags) | {f"ack:{model}" for model in acks}
@@ -272,7 +268,7 @@ def build_cmd(app: App, tags: tuple[str, ...], acks: tuple[str, ...], since: str
         ERR.print(f"release tags {sorted(computed) or '[]'} ({why})", highlight=False, markup=False)
     elif since:
         raise UsageError("--since needs Pants (./pants) in the repository to map changed files to targets")
-    result = build(app.repo, app.store, app.artifacts, default_adapters(), app.actor, tags=sorted(all_tags),
+    result = build(app.repo, app.store, app.artifacts, KINDS.adapters(), app.actor, tags=sorted(all_tags),
                    ignore_paths=[app.state_dir], contributors_since=prod_commit,
                    progress=lambda m: ERR.print(m, highlight=False, markup=False))
     rel = result.release
@@ -286,11 +282,26 @@ def build_cmd(app: App, tags: tuple[str, ...], acks: tuple[str, ...], since: str
 
 
 # ------------------------------------------------------------------------------------------------ deploy/promote ---
+def _table(explanation: Any) -> Table:
+    """The explainer's rows as a rich table (rendering stays in the CLI; the planner knows no terminal)."""
+    from northstar_release.explainer import COLUMNS
+
+    table = Table(title=explanation.title)
+    for col in COLUMNS:
+        table.add_column(col, justify="right" if col == "#" else "left")
+    for row in explanation.rows:
+        table.add_row(*row)
+    if explanation.caption:
+        table.caption = explanation.caption
+    return table
+
+
 def _run_plan(app: App, rt: Runtime, plan, release, dry_run: bool, wait: bool, reason: str = "") -> None:
     from northstar_release.evaluator import apply
-    from northstar_release.plan import explain
+    from northstar_release.explainer import explain
 
-    table, doc = explain(plan)
+    explanation, doc = explain(plan)
+    table = _table(explanation)
     if dry_run:
         emit(app, {"ok": True, "dry_run": True, "plan": doc}, lambda: OUT.print(table))
         return
@@ -304,8 +315,9 @@ def _run_plan(app: App, rt: Runtime, plan, release, dry_run: bool, wait: bool, r
     out = {"ok": result.exit_code == 0, "plan": doc, "elapsed_s": round(elapsed, 3), "timing": timing, **result.to_json()}
 
     def human() -> None:
-        colour = {"succeeded": "green", "noop": "green", "blocked": "red", "failed": "red"}.get(result.status, "white")
-        OUT.print(f"[{colour}]{result.status}[/]: {plan.action} {release.id} -> {plan.env} "
+        colour = {"succeeded": "green", "noop": "green", "blocked": "red", "failed": "red"}.get(result.status.value,
+                                                                                             "white")
+        OUT.print(f"[{colour}]{result.status.value}[/]: {plan.action.value} {release.id} -> {plan.env} "
                   f"(deployment #{result.deployment_id}, {elapsed:.2f}s: engine {timing['engine_s']:.2f}s, "
                   f"component entry points {component:.2f}s)", highlight=False)
         for r in result.reasons:
@@ -469,7 +481,7 @@ def history_cmd(app: App, env_name: str | None, as_json: bool) -> None:
         for col in ("#", "env", "release", "action", "status", "actor", "started", "reason"):
             table.add_column(col)
         for d in deps:
-            table.add_row(str(d.id), d.env, d.release_id, d.action, d.status.value, d.actor,
+            table.add_row(str(d.id), d.env, d.release_id, d.action.value, d.status.value, d.actor,
                           d.started_at.astimezone(UTC).strftime("%Y-%m-%d %H:%M:%S"), d.reason[:60])
         OUT.print(table)
 

@@ -9,7 +9,6 @@ passing the release's ``ack:<model>`` tags as acknowledgements.
 
 from __future__ import annotations
 
-from northstar_release.adapters.warehouse import acks_of
 from northstar_release.gates.base import GateContext, check_artifacts
 from northstar_release.model import ArtifactKind, GateResult
 
@@ -19,5 +18,8 @@ class WarehouseAuditGate:
     description = ("dbt unit tests pass (dbt on DuckDB), every SQLMesh audit passes (sqlmesh audit), breaking finance / "
                    "forward-only changes are acknowledged (release tags ack:<model>)")
 
+    kind = ArtifactKind.WAREHOUSE_PROJECT
+    environment_dependent = True
+
     def evaluate(self, ctx: GateContext) -> list[GateResult]:
-        return check_artifacts(ctx, self.name, ArtifactKind.WAREHOUSE_PROJECT, acks=acks_of(ctx.release))
+        return check_artifacts(ctx, self.name, self.kind)
