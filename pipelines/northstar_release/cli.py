@@ -514,6 +514,52 @@ def show_cmd(app: App, release_id: str, as_json: bool) -> None:
     emit(app, doc, human)
 
 
+@main.command("kinds")
+@json_option
+@click.pass_obj
+@command
+def kinds_cmd(app: App, as_json: bool) -> None:
+    """The registered artifact kinds (kinds/registry.py), in packaging order, with their roots, gates and verification."""
+    from northstar_release.kinds.registry import KINDS
+
+    doc = {"ok": True, "kinds": [
+        {"kind": s.kind.value, "title": s.title, "source_roots": list(s.source_roots), "gates": list(s.gates),
+         "entry_point": s.entry_point, "entry_point_target": s.entry_point_target,
+         "rollback_verify": s.rollback_verify.value, "verify_env_dependent": s.verify_env_dependent}
+        for s in KINDS]}
+
+    def human() -> None:
+        table = Table(title="artifact kinds (packaging order)")
+        for col in ("kind", "source roots", "gates", "entry point", "rollback verify", "verify per env"):
+            table.add_column(col)
+        for k in doc["kinds"]:
+            table.add_row(k["kind"], ", ".join(k["source_roots"]), ", ".join(k["gates"]) or "-",
+                          f"{k['entry_point']} ({k['entry_point_target']})", k["rollback_verify"],
+                          "yes" if k["verify_env_dependent"] else "no")
+        OUT.print(table)
+
+    emit(app, doc, human)
+
+
+@main.command("tables")
+@click.option("--env", "env_name", required=True)
+@json_option
+@click.pass_obj
+@command
+def tables_cmd(app: App, env_name: str, as_json: bool) -> None:
+    """Row count and checksum of every warehouse model as ENV sees it (evidence that an env did not change)."""
+    from northstar_release.adapters.warehouse import WarehouseAdapter
+
+    env = app.env(env_name)
+    ctx = app.runtime().env_context(env.name)
+    tables = WarehouseAdapter().tables(ctx)
+    if not tables:
+        raise UsageError(f"no warehouse project is live in {env.name}")
+    emit(app, {"ok": True, "environment": env.name, "tables": tables}, lambda: [
+        OUT.print(f"{name}: {t.get('rows')} rows, checksum {str(t.get('checksum'))[:12]}", highlight=False)
+        for name, t in sorted(tables.items())])
+
+
 # --------------------------------------------------------------------------------------------------------- audit ---
 @main.group("audit")
 def audit_group() -> None:

@@ -30,7 +30,6 @@ from __future__ import annotations
 
 import json
 import os
-import re
 import shutil
 import subprocess
 import sys
@@ -45,7 +44,6 @@ from typing import Any
 from rich.console import Console
 from rich.table import Table
 
-from northstar_release.adapters.base import ComponentRunner
 from northstar_release.cli_driver import (
     APPROVER,
     ONCALL,
@@ -61,9 +59,7 @@ from northstar_release.cli_driver import (
 
 DEMO_AUTHOR = "dev@northstar.example"  # commits (b) and (c); the release author
 PROD_ROLLBACK_BUDGET_S = 10.0  # the issue's "Done when": whole-platform prod rollback <= 10 s wall on 2 cores
-ALL_KINDS = ("dag_bundle", "warehouse_project", "spark_job", "infra_version_map")
-WAREHOUSE_KIND, SPARK_KIND = "warehouse_project", "spark_job"
-WAREHOUSE_ENTRY_POINT = "warehouse"
+WAREHOUSE_KIND, SPARK_KIND = "warehouse_project", "spark_job"  # the kinds the demo's edits (b) change
 
 # The files the demo edits in its clone (relative to the repo root).
 GOOD_MART = "dbt/models/marts/fct_orders.sql"
@@ -93,15 +89,6 @@ with DAG(dag_id="orders_export", start_date=datetime(2024, 1, 1), schedule="0 4 
 # caller's shell (a shared PostgreSQL state or warehouse must not receive demo releases).
 HERMETIC_UNSET = ("NORTHSTAR_STATE_URL", "NORTHSTAR_ENVIRONMENTS", "NORTHSTAR_TEST_PAUSE_AT", "NORTHSTAR_WAREHOUSE_DIR",
                   "NORTHSTAR_SQLMESH_STATE_URL", "NORTHSTAR_ACTOR")
-
-
-@contextmanager
-def _without(names: tuple[str, ...]) -> Iterator[None]:
-    saved = {n: os.environ.pop(n) for n in names if n in os.environ}
-    try:
-        yield
-    finally:
-        os.environ.update(saved)
 
 
 class DemoSetupError(Exception):
@@ -224,16 +211,6 @@ def find_values(obj: Any, key: str) -> list[Any]:
 def rows_recomputed(doc: Any) -> int | None:
     """Sum of every integer ``rows_recomputed`` in a document; None when the document carries no such evidence."""
     values = [v for v in find_values(doc, "rows_recomputed") if isinstance(v, int) and not isinstance(v, bool)]
-    return sum(values) if values else None
-
-
-ROWS_IN_MESSAGE = re.compile(r"warehouse-project@[0-9a-f]+ \((?:virtual update|backfill), (\d+) rows recomputed\)")
-
-
-def rows_from_messages(doc: Mapping[str, Any]) -> int | None:
-    """The warehouse adapter's switch message ("deployed warehouse-project@… (virtual update, 0 rows recomputed)")
-    -- the CLI's JSON carries switch messages but not the adapters' structured deploy evidence."""
-    values = [int(m.group(1)) for msg in doc.get("messages") or [] for m in [ROWS_IN_MESSAGE.search(str(msg))] if m]
     return sum(values) if values else None
 
 
@@ -530,7 +507,7 @@ class Demo:
             return rows
         export = self.must("audit", "export", rid)
         rows = rows_recomputed(deployment_audit_entries(export, doc.get("deployment_id")))
-        return rows if rows is not None else rows_from_messages(doc)
+        return rows
 
     def approve(self, rid: str) -> str:
         author = self.must("show", rid)["release"]["author"]
@@ -564,42 +541,19 @@ class Demo:
         return f"{env} runs {rid}: {', '.join(f'{k} {v[:12]}' for k, v in sorted(expected.items()))} (recorded = on disk)"
 
     def prod_tables(self) -> dict[str, dict[str, Any]]:
-        """Row counts and checksums of prod's warehouse tables, read through the ``warehouse`` entry point."""
+        """Row counts and checksums of prod's warehouse tables, from ``./release tables --env prod``."""
         if WAREHOUSE_KIND not in self.kinds(self.v1):
             raise AdapterNotAvailable(f"releases carry no {WAREHOUSE_KIND} artifact (warehouse adapter not "
                                       "registered), so prod has no warehouse tables to fingerprint")
-        from northstar_release.errors import ComponentError
-        from northstar_release.runner import SubprocessComponentRunner
-
-        runner = SubprocessComponentRunner(self.clone, environ=self.env)
-        try:
-            result = runner.run(WAREHOUSE_ENTRY_POINT, ["tables", "--env", "prod", *self.warehouse_args("prod", runner)])
-        except ComponentError as exc:
-            raise AdapterNotAvailable(f"{exc.message} ({'; '.join(exc.reasons)})") from exc
-        if result.exit_code != 0:
-            raise StepFailed(f"warehouse tables --env prod exited {result.exit_code}: "
-                             f"{json.dumps(result.payload)[:300]}")
-        fp = table_fingerprints(result.payload)
+        payload = self.must("tables", "--env", "prod")
+        fp = table_fingerprints(payload)
         if not fp:
-            raise StepFailed(f"warehouse tables --env prod listed no tables: {json.dumps(result.payload)[:300]}")
+            raise StepFailed(f"./release tables --env prod listed no tables: {json.dumps(payload)[:300]}")
         return fp
 
-    def warehouse_args(self, env: str, runner: ComponentRunner) -> list[str]:
-        """``--project/--warehouse/--state`` of ENV as the warehouse adapter lays them out in the demo's state dir:
-        the project is the env's live (extracted) warehouse artifact, the warehouse one DuckDB file for all envs."""
-        try:
-            from northstar_release.adapters.base import EnvContext
-            from northstar_release.adapters.warehouse import WarehouseAdapter
-        except ImportError as exc:
-            raise AdapterNotAvailable(f"northstar_release.adapters.warehouse: {exc}") from exc
-        ctx = EnvContext(env=env, env_dir=self.workdir / "state" / "envs" / env, artifact_path=None, runner=runner)
-        adapter = WarehouseAdapter()
-        live = adapter.current(ctx)
-        if live is None:
-            raise StepFailed(f"no warehouse project is live in {env} ({ctx.env_dir / 'warehouse'})")
-        with _without(HERMETIC_UNSET):  # the subprocesses never see these (subprocess_env), so neither may we
-            warehouse, state = adapter.warehouse_paths(ctx)
-        return ["--project", str(ctx.env_dir / "warehouse" / live), "--warehouse", str(warehouse), "--state", str(state)]
+    def registered_kinds(self) -> list[str]:
+        """Every artifact kind the release engine registers (``./release kinds``): a release must carry each."""
+        return [str(k["kind"]) for k in self.must("kinds")["kinds"]]
 
     # -- (a) ---------------------------------------------------------------------------------------------------------
     def chapter_a(self) -> None:
@@ -609,10 +563,11 @@ class Demo:
             s.result = f"{self.v1}: " + ", ".join(f"{k} {v[:12]}" for k, v in sorted(self.artifacts[self.v1].items()))
         if not self.v1:
             raise StepFailed("no v1 release: nothing else can run")
-        with self.step("a2 artifact kinds", "all four kinds: " + ", ".join(ALL_KINDS)) as s:
-            missing = [k for k in ALL_KINDS if k not in self.kinds(self.v1)]
+        all_kinds = self.registered_kinds()
+        with self.step("a2 artifact kinds", "every registered kind: " + ", ".join(all_kinds)) as s:
+            missing = [k for k in all_kinds if k not in self.kinds(self.v1)]
             if missing:
-                raise AdapterNotAvailable(", ".join(missing) + " (not registered in adapters/registry.py); "
+                raise AdapterNotAvailable(", ".join(missing) + " (registered in kinds/registry.py but not packaged); "
                                           f"v1 carries {', '.join(sorted(self.kinds(self.v1)))}")
             s.result = "all four kinds packaged"
         gate_ok = True

@@ -74,13 +74,14 @@ class ApplyResult:
     gate_results: list[GateResult] = field(default_factory=list)
     messages: list[str] = field(default_factory=list)
     recovered: list[int] = field(default_factory=list)
+    switches: list[dict[str, Any]] = field(default_factory=list)  # per DEPLOY stage: kind, name, changed, evidence
 
     def to_json(self) -> dict[str, Any]:
         return {
             "status": self.status.value, "exit_code": self.exit_code, "release_id": self.release_id, "env": self.env,
             "action": self.action, "deployment_id": self.deployment_id, "reasons": self.reasons,
             "gate_results": [g.to_json() for g in self.gate_results], "messages": self.messages,
-            "recovered_deployments": self.recovered,
+            "recovered_deployments": self.recovered, "switches": self.switches,
         }
 
 
@@ -186,6 +187,9 @@ class PlanEvaluator:
         self.outcomes.append(outcome)
         rt.progress(f"  {stage.name}: {outcome.message} ({time.monotonic() - started:.3f}s)")
         self.result.messages.append(outcome.message)
+        self.result.switches.append({"kind": artifact.kind.value, "name": artifact.name, "sha256": artifact.sha256,
+                                     "changed": outcome.changed, "message": outcome.message,
+                                     "evidence": outcome.evidence})
         self._stage_done(stage, (f"{self.plan.action.value}.switch", {
             "deployment_id": self.dep_id, "kind": artifact.kind.value, "name": artifact.name,
             "from": before, "to": artifact.sha256, "changed": outcome.changed, "mode": stage.mode.value}))

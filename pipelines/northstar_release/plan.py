@@ -124,15 +124,14 @@ def _gate_stage(gate_name: str, release: Release, env: Environment, store: State
                        f"(deployment #{origin.deployment_id if origin else '?'}), verdict does not depend on the env"})
 
 
-def verify_gate_name(kind: ArtifactKind) -> str:
-    return f"{kind.value}.verify"
-
-
 def _verify_stage(deploys: list[DeployStage], release: Release, env: Environment, store: StateStore,
                   action: ReleaseAction, kinds: KindRegistry) -> VerifyStage:
     """One target per kind that is switched; kinds whose artifacts are all already live are not verified again."""
     previous = _succeeded_deployment(store, release.id, env.previous) if action != ReleaseAction.ROLLBACK else None
-    prev_results = {r.gate: r for r in store.gate_results(previous.persisted_id())} if previous else {}
+    # The evaluator stamps every verification with what it verified: {"kind", "mode", "digests"}.
+    prev_results = {str(r.evidence["verified"].get("kind")): r
+                    for r in (store.gate_results(previous.persisted_id()) if previous else [])
+                    if isinstance(r.evidence.get("verified"), dict)}
     prev_ref = _evidence_ref(store, previous) if previous else None
     targets: list[VerifyTarget] = []
     for kind in dict.fromkeys(s.artifact.kind for s in deploys):
@@ -146,10 +145,10 @@ def _verify_stage(deploys: list[DeployStage], release: Release, env: Environment
             why = "known-good in this env: integrity of its bytes" if mode == VerifyMode.INTEGRITY else ""
             targets.append(VerifyTarget(kind=kind, names=names, mode=mode, reason=why))
             continue
-        earlier = prev_results.get(verify_gate_name(kind))
+        earlier = prev_results.get(kind.value)
         if (spec is not None and not spec.verify_env_dependent and earlier is not None
                 and earlier.outcome == GateOutcome.PASSED
-                and switched.items() <= dict(earlier.evidence.get("verified_digests") or {}).items()):
+                and switched.items() <= dict(earlier.evidence["verified"].get("digests") or {}).items()):
             origin = _origin(earlier, prev_ref)
             if origin is not None:
                 targets.append(VerifyTarget(
