@@ -10,14 +10,14 @@ from __future__ import annotations
 
 import json
 import subprocess
+from collections.abc import Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, Protocol
 
 from northstar_release.errors import UsageError
 from northstar_release.kinds.registry import KINDS, KindRegistry
-from northstar_release.model import ArtifactKind
-
+from northstar_release.model import ArtifactKind, Environment
 
 
 class PantsQuery(Protocol):
@@ -119,7 +119,7 @@ class ChangePlan:
 
 
 def plan_changes(files: list[str], targets: list[dict[str, Any]], since: str,
-                 environments: dict[str, Any] | None = None, kinds: KindRegistry = KINDS) -> ChangePlan:
+                 environments: Mapping[str, Environment] | None = None, kinds: KindRegistry = KINDS) -> ChangePlan:
     """Group changed files and affected targets (peek JSON) into release units; derive approvals and risk notes.
 
     Which folder feeds which kind, and what checks it, comes from each kind's ``KindSpec`` (kinds/registry.py)."""
@@ -180,7 +180,7 @@ def plan_changes(files: list[str], targets: list[dict[str, Any]], since: str,
 
 
 def compute_change_plan(repo: Path, since: str, pants: PantsQuery,
-                        environments: dict[str, Any] | None = None) -> ChangePlan:
+                        environments: Mapping[str, Environment] | None = None) -> ChangePlan:
     files = changed_files(repo, since)
     addresses = pants.changed_targets(since) if files else []
     return plan_changes(files, pants.peek(addresses), since, environments)

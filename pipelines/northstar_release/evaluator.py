@@ -164,7 +164,12 @@ class PlanEvaluator:
     def visit_gate_stage(self, stage: GateStage) -> None:
         if self.check_reasons:
             return  # blocked already: nothing to learn from running a gate
-        results = self._reused(stage) or GATES[stage.gate].evaluate(GateContext(self.release, self.ctx, self.rt.adapters))
+        results = [] if stage.environment_dependent else self._reused(stage)
+        if not results:
+            prior_ok = bool(self._reused(stage))  # the original evidence is still in the chain, unchanged
+            results = GATES[stage.gate].evaluate(GateContext(
+                self.release, self.ctx, self.rt.adapters, prior=stage.reuse if prior_ok else (),
+                prior_ref=stage.reused_from if prior_ok else None))
         self.gate_results += results
         failed = [r for r in results if r.blocking]
         for r in results:

@@ -14,7 +14,6 @@ from typing import Any, ClassVar
 from pydantic import BaseModel, ConfigDict, Field, GetCoreSchemaHandler
 from pydantic_core import core_schema
 
-
 VERIFY_STAGE = "verify"  # the name under which a deployment records that its VERIFY stage passed
 
 

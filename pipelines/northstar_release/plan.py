@@ -21,7 +21,6 @@ from northstar_release.errors import Blocked, UsageError
 from northstar_release.gates import GATES
 from northstar_release.kinds.registry import KINDS, KindRegistry
 from northstar_release.model import (
-    ArtifactKind,
     Deployment,
     DeploymentStatus,
     Environment,
@@ -107,9 +106,8 @@ def _origin(result: GateResult, fallback: EvidenceRef | None) -> EvidenceRef | N
 
 def _gate_stage(gate_name: str, release: Release, env: Environment, store: StateStore) -> GateStage:
     gate = GATES[gate_name]
-    stage = GateStage(name=f"gate:{gate_name}", gate=gate_name, description=gate.description)
-    if gate.environment_dependent:
-        return stage
+    stage = GateStage(name=f"gate:{gate_name}", gate=gate_name, description=gate.description,
+                      environment_dependent=gate.environment_dependent)
     previous = _succeeded_deployment(store, release.id, env.previous)
     if previous is None:
         return stage
@@ -118,6 +116,11 @@ def _gate_stage(gate_name: str, release: Release, env: Environment, store: State
     if not results or ref is None or any(r.outcome != GateOutcome.PASSED for r in results):
         return stage
     origin = _origin(results[0], ref)
+    if gate.environment_dependent:
+        return stage.model_copy(update={
+            "reuse": results, "reused_from": origin,
+            "description": f"{gate.description} -- its environment-independent parts passed for these digests in "
+                           f"{origin.env if origin else '?'}; only what depends on {env.name} runs"})
     return stage.model_copy(update={
         "reuse": results, "reused_from": origin,
         "description": f"{gate.description} -- reused: passed for these digests in {origin.env if origin else '?'} "

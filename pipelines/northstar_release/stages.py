@@ -66,10 +66,12 @@ class CheckStage(_Stage):
 class GateStage(_Stage):
     kind: Literal[StageKind.GATE] = StageKind.GATE
     gate: str
-    # Results of an environment-independent gate that already passed for the same digests in the previous env: the
-    # evaluator records them as reused (with a pointer to the original evidence) instead of re-running the gate.
+    # Results of this gate that passed for the same digests in the previous env, and where they were first produced.
+    # An environment-independent gate is not re-run: the evaluator records them as reused. An environment-dependent
+    # gate receives them (GateContext.prior) and may reuse the parts of its verdict that do not depend on the env.
     reuse: tuple[GateResult, ...] = ()
     reused_from: EvidenceRef | None = None
+    environment_dependent: bool = True
 
 
 class DeployStage(_Stage):

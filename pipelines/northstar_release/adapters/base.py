@@ -13,10 +13,11 @@ from __future__ import annotations
 
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
+from enum import Enum
 from pathlib import Path
 from typing import Any, Protocol
 
-from northstar_release.model import Artifact, ArtifactKind, GateResult
+from northstar_release.model import Artifact, ArtifactKind, EvidenceRef, GateResult
 from northstar_release.stages import SwitchMode, VerifyMode
 
 
@@ -65,6 +66,11 @@ class DeployOutcome:
     sha256: str = ""
 
 
+class CheckScope(str, Enum):
+    ALL = "all"  # everything the kind checks before entry
+    ENVIRONMENT = "environment"  # only what depends on the env; the artifact-only parts passed before (``prior``)
+
+
 @dataclass(frozen=True)
 class CheckRequest:
     """Pre-deploy check of one artifact against one env; nothing in the env may change."""
@@ -73,6 +79,9 @@ class CheckRequest:
     env: EnvContext
     release_id: str = ""
     acks: tuple[str, ...] = ()  # models the release acknowledges (warehouse: breaking finance / forward-only)
+    scope: CheckScope = CheckScope.ALL
+    prior: GateResult | None = None  # with scope ENVIRONMENT: the earlier passed result whose env-free parts hold
+    prior_ref: EvidenceRef | None = None
 
 
 @dataclass(frozen=True)

@@ -36,6 +36,7 @@ from northstar_release import gitutil
 from northstar_release.adapters.base import (
     BuildContext,
     CheckRequest,
+    CheckScope,
     ClearRequest,
     ComponentResult,
     DeployOutcome,
@@ -48,7 +49,7 @@ from northstar_release.adapters.dag_bundle import write_deterministic_tarball
 from northstar_release.errors import Blocked
 from northstar_release.fsutil import fsync_dir, sha256_file
 from northstar_release.kinds.spec import KindSpec
-from northstar_release.model import Artifact, ArtifactKind, GateOutcome, GateResult, Release
+from northstar_release.model import Artifact, ArtifactKind, EvidenceRef, GateOutcome, GateResult, Release
 from northstar_release.stages import SwitchMode, VerifyMode
 
 ARTIFACT_NAME = "warehouse-project"
@@ -136,16 +137,31 @@ class WarehouseAdapter:
         artifact, env = req.artifact, req.env
         target = f"{artifact.name}@{artifact.sha256[:12]}"
         ack_list = sorted(set(req.acks))
+        reuse = req.scope == CheckScope.ENVIRONMENT and req.prior is not None and req.prior_ref is not None
         with tempfile.TemporaryDirectory(prefix="warehouse-check-") as tmp:
             project = Path(tmp) / "project"
             self._extract_verified(artifact, env, project)
-            unit = env.runner.run(ENTRY_POINT, ["unit-test", "--project", str(project)])
-            audit = env.runner.run(ENTRY_POINT, ["audit", "--project", str(project), "--scratch"])
+            if reuse and req.prior is not None and req.prior_ref is not None:
+                # dbt unit tests and audits on a scratch build depend only on the project's bytes (this digest):
+                # they passed before; carry that evidence over, pointing at it, and run only the plan into this env.
+                unit, audit = _reused_part(req.prior, req.prior_ref, "unit_tests"), \
+                    _reused_part(req.prior, req.prior_ref, "audits")
+            else:
+                unit = env.runner.run(ENTRY_POINT, ["unit-test", "--project", str(project)])
+                audit = env.runner.run(ENTRY_POINT, ["audit", "--project", str(project), "--scratch"])
             plan_args = ["plan", *self._engine_args(env, project), "--env", env.env]
             for a in ack_list:
                 plan_args += ["--ack", a]
             plan = env.runner.run(ENTRY_POINT, plan_args)
-        return _check_result(target, unit, audit, plan)
+        result = _check_result(target, unit, audit, plan)
+        if reuse and req.prior_ref is not None:
+            ref = req.prior_ref
+            result = result.model_copy(update={
+                "summary": f"{result.summary} (unit tests and audits of this digest reused from {ref.env} deployment "
+                           f"#{ref.deployment_id}, audit seq {ref.audit_seq}; plan into {env.env} ran now)",
+                "evidence": {**result.evidence, "reused": {"parts": ["unit_tests", "audits"],
+                                                           "from": ref.model_dump(mode="json")}}})
+        return result
 
     def verify(self, req: VerifyRequest) -> GateResult:
         env = req.env
@@ -346,6 +362,16 @@ def _integrity(folder: Path, target: str) -> GateResult:
                       summary="; ".join(problems[:5]) or f"{len(files)} live project file(s) match the manifest "
                                                          "(integrity check)",
                       evidence={"mode": "integrity", "files_checked": len(files), "problems": problems})
+
+
+def _reused_part(prior: GateResult, ref: EvidenceRef, key: str) -> ComponentResult:
+    """A passed part of an earlier check (unit tests or audits), as the component result it summarised."""
+    part = dict(prior.evidence.get(key) or {})
+    if key == "unit_tests":
+        part["unit_tests"] = part.pop("tests", None)
+    else:
+        part["audits"] = part.pop("failing", None) or []
+    return ComponentResult(exit_code=0, payload=part)
 
 
 def _check_result(target: str, unit: ComponentResult, audit: ComponentResult, plan: ComponentResult) -> GateResult:

@@ -17,7 +17,7 @@ from dataclasses import dataclass
 from typing import Protocol
 
 from northstar_release.adapters.base import ArtifactAdapter, CheckRequest, EnvContext
-from northstar_release.model import ArtifactKind, GateOutcome, GateResult, Release
+from northstar_release.model import ArtifactKind, EvidenceRef, GateOutcome, GateResult, Release
 
 
 @dataclass(frozen=True)
@@ -25,6 +25,10 @@ class GateContext:
     release: Release
     env: EnvContext
     adapters: Mapping[ArtifactKind, ArtifactAdapter]
+    # This gate's passed results for the same digests in the previous env, and where they were first produced: an
+    # environment-dependent gate may reuse the parts of its verdict that depend only on the artifact's bytes.
+    prior: tuple[GateResult, ...] = ()
+    prior_ref: EvidenceRef | None = None
 
 
 class Gate(Protocol):

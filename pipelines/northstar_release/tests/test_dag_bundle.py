@@ -12,13 +12,13 @@ from pathlib import Path
 
 import pytest
 
-from northstar_release.tests.adapter_calls import check, current, deploy, rollback
 from northstar_release.adapters.base import BuildContext, EnvContext
 from northstar_release.adapters.dag_bundle import DagBundleAdapter
 from northstar_release.artifact_store import LocalArtifactStore
 from northstar_release.errors import ComponentError
 from northstar_release.model import ArtifactKind
 from northstar_release.runner import SubprocessComponentRunner
+from northstar_release.tests.adapter_calls import check, current, deploy, rollback
 from northstar_release.tests.fixtures_engine import FakeRunner
 from northstar_release.tests.helpers import GOOD_DAG, REPO, airflow_entrypoint, git, make_repo
 

@@ -18,7 +18,6 @@ from pathlib import Path
 import pytest
 import yaml
 
-from northstar_release.tests.adapter_calls import check, clear, current, deploy, rollback, verify
 from northstar_release.adapters.base import BuildContext, EnvContext
 from northstar_release.adapters.infra_version_map import ARTIFACT_NAME, MAP_DIGEST_KEY, InfraVersionMapAdapter
 from northstar_release.artifact_store import LocalArtifactStore
@@ -27,6 +26,7 @@ from northstar_release.gates.base import GateContext
 from northstar_release.gates.infra_policy import InfraPolicyGate
 from northstar_release.model import Artifact, ArtifactKind, GateOutcome, Release
 from northstar_release.runner import SubprocessComponentRunner
+from northstar_release.tests.adapter_calls import check, clear, current, deploy, rollback, verify
 from northstar_release.tests.helpers import REPO, commit, git
 
 VAR = "NORTHSTAR_ENTRYPOINT_INFRA_CHECK"
@@ -94,7 +94,7 @@ def release_of(repo: Path, *artifacts: Artifact) -> Release:
                    created_at=datetime(2025, 3, 4, tzinfo=UTC), artifacts=artifacts)
 
 
-def timed(label: str, fn, *args):  # type: ignore[no-untyped-def]
+def timed(label: str, fn, *args):
     started = time.monotonic()
     value = fn(*args)
     TIMINGS[label] = round(time.monotonic() - started, 3)

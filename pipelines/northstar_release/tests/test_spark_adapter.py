@@ -28,13 +28,13 @@ from pathlib import Path
 
 import pytest
 
-from northstar_release.stages import VerifyMode
-from northstar_release.tests.adapter_calls import check, clear, current, deploy, rollback, verify
 from northstar_release.adapters.base import BuildContext, EnvContext
 from northstar_release.adapters.spark_job import SparkJobAdapter, parse_job_targets
 from northstar_release.artifact_store import LocalArtifactStore
 from northstar_release.model import Artifact, ArtifactKind, GateOutcome
 from northstar_release.runner import SubprocessComponentRunner
+from northstar_release.stages import VerifyMode
+from northstar_release.tests.adapter_calls import check, clear, current, deploy, rollback, verify
 
 REPO = Path(__file__).resolve().parents[3]
 JOB = "daily_revenue"

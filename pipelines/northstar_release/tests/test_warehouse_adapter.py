@@ -22,7 +22,6 @@ from pathlib import Path
 
 import pytest
 
-from northstar_release.tests.adapter_calls import check, current, deploy, rollback, verify
 from northstar_release.adapters.base import BuildContext, EnvContext
 from northstar_release.adapters.warehouse import ARTIFACT_NAME, MANIFEST, WarehouseAdapter, acks_of, pin_name
 from northstar_release.artifact_store import LocalArtifactStore
@@ -31,6 +30,7 @@ from northstar_release.gates.base import GateContext
 from northstar_release.gates.warehouse_audit import WarehouseAuditGate
 from northstar_release.model import Artifact, ArtifactKind, GateOutcome, Release
 from northstar_release.runner import SubprocessComponentRunner, env_var_for
+from northstar_release.tests.adapter_calls import check, current, deploy, rollback, verify
 from northstar_release.tests.helpers import REPO, git
 
 MART = "fct_daily_revenue"
