@@ -22,8 +22,7 @@ def verify_store(store: StateStore, external_anchor: AuditAnchor | None = None) 
     Why both: whoever can truncate the log can also rewrite the anchor stored beside it; an anchor exported earlier to
     write-once storage (`./release audit anchor`) still proves the chain once reached that seq with that hash."""
     entries = store.audit_entries()
-    anchor_fn = getattr(store, "audit_anchor", None)
-    result = verify_chain(entries, anchor_fn() if anchor_fn is not None else None)
+    result = verify_chain(entries, store.audit_anchor())
     if result.ok and external_anchor is not None:
         return verify_chain(entries, external_anchor)
     return result

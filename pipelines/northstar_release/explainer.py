@@ -47,7 +47,8 @@ class PlanExplainer:
         return stage.description, "", stage.skip_reason or ""
 
     def visit_gate_stage(self, stage: GateStage) -> tuple[str, str, str]:
-        return stage.description, "", "reused" if stage.reuse else (stage.skip_reason or "")
+        reused = ("" if not stage.reuse else "partly reused" if stage.environment_dependent else "reused")
+        return stage.description, "", reused or (stage.skip_reason or "")
 
     def visit_deploy_stage(self, stage: DeployStage) -> tuple[str, str, str]:
         verb = "roll back: " if stage.mode.value == "rollback" else ""

@@ -38,7 +38,6 @@ from northstar_release.adapters.base import (
     CheckRequest,
     CheckScope,
     ClearRequest,
-    ComponentResult,
     DeployOutcome,
     EnvContext,
     SwitchRequest,
@@ -46,16 +45,24 @@ from northstar_release.adapters.base import (
     outcome_for,
 )
 from northstar_release.adapters.dag_bundle import write_deterministic_tarball
+from northstar_release.adapters.warehouse_results import (
+    MANIFEST as MANIFEST,  # re-exported: the artifact's manifest name belongs to this kind
+)
+from northstar_release.adapters.warehouse_results import (
+    check_result,
+    integrity_result,
+    reused_part,
+    verify_result,
+)
 from northstar_release.errors import Blocked
 from northstar_release.fsutil import fsync_dir, sha256_file
 from northstar_release.kinds.spec import KindSpec
-from northstar_release.model import Artifact, ArtifactKind, EvidenceRef, GateOutcome, GateResult, Release
+from northstar_release.model import Artifact, ArtifactKind, GateOutcome, GateResult, Release
 from northstar_release.stages import SwitchMode, VerifyMode
 
 ARTIFACT_NAME = "warehouse-project"
 SOURCE = "dbt"
 ENTRY_POINT = "warehouse"
-MANIFEST = ".northstar-manifest.json"
 COMPLETE_MARKER = ".complete"
 LIVE_FILE = "LIVE"
 PINS_FILE = "PINS.json"
@@ -144,8 +151,8 @@ class WarehouseAdapter:
             if reuse and req.prior is not None and req.prior_ref is not None:
                 # dbt unit tests and audits on a scratch build depend only on the project's bytes (this digest):
                 # they passed before; carry that evidence over, pointing at it, and run only the plan into this env.
-                unit, audit = _reused_part(req.prior, req.prior_ref, "unit_tests"), \
-                    _reused_part(req.prior, req.prior_ref, "audits")
+                unit, audit = reused_part(req.prior, req.prior_ref, "unit_tests"), \
+                    reused_part(req.prior, req.prior_ref, "audits")
             else:
                 unit = env.runner.run(ENTRY_POINT, ["unit-test", "--project", str(project)])
                 audit = env.runner.run(ENTRY_POINT, ["audit", "--project", str(project), "--scratch"])
@@ -153,7 +160,7 @@ class WarehouseAdapter:
             for a in ack_list:
                 plan_args += ["--ack", a]
             plan = env.runner.run(ENTRY_POINT, plan_args)
-        result = _check_result(target, unit, audit, plan)
+        result = check_result(target, unit, audit, plan)
         if reuse and req.prior_ref is not None:
             ref = req.prior_ref
             result = result.model_copy(update={
@@ -175,7 +182,7 @@ class WarehouseAdapter:
             payload = switched.verified
             source = "post-apply (same component process as the switch)"
         elif req.mode == VerifyMode.INTEGRITY:
-            return _integrity(self._root(env) / sha, target)
+            return integrity_result(self._root(env) / sha, target)
         else:
             pin, unpin = self._pin_plan(env, sha)
             args = ["verify", *self._engine_args(env, self._root(env) / sha), "--env", env.env, "--pin", pin]
@@ -187,7 +194,7 @@ class WarehouseAdapter:
                 payload.setdefault("audits_failed", [payload["error"]])
             source = "verify subcommand"
             self._remember_pins(env, payload.get("pins"))
-        return _verify_result(target, payload, source)
+        return verify_result(target, payload, source)
 
     def tables(self, env: EnvContext) -> dict[str, Any]:
         """Row count + checksum per model as the env sees it (e.g. "prod unchanged" evidence); {} when nothing is live."""
@@ -343,86 +350,6 @@ class WarehouseAdapter:
 
 def pin_name(env: str, sha: str) -> str:
     return f"{re.sub(r'[^a-z0-9]+', '_', env.lower())}_{sha[:12]}"
-
-
-def _integrity(folder: Path, target: str) -> GateResult:
-    """The extracted live project still has every file its manifest lists, byte for byte."""
-    problems: list[str] = []
-    try:
-        files: dict[str, str] = json.loads((folder / MANIFEST).read_text())["files"]
-    except (OSError, ValueError, KeyError) as exc:
-        files, problems = {}, [f"unreadable {MANIFEST}: {exc}"]
-    for rel, digest in sorted(files.items()):
-        path = folder / rel
-        actual = sha256_file(path) if path.is_file() else None
-        if actual != digest:
-            problems.append(f"{rel}: {'missing' if actual is None else 'sha256 ' + actual[:12]}, manifest {digest[:12]}")
-    return GateResult(gate="warehouse.verify", target=target,
-                      outcome=GateOutcome.FAILED if problems else GateOutcome.PASSED,
-                      summary="; ".join(problems[:5]) or f"{len(files)} live project file(s) match the manifest "
-                                                         "(integrity check)",
-                      evidence={"mode": "integrity", "files_checked": len(files), "problems": problems})
-
-
-def _reused_part(prior: GateResult, ref: EvidenceRef, key: str) -> ComponentResult:
-    """A passed part of an earlier check (unit tests or audits), as the component result it summarised."""
-    part = dict(prior.evidence.get(key) or {})
-    if key == "unit_tests":
-        part["unit_tests"] = part.pop("tests", None)
-    else:
-        part["audits"] = part.pop("failing", None) or []
-    return ComponentResult(exit_code=0, payload=part)
-
-
-def _check_result(target: str, unit: ComponentResult, audit: ComponentResult, plan: ComponentResult) -> GateResult:
-    u, a, p = unit.payload, audit.payload, plan.payload
-    problems: list[str] = []
-    if unit.exit_code != 0 or not u.get("ok"):
-        problems.append(f"dbt unit tests failed: {', '.join(u.get('failed') or []) or u.get('error') or 'see evidence'}")
-    if audit.exit_code != 0 or not a.get("ok"):
-        problems.append(f"SQLMesh audits failed: {', '.join(a.get('failed') or []) or a.get('build_error') or a.get('error')}")
-    if plan.exit_code != 0:
-        problems.append(f"plan failed: {p.get('error')}")
-    elif p.get("missing_ack"):
-        problems.append(f"acknowledgement required (release tag ack:<model>) for: {', '.join(p['missing_ack'])} "
-                        f"-- breaking change to a finance model or forward-only change")
-    changed = {k: v for k, v in (p.get("categories") or {}).items()}
-    if problems:
-        summary = " | ".join(problems)
-    else:
-        summary = (f"{u.get('passed', 0)} unit test(s) and {a.get('passed', 0)} audit(s) pass; plan: "
-                   + (", ".join(f"{k}={v}" for k, v in sorted(changed.items())) or "no changes")
-                   + (f"; acknowledged {', '.join(p.get('acknowledged') or [])}" if p.get("acknowledged") else ""))
-    evidence = {
-        "unit_tests": {"ok": u.get("ok"), "passed": u.get("passed"), "failed": u.get("failed"),
-                       "tests": u.get("unit_tests"), "error": u.get("error")},
-        "audits": {"ok": a.get("ok"), "passed": a.get("passed"), "failed": a.get("failed"),
-                   "failing": [x for x in a.get("audits") or [] if x.get("status") == "fail"],
-                   "build_error": a.get("build_error"), "error": a.get("error")},
-        "plan": {k: p.get(k) for k in ("environment", "categories", "backfill", "needs_ack", "missing_ack",
-                                       "acknowledged", "virtual_update", "new_snapshots", "error")},
-    }
-    for name, r in (("unit_tests", unit), ("audits", audit), ("plan", plan)):
-        if r.exit_code != 0 and r.stderr_tail:
-            evidence[name]["stderr_tail"] = r.stderr_tail[-1500:]
-    return GateResult(gate="warehouse.check", target=target,
-                      outcome=GateOutcome.FAILED if problems else GateOutcome.PASSED, summary=summary,
-                      evidence=evidence)
-
-
-def _verify_result(target: str, payload: dict[str, Any], source: str) -> GateResult:
-    failed = payload.get("audits_failed") or []
-    tables = payload.get("tables") or {}
-    ok = bool(payload.get("ok")) and not failed and bool(tables)
-    if ok:
-        summary = f"{len(tables)} model(s) readable, {payload.get('audits_passed', 0)} audit(s) pass"
-    else:
-        summary = ("audits failed: " + ", ".join(failed)) if failed else (payload.get("error") or "no tables")
-    evidence = {"source": source, "tables": tables, "plan_id": payload.get("plan_id"),
-                "audits_passed": payload.get("audits_passed"), "audits_failed": failed,
-                "pins": payload.get("pins")}
-    return GateResult(gate="warehouse.verify", target=target,
-                      outcome=GateOutcome.PASSED if ok else GateOutcome.FAILED, summary=summary, evidence=evidence)
 
 
 SPEC = KindSpec(
