@@ -22,6 +22,7 @@ from northstar_release.adapters.base import (
     SwitchRequest,
     VerifyRequest,
 )
+from northstar_release.artifact_store import LocalArtifactStore
 from northstar_release.build import build
 from northstar_release.changes import plan_changes
 from northstar_release.evaluator import apply
@@ -100,7 +101,8 @@ def runtime_with_kind(eng: Engine) -> Runtime:
 
 
 def built(eng: Engine, rt: Runtime) -> list[Artifact]:
-    return list(build(eng.repo, rt.store, eng.artifacts, rt.adapters, "ci", kinds=REGISTRY).release.artifacts)
+    store = LocalArtifactStore(eng.artifacts.root, kinds=REGISTRY.kinds())  # the same blobs, this registry's kinds
+    return list(build(eng.repo, rt.store, store, rt.adapters, "ci", kinds=REGISTRY).release.artifacts)
 
 
 def test_a_registered_kind_is_built_planned_deployed_and_verified(eng: Engine) -> None:
