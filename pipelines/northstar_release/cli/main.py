@@ -50,3 +50,5 @@ def demo_cmd(keep: bool, workdir: Path | None, as_json: bool) -> None:
     sys.exit(run_demo(as_json=as_json, keep=keep, workdir=workdir))
 
 
+
+main.add_command(demo_cmd)
