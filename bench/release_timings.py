@@ -26,7 +26,7 @@ from pathlib import Path
 
 REPO = Path(__file__).resolve().parents[1]
 RELEASE = REPO / "release"
-KINDS = ("spark_job", "warehouse_project", "dag_bundle", "infra_version_map")
+PROMOTION_GOAL_S, ROLLBACK_GOAL_S = 10.0, 5.0  # issue 8: staging -> prod promotion, whole-platform rollback
 
 
 def run_json(args: list[str], cwd: Path, env: dict[str, str], log: Path) -> dict:
@@ -49,11 +49,16 @@ def stage_durations(deployment: dict) -> dict[str, float]:
     return out
 
 
-def row(deployment: dict) -> dict:
+def registered_kinds(cwd: Path, env: dict[str, str], log: Path) -> tuple[str, ...]:
+    """The artifact kinds from the engine's registry (``./release kinds``), never a list kept here."""
+    return tuple(k["kind"] for k in run_json([str(RELEASE), "kinds", "--json"], cwd, env, log)["kinds"])
+
+
+def row(deployment: dict, kinds: tuple[str, ...]) -> dict:
     stages = stage_durations(deployment)
     start = datetime.fromisoformat(deployment["started_at"].replace("Z", "+00:00"))
     end = datetime.fromisoformat(deployment["finished_at"].replace("Z", "+00:00"))
-    per_kind = {kind: round(sum(s for n, s in stages.items() if n.startswith(f"deploy:{kind}:")), 3) for kind in KINDS}
+    per_kind = {kind: round(sum(s for n, s in stages.items() if n.startswith(f"deploy:{kind}:")), 3) for kind in kinds}
     gates = round(sum(s for n, s in stages.items() if n.startswith("gate:")), 3)
     return {"deployment": deployment["id"], "action": deployment["action"], "env": deployment["env"],
             "release": deployment["release_id"], "total_s": round((end - start).total_seconds(), 3),
@@ -78,8 +83,14 @@ def main() -> int:
             demo = run_json([str(RELEASE), "demo", "--json", "--keep", "--workdir", str(work)], REPO, env, log)
         history_env = {**env, "NORTHSTAR_STATE_DIR": str(work / "state"), "NORTHSTAR_RELEASE_NO_SETUP": "1"}
         history = run_json([str(RELEASE), "history", "--json"], work / "clone", history_env, log)
-    rows = [row(d) for d in reversed(history["deployments"])
+        kinds = registered_kinds(work / "clone", history_env, log)
+    rows = [row(d, kinds) for d in reversed(history["deployments"])
             if d["status"] in ("succeeded", "rolled_back") and d["action"] in ("promote", "rollback")]
+    to_prod = [r for r in rows if r["action"] == "promote" and r["env"] == "prod"]
+    rollbacks = [r for r in rows if r["action"] == "rollback"]
+    goals = {"promotion_staging_to_prod_s": to_prod[-1]["total_s"] if to_prod else None,
+             "promotion_goal_s": PROMOTION_GOAL_S,
+             "rollback_s": rollbacks[-1]["total_s"] if rollbacks else None, "rollback_goal_s": ROLLBACK_GOAL_S}
     summary = {
         "benchmark": "release_timings",
         "measured_at": datetime.now(UTC).isoformat(timespec="seconds"),
@@ -87,19 +98,22 @@ def main() -> int:
         "demo_ok": demo.get("ok"),
         "rollback": demo.get("rollback"),
         "deployments": rows,
+        "goals": goals,
         "command": "python3 bench/release_timings.py",
     }
     opts.output.parent.mkdir(parents=True, exist_ok=True)
     opts.output.write_text(json.dumps(summary, indent=2) + "\n")
 
-    header = f"{'#':>3} {'action':<9} {'env':<8} {'total':>7} {'gates':>7} " + " ".join(f"{k[:9]:>9}" for k in KINDS)
+    header = f"{'#':>3} {'action':<9} {'env':<8} {'total':>7} {'gates':>7} " + " ".join(f"{k[:9]:>9}" for k in kinds)
     print("promotion and rollback wall times (seconds), per artifact kind's deploy stage; verify runs in parallel")
     print(header + f" {'verify':>7}")
     for r in rows:
-        kinds = " ".join(f"{r['deploy_s'][k]:>9.3f}" for k in KINDS)
-        print(f"{r['deployment']:>3} {r['action']:<9} {r['env']:<8} {r['total_s']:>7.2f} {r['gates_s']:>7.2f} {kinds} "
+        per_kind = " ".join(f"{r['deploy_s'][k]:>9.3f}" for k in kinds)
+        print(f"{r['deployment']:>3} {r['action']:<9} {r['env']:<8} {r['total_s']:>7.2f} {r['gates_s']:>7.2f} {per_kind} "
               f"{r['verify_s']:>7.2f}")
     print(f"demo ok: {demo.get('ok')}; rollback: {json.dumps(demo.get('rollback'))}")
+    print(f"staging -> prod promotion (last): {goals['promotion_staging_to_prod_s']} s (goal <= {PROMOTION_GOAL_S} s); "
+          f"rollback: {goals['rollback_s']} s (goal <= {ROLLBACK_GOAL_S} s)")
     print(f"JSON written to {opts.output}")
     return 0 if demo.get("ok") else 1
 

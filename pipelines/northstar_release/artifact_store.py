@@ -56,7 +56,13 @@ def sha256_file(path: Path) -> tuple[str, int]:
 class LocalArtifactStore:
     """Blobs under ``root``; ``put`` returns an ``Artifact`` whose ``uri`` is ``file://<root>/sha256/<aa>/<digest>``."""
 
-    def __init__(self, root: Path | str) -> None:
+    def __init__(self, root: Path | str, kinds: Iterable[str] | None = None) -> None:
+        # The kinds this store accepts: the kind registry's unless given (a test or plugin with its own registry).
+        if kinds is None:
+            from northstar_release.kinds.registry import KINDS
+
+            kinds = KINDS.kinds()
+        self.kinds = frozenset(str(k) for k in kinds)
         self.root = Path(root).absolute()
 
     def blob_path(self, sha256: str) -> Path:
@@ -76,6 +82,9 @@ class LocalArtifactStore:
         source_targets: Iterable[str] = (),
     ) -> Artifact:
         """Store ``source`` (a file path or the bytes themselves) and describe it as an artifact ``kind``/``name``."""
+        if str(kind) not in self.kinds:
+            raise ValueError(f"unknown artifact kind {str(kind)!r}: registered kinds are {', '.join(sorted(self.kinds))} "
+                             "(kinds/registry.py)")
         if isinstance(source, bytes):
             digest, size = hashlib.sha256(source).hexdigest(), len(source)
         else:

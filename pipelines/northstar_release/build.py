@@ -16,17 +16,9 @@ from northstar_release import gitutil
 from northstar_release.adapters.base import ArtifactAdapter, BuildContext
 from northstar_release.artifact_store import LocalArtifactStore
 from northstar_release.errors import UsageError
+from northstar_release.kinds.registry import KINDS, KindRegistry
 from northstar_release.model import Artifact, ArtifactKind, Release
 from northstar_release.state.base import StateStore
-
-# Packaging order: each kind's manifest pins the digests of everything packaged before it. The DAG bundle pins the
-# Spark jobs and warehouse snapshot its DAGs run; the infra version map comes last and pins every other artifact.
-PACKAGE_ORDER = [
-    ArtifactKind.SPARK_JOB,
-    ArtifactKind.WAREHOUSE_PROJECT,
-    ArtifactKind.DAG_BUNDLE,
-    ArtifactKind.INFRA_VERSION_MAP,
-]
 
 
 def release_id_for(commit: str) -> str:
@@ -49,8 +41,9 @@ def _artifact_name(path: Path) -> str:
 
 def build(repo: Path, store: StateStore, artifacts: LocalArtifactStore, adapters: Mapping[ArtifactKind, ArtifactAdapter],
           actor: str, *, tags: Iterable[str] = (), ignore_paths: Iterable[Path] = (), contributors_since: str | None = None,
-          progress: Callable[[str], None] = lambda m: None) -> BuildResult:
-    """Package every adapter's artifact for HEAD, store blobs, save the Release and its audit entry in one transaction."""
+          progress: Callable[[str], None] = lambda m: None, kinds: KindRegistry = KINDS) -> BuildResult:
+    """Package every adapter's artifact for HEAD, in the registry's order (the infra version map, last, pins the
+    digests of every other artifact), store blobs, save the Release and its audit entry in one transaction."""
     ignored = []
     for p in ignore_paths:
         try:
@@ -72,7 +65,7 @@ def build(repo: Path, store: StateStore, artifacts: LocalArtifactStore, adapters
 
     built: list[Artifact] = []
     with tempfile.TemporaryDirectory(prefix="northstar-build-") as tmp:
-        for kind in sorted(adapters, key=PACKAGE_ORDER.index):
+        for kind in kinds.package_order(adapters):
             work = Path(tmp) / kind.value
             work.mkdir()
             ctx = BuildContext(repo_root=repo, git_commit=info.sha, release_id=release_id, work_dir=work,

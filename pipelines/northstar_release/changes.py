@@ -11,30 +11,14 @@ from __future__ import annotations
 
 import json
 import subprocess
+from collections.abc import Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, Protocol
 
 from northstar_release.errors import UsageError
-from northstar_release.model import ArtifactKind
-
-# Top-level folder -> the artifact kind a change there ends up in.
-KIND_BY_ROOT: dict[str, ArtifactKind] = {
-    "airflow": ArtifactKind.DAG_BUNDLE,
-    "legacy": ArtifactKind.DAG_BUNDLE,
-    "dbt": ArtifactKind.WAREHOUSE_PROJECT,
-    "spark": ArtifactKind.SPARK_JOB,
-    "infra": ArtifactKind.INFRA_VERSION_MAP,
-}
-# What checks each kind before (gates) or right after (verification) it enters an environment.
-GATES_BY_KIND: dict[ArtifactKind, tuple[str, ...]] = {
-    ArtifactKind.DAG_BUNDLE: ("dag_integrity",),
-    ArtifactKind.WAREHOUSE_PROJECT: ("warehouse_audit",),
-    # No pre-entry gate: the job's unit tests run in CI (`./pants test`), and every deployment verifies the job PEX
-    # under spark-submit against its declared schema right after the pointer switch (failure switches back).
-    ArtifactKind.SPARK_JOB: ("spark_job.verify (after the switch)",),
-    ArtifactKind.INFRA_VERSION_MAP: ("infra_policy",),
-}
+from northstar_release.kinds.registry import KINDS, KindRegistry
+from northstar_release.model import ArtifactKind, Environment
 
 
 class PantsQuery(Protocol):
@@ -136,25 +120,30 @@ class ChangePlan:
 
 
 def plan_changes(files: list[str], targets: list[dict[str, Any]], since: str,
-                 environments: dict[str, Any] | None = None) -> ChangePlan:
-    """Group changed files and affected targets (peek JSON) into release units; derive approvals and risk notes."""
+                 environments: Mapping[str, Environment] | None = None, kinds: KindRegistry = KINDS) -> ChangePlan:
+    """Group changed files and affected targets (peek JSON) into release units; derive approvals and risk notes.
+
+    Which folder feeds which kind, and what checks it, comes from each kind's ``KindSpec`` (kinds/registry.py)."""
+    kind_by_root = kinds.kind_by_root()
     units: dict[ArtifactKind, ReleaseUnit] = {}
     unmapped: list[str] = []
 
     def unit(kind: ArtifactKind) -> ReleaseUnit:
         if kind not in units:
-            units[kind] = ReleaseUnit(kind=kind, gates=list(GATES_BY_KIND[kind]))
+            spec = kinds.get(kind)
+            units[kind] = ReleaseUnit(kind=kind, gates=list(spec.gates) if spec and spec.gates else
+                                      [spec.label if spec else f"{kind.value}: no KindSpec"])
         return units[kind]
 
     for f in files:
-        kind = KIND_BY_ROOT.get(_root_of(f))
+        kind = kind_by_root.get(_root_of(f))
         if kind is None:
             unmapped.append(f)
         else:
             unit(kind).files.append(f)
     for t in targets:
         address = str(t.get("address", ""))
-        kind = KIND_BY_ROOT.get(_root_of(address))
+        kind = kind_by_root.get(_root_of(address))
         if kind is None:
             continue
         u = unit(kind)
@@ -179,21 +168,20 @@ def plan_changes(files: list[str], targets: list[dict[str, Any]], since: str,
     notes: list[str] = []
     if any(f.startswith("legacy/") for f in files):
         notes.append("legacy DAG changed: legacy DAGs are only import-checked (pass-through), review by hand")
-    if ArtifactKind.INFRA_VERSION_MAP in units:
-        notes.append("infra changed: review the infrastructure diff; infra changes can affect every environment")
     finance_targets = [t.get("address") for t in targets if "finance" in (t.get("tags") or [])]
     if finance_targets:
         notes.append(f"finance model changed ({', '.join(map(str, finance_targets[:5]))}): "
                      f"prod needs {approvals.get('prod', 2)} approvers, none the author")
-    if ArtifactKind.WAREHOUSE_PROJECT in units:
-        notes.append("warehouse project changed: SQLMesh categorizes each model at deploy; a breaking change to a "
-                     "finance model or any forward-only change needs `./release build --ack-breaking MODEL`")
+    for u in ordered:  # each changed kind's own risk note, from its KindSpec
+        spec = kinds.get(u.kind)
+        if spec is not None and spec.change_note:
+            notes.append(spec.change_note)
     return ChangePlan(since=since, files=files, units=ordered, approvals=approvals, risk_notes=notes,
                       unmapped=sorted(unmapped))
 
 
 def compute_change_plan(repo: Path, since: str, pants: PantsQuery,
-                        environments: dict[str, Any] | None = None) -> ChangePlan:
+                        environments: Mapping[str, Environment] | None = None) -> ChangePlan:
     files = changed_files(repo, since)
     addresses = pants.changed_targets(since) if files else []
     return plan_changes(files, pants.peek(addresses), since, environments)

@@ -8,12 +8,13 @@ from datetime import UTC, datetime
 
 from northstar_release import policy
 from northstar_release.model import DeploymentStatus, Environment, Release
+from northstar_release.stages import CheckName
 from northstar_release.state.base import StateStore
 
-CHECK_PREVIOUS = "check:previous_env"
-CHECK_APPROVALS = "check:approvals"
-CHECK_FREEZE = "check:freeze_window"
-CHECK_KNOWN_GOOD = "check:known_good"
+CHECK_PREVIOUS = CheckName.PREVIOUS_ENV
+CHECK_APPROVALS = CheckName.APPROVALS
+CHECK_FREEZE = CheckName.FREEZE_WINDOW
+CHECK_KNOWN_GOOD = CheckName.KNOWN_GOOD
 
 
 def succeeded_in(store: StateStore, release_id: str, env: str) -> bool:
@@ -23,11 +24,11 @@ def succeeded_in(store: StateStore, release_id: str, env: str) -> bool:
 def known_good_in(store: StateStore, release_id: str, env: str) -> bool:
     """A deployment of the release in ``env`` ended succeeded (the evaluator only sets that after VERIFY passed) or was
     later superseded by a rollback (still verified-good in that env at the time) -- we accept only SUCCEEDED."""
-    return any(d.status == DeploymentStatus.SUCCEEDED and "verify" in d.stages
+    return any(d.status == DeploymentStatus.SUCCEEDED and d.verified
                for d in store.deployments(env=env, release_id=release_id))
 
 
-def run_check(name: str, release: Release, env: Environment, store: StateStore,
+def run_check(name: CheckName, release: Release, env: Environment, store: StateStore,
               environments: Mapping[str, Environment], now: datetime) -> list[str]:
     if name == CHECK_PREVIOUS:
         if env.previous and not succeeded_in(store, release.id, env.previous):
@@ -47,7 +48,7 @@ def run_check(name: str, release: Release, env: Environment, store: StateStore,
         if not known_good_in(store, release.id, env.name):
             return [f"{release.id} never succeeded (with verify) in {env.name}; rollback only targets known-good releases"]
         return []
-    raise KeyError(name)
+    raise KeyError(name)  # unreachable while every CheckName is handled above
 
 
 def policy_time(now: datetime) -> str:

@@ -40,9 +40,10 @@ def load_environments(path: Path, gate_names: set[str] | None = None) -> dict[st
     try:
         data = yaml.safe_load(text)
     except yaml.YAMLError as exc:
-        mark = getattr(exc, "problem_mark", None)
+        marked = exc if isinstance(exc, yaml.MarkedYAMLError) else None
+        mark = marked.problem_mark if marked is not None else None
         where = f" line {mark.line + 1} column {mark.column + 1}" if mark is not None else ""
-        problem = getattr(exc, "problem", None) or str(exc)
+        problem = (marked.problem if marked is not None else None) or str(exc)
         raise _fail(path, [f"(document){where}: malformed YAML: {problem}"]) from exc
     return parse_environments(data, path, gate_names)
 

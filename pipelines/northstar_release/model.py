@@ -9,9 +9,12 @@ from __future__ import annotations
 
 from datetime import datetime
 from enum import Enum
-from typing import Any
+from typing import Any, ClassVar
 
-from pydantic import BaseModel, ConfigDict, Field
+from pydantic import BaseModel, ConfigDict, Field, GetCoreSchemaHandler
+from pydantic_core import core_schema
+
+VERIFY_STAGE = "verify"  # the name under which a deployment records that its VERIFY stage passed
 
 
 class Record(BaseModel):
@@ -23,13 +26,37 @@ class Record(BaseModel):
         return self.model_dump(mode="json")
 
 
-class ArtifactKind(str, Enum):
-    """The four artifact kinds a release carries; one adapter module per kind."""
+class ArtifactKind(str):
+    """The name of an artifact kind (``dag_bundle``, ``spark_job``...).
 
-    DAG_BUNDLE = "dag_bundle"
-    WAREHOUSE_PROJECT = "warehouse_project"
-    SPARK_JOB = "spark_job"
-    INFRA_VERSION_MAP = "infra_version_map"
+    Why an open string type and not an Enum: a kind is declared by its own package (a ``KindSpec`` in
+    ``northstar_release.kinds``), so adding one must not edit a central enum. The four built-in kinds keep their
+    constants here for readability; ``.value`` keeps the enum-style spelling used throughout the engine.
+    """
+
+    DAG_BUNDLE: ClassVar[ArtifactKind]
+    WAREHOUSE_PROJECT: ClassVar[ArtifactKind]
+    SPARK_JOB: ClassVar[ArtifactKind]
+    INFRA_VERSION_MAP: ClassVar[ArtifactKind]
+
+    @property
+    def value(self) -> str:
+        return str.__str__(self)
+
+    def __repr__(self) -> str:
+        return f"ArtifactKind({str.__str__(self)!r})"
+
+    @classmethod
+    def __get_pydantic_core_schema__(cls, source: Any, handler: GetCoreSchemaHandler) -> core_schema.CoreSchema:
+        return core_schema.no_info_after_validator_function(
+            cls, core_schema.str_schema(pattern=r"^[a-z][a-z0-9_]*$"),
+            serialization=core_schema.plain_serializer_function_ser_schema(str.__str__, when_used="always"))
+
+
+ArtifactKind.DAG_BUNDLE = ArtifactKind("dag_bundle")
+ArtifactKind.WAREHOUSE_PROJECT = ArtifactKind("warehouse_project")
+ArtifactKind.SPARK_JOB = ArtifactKind("spark_job")
+ArtifactKind.INFRA_VERSION_MAP = ArtifactKind("infra_version_map")
 
 
 class Artifact(Record):
@@ -56,6 +83,14 @@ class Release(Record):
     # Authors and committers (lower-cased e-mails) of the commits this release ships since the commit live in prod.
     # Separation of duties: none of them may approve it, not only the author of HEAD.
     contributors: tuple[str, ...] = ()
+
+    @property
+    def acks(self) -> tuple[str, ...]:
+        """Models acknowledged by the release's ``ack:<model>`` tags (lower-case, sorted): a breaking change to a
+        finance model or a forward-only change may only ship when acknowledged (./release build --ack-breaking)."""
+        prefix = "ack:"
+        return tuple(sorted({t[len(prefix):].strip().lower() for t in self.tags
+                             if t.lower().startswith(prefix) and t[len(prefix):].strip()}))
 
     def artifact(self, kind: ArtifactKind, name: str | None = None) -> Artifact | None:
         for artifact in self.artifacts:
@@ -91,6 +126,14 @@ class Environment(Record):
     previous: str | None = None
 
 
+class ReleaseAction(str, Enum):
+    """What a plan does to an environment. ``rollback`` is also data on the plan's stages (see stages.py)."""
+
+    DEPLOY = "deploy"
+    PROMOTE = "promote"
+    ROLLBACK = "rollback"
+
+
 class DeploymentStatus(str, Enum):
     RUNNING = "running"
     SUCCEEDED = "succeeded"
@@ -107,7 +150,7 @@ class Deployment(Record):
     env: str
     status: DeploymentStatus
     actor: str
-    action: str = "deploy"  # deploy | promote | rollback
+    action: ReleaseAction = ReleaseAction.DEPLOY
     started_at: datetime
     finished_at: datetime | None = None
     stages: dict[str, str] = Field(default_factory=dict)
@@ -119,6 +162,11 @@ class Deployment(Record):
             raise ValueError(f"deployment of {self.release_id} to {self.env} has not been persisted (no id)")
         return self.id
 
+    @property
+    def verified(self) -> bool:
+        """True when this deployment's VERIFY stage completed (the one place that knows how that is recorded)."""
+        return VERIFY_STAGE in self.stages
+
 
 class GateOutcome(str, Enum):
     PASSED = "passed"
@@ -126,14 +174,27 @@ class GateOutcome(str, Enum):
     WARNED = "warned"
 
 
+class EvidenceRef(Record):
+    """Where reused evidence was first produced: the deployment, and the audit entry that chained its gate results."""
+
+    env: str
+    deployment_id: int
+    audit_seq: int
+    audit_hash: str
+
+
 class GateResult(Record):
-    """What one gate concluded about one target, with the evidence an auditor needs to re-check it."""
+    """What one gate concluded about one target, with the evidence an auditor needs to re-check it.
+
+    ``reused_from`` is set when the verdict was not re-computed: an environment-independent gate already passed for the
+    same artifact digests in the previous environment, and this result points at that original evidence."""
 
     gate: str
     target: str
     outcome: GateOutcome
     summary: str = ""
     evidence: dict[str, Any] = Field(default_factory=dict)
+    reused_from: EvidenceRef | None = None
 
     @property
     def blocking(self) -> bool:
@@ -160,30 +221,3 @@ class AuditEntry(Record):
     payload: dict[str, Any] = Field(default_factory=dict)
     prev_hash: str
     hash: str
-
-
-class StageKind(str, Enum):
-    CHECK = "check"  # policy checks: previous env succeeded, approvals, freeze windows
-    GATE = "gate"  # automated gates before entry
-    DEPLOY = "deploy"  # one artifact through its adapter
-    VERIFY = "verify"  # post-deploy verification
-    RECORD = "record"  # mark known-good / write evidence
-
-
-class Stage(Record):
-    name: str
-    kind: StageKind
-    description: str
-    artifact: Artifact | None = None
-    skip_reason: str | None = None  # set when the plan already knows the stage is a no-op (e.g. digest already deployed)
-
-
-class ReleasePlan(Record):
-    """The ordered stages the evaluator will run. ``explain`` renders it; the applied plan is the audit evidence."""
-
-    release_id: str
-    env: str
-    action: str  # deploy | promote | rollback
-    actor: str
-    stages: tuple[Stage, ...]
-    notes: tuple[str, ...] = ()

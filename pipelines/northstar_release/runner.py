@@ -26,9 +26,6 @@ from typing import Any
 from northstar_release.adapters.base import ComponentResult
 from northstar_release.errors import ComponentError
 
-# Entry point name -> Pants target that packages it (used in the "how to build it" message).
-PANTS_TARGETS = {"dagbag_check": "airflow:dagbag_check", "infra_check": "infra:infra_check",
-                 "spark_verify": "spark:spark_verify", "warehouse": "dbt:warehouse"}
 STDERR_TAIL_CHARS = 4000
 
 
@@ -72,7 +69,9 @@ class SubprocessComponentRunner:
         pex = self.repo_root / "dist" / "entrypoints" / f"{entry_point}.pex"
         if pex.exists():
             return [str(pex)]
-        target = PANTS_TARGETS.get(entry_point, f"<dir>:{entry_point}")
+        from northstar_release.kinds.registry import KINDS  # the KindSpec of each kind names its entry point's target
+
+        target = KINDS.entry_point_targets().get(entry_point, f"<dir>:{entry_point}")
         raise ComponentError(
             f"component entry point '{entry_point}' is not available",
             [f"set {var} to a command line (e.g. a PEX path or '<venv>/bin/python -m <module>')",

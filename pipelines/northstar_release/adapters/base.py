@@ -1,19 +1,24 @@
-"""The one small protocol every artifact kind implements.
+"""The protocol every artifact kind implements: frozen request records in, typed results out.
 
-Why a protocol and contexts of plain data: the evaluator must not know how a DAG bundle differs from a warehouse
-snapshot, and the ``local`` and (future) ``aws`` backends must be swappable behind the same four verbs.
+Why requests and not loose arguments: everything an adapter may use is in the request (the release id, its
+acknowledgements, the env, the artifact, the switch direction, the outcomes of this run's switches), so adapters keep
+no per-instance state between calls, write no side files to pass data from one verb to the next, and the evaluator
+reaches every verb through this protocol -- never through ``getattr``. ``current`` answers for every artifact of the
+kind that is live (name -> digest), so several artifacts of one kind (Spark jobs) are described exactly.
 Adapters never import heavy engines (Airflow, SQLMesh, Spark, Pulumi); they call component entry points through
 ``ComponentRunner`` which returns parsed JSON.
 """
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
+from enum import Enum
 from pathlib import Path
 from typing import Any, Protocol
 
-from northstar_release.model import Artifact, ArtifactKind, GateResult
+from northstar_release.model import Artifact, ArtifactKind, EvidenceRef, GateResult
+from northstar_release.stages import SwitchMode, VerifyMode
 
 
 @dataclass(frozen=True)
@@ -45,7 +50,7 @@ class BuildContext:
 class EnvContext:
     env: str
     env_dir: Path  # local backend: <state>/envs/<env>
-    artifact_path: Any  # callable(Artifact) -> Path of the verified blob in the store
+    artifact_path: Callable[[Artifact], Path]  # the verified blob of an artifact in the content-addressed store
     runner: ComponentRunner
 
 
@@ -54,32 +59,91 @@ class DeployOutcome:
     changed: bool  # False when the environment already had this digest (idempotent no-op)
     message: str
     evidence: dict[str, Any] = field(default_factory=dict)
+    # A kind whose switch ran its own post-switch verification in the same component process (the warehouse: plan,
+    # apply and audits in one SQLMesh load) returns that result here; ``verify`` receives it back in its request.
+    verified: dict[str, Any] | None = None
+    name: str = ""
+    sha256: str = ""
+
+
+class CheckScope(str, Enum):
+    ALL = "all"  # everything the kind checks before entry
+    ENVIRONMENT = "environment"  # only what depends on the env; the artifact-only parts passed before (``prior``)
+
+
+@dataclass(frozen=True)
+class CheckRequest:
+    """Pre-deploy check of one artifact against one env; nothing in the env may change."""
+
+    artifact: Artifact
+    env: EnvContext
+    release_id: str = ""
+    acks: tuple[str, ...] = ()  # models the release acknowledges (warehouse: breaking finance / forward-only)
+    scope: CheckScope = CheckScope.ALL
+    prior: GateResult | None = None  # with scope ENVIRONMENT: the earlier passed result whose env-free parts hold
+    prior_ref: EvidenceRef | None = None
+
+
+@dataclass(frozen=True)
+class SwitchRequest:
+    """Make ``artifact`` live in the env atomically (a no-op when it already is)."""
+
+    artifact: Artifact
+    env: EnvContext
+    mode: SwitchMode = SwitchMode.FORWARD  # ROLLBACK: a known-good artifact; never rebuild or recompute
+    release_id: str = ""
+    acks: tuple[str, ...] = ()
+
+
+@dataclass(frozen=True)
+class ClearRequest:
+    """Undo a first-ever switch of artifact ``name``: nothing was live before, so nothing of it stays live."""
+
+    env: EnvContext
+    name: str
+
+
+@dataclass(frozen=True)
+class VerifyRequest:
+    """Verify what is live: the artifacts ``names`` (empty: every live artifact of the kind) in ``mode``."""
+
+    env: EnvContext
+    names: tuple[str, ...] = ()
+    mode: VerifyMode = VerifyMode.FULL
+    switched: tuple[DeployOutcome, ...] = ()  # this run's switch outcomes of the kind
 
 
 class ArtifactAdapter(Protocol):
     kind: ArtifactKind
 
     def package(self, ctx: BuildContext) -> list[Path]:
-        """Write this kind's artifact file(s) deterministically into ctx.work_dir; same commit -> same bytes."""
+        """Write this kind's artifact file(s) deterministically into ctx.work_dir; same content -> same bytes."""
         ...
 
-    def check(self, artifact: Artifact, env: EnvContext) -> GateResult:
+    def check(self, req: CheckRequest) -> GateResult:
         """Pre-deploy integrity check of the artifact itself (nothing in the env changes)."""
         ...
 
-    def current(self, env: EnvContext, name: str | None = None) -> str | None:
-        """sha256 of the artifact of this kind (named ``name``, for kinds with several artifacts such as Spark jobs)
-        currently live in the env, or None."""
+    def current(self, env: EnvContext) -> dict[str, str]:
+        """Artifact name -> sha256 of every artifact of this kind live in the env ({} when none)."""
         ...
 
-    def deploy(self, artifact: Artifact, env: EnvContext) -> DeployOutcome:
-        """Make ``artifact`` live in the env atomically; a no-op when it already is."""
+    def switch(self, req: SwitchRequest) -> DeployOutcome:
+        """Make ``req.artifact`` live (forward or rollback) atomically; a no-op when it already is."""
         ...
 
-    def verify(self, env: EnvContext) -> GateResult:
-        """Post-deploy verification of what is live in the env."""
+    def clear(self, req: ClearRequest) -> DeployOutcome:
+        """Remove artifact ``req.name`` from the env (its first-ever deployment failed verification)."""
         ...
 
-    def rollback(self, env: EnvContext, to: Artifact) -> DeployOutcome:
-        """Make ``to`` live again (same atomic switch as deploy; must not rebuild)."""
+    def verify(self, req: VerifyRequest) -> GateResult:
+        """Post-switch verification of what is live: FULL (component verification) or INTEGRITY (bytes vs digest)."""
         ...
+
+
+def outcome_for(req: VerifyRequest, sha256: str) -> DeployOutcome | None:
+    """This run's switch outcome that made ``sha256`` live, if any."""
+    for outcome in req.switched:
+        if outcome.sha256 == sha256:
+            return outcome
+    return None

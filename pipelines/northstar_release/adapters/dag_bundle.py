@@ -8,6 +8,9 @@ Why this shape:
   marker written last) and ``<env_dir>/dags`` is a symlink switched with ``os.replace`` -- an atomic rename, so after a
   SIGKILL at any instant the env sees either the old or the new bundle, never a mix.
 * rollback is the same switch to an older folder: no rebuild and no re-import before the swap, hence seconds.
+* The digest depends on the bundle's content only: the manifest lists the files and their hashes, never the commit or
+  the release, so a release that does not touch a DAG ships the same digest and the env's bundle is not redeployed.
+* verify FULL runs the DagBag on the live folder; INTEGRITY re-hashes every live file against the bundle manifest.
 The DagBag check itself runs in the Airflow environment through the ``dagbag_check`` component entry point.
 """
 
@@ -25,9 +28,20 @@ from pathlib import Path
 from typing import Any
 
 from northstar_release import gitutil
-from northstar_release.adapters.base import BuildContext, ComponentResult, DeployOutcome, EnvContext
+from northstar_release.adapters.base import (
+    BuildContext,
+    CheckRequest,
+    ClearRequest,
+    ComponentResult,
+    DeployOutcome,
+    EnvContext,
+    SwitchRequest,
+    VerifyRequest,
+)
 from northstar_release.fsutil import fsync_dir, sha256_file
+from northstar_release.kinds.spec import KindSpec
 from northstar_release.model import Artifact, ArtifactKind, GateOutcome, GateResult
+from northstar_release.stages import SwitchMode, VerifyMode
 
 ARTIFACT_NAME = "airflow-dags"
 # (source folder in the repo, folder inside the bundle, pass-through?)
@@ -73,10 +87,9 @@ class DagBundleAdapter:
     # ---- build ---------------------------------------------------------------------------------------------------
     def package(self, ctx: BuildContext) -> list[Path]:
         files = bundle_files(ctx.repo_root, ctx.git_commit)
+        # Content only: no commit, no release id, no pins of other artifacts (the infra version map pins them), so an
+        # unchanged DAG folder keeps its digest across releases.
         manifest = {
-            "release_id": ctx.release_id,
-            "git_commit": ctx.git_commit,
-            "pins": {k: ctx.pinned[k] for k in sorted(ctx.pinned) if k != ARTIFACT_NAME},
             "files": {p: hashlib.sha256(b).hexdigest() for p, b in sorted(files.items())},
             "pass_through": [f"{dest}/" for _, dest, pt in SOURCES if pt],
         }
@@ -86,20 +99,27 @@ class DagBundleAdapter:
         return [out]
 
     # ---- checks --------------------------------------------------------------------------------------------------
-    def check(self, artifact: Artifact, env: EnvContext) -> GateResult:
+    def check(self, req: CheckRequest) -> GateResult:
         """Extract to a temp dir and run the DagBag check there; the env is untouched."""
+        artifact, env = req.artifact, req.env
         with tempfile.TemporaryDirectory(prefix="dag-bundle-check-") as tmp:
             root = Path(tmp) / "bundle"
             _extract(Path(env.artifact_path(artifact)), root)
             return self._dagbag(root, env, target=f"{artifact.name}@{artifact.sha256[:12]}", gate="dag_bundle.check")
 
-    def verify(self, env: EnvContext) -> GateResult:
+    def verify(self, req: VerifyRequest) -> GateResult:
+        env = req.env
         live = env.env_dir / "dags"
         if not live.exists():
             return GateResult(gate="dag_bundle.verify", target=str(live), outcome=GateOutcome.FAILED,
                               summary="no DAG bundle is live")
-        return self._dagbag(live, env, target=f"{env.env}:dags@{(self.current(env) or '?')[:12]}",
-                            gate="dag_bundle.verify")
+        target = f"{env.env}:dags@{self._live_sha(env)[:12]}"
+        if req.mode == VerifyMode.INTEGRITY:
+            return _integrity(live, target)
+        return self._dagbag(live, env, target=target, gate="dag_bundle.verify")
+
+    def _live_sha(self, env: EnvContext) -> str:
+        return self.current(env).get(ARTIFACT_NAME, "?")
 
     def _dagbag(self, root: Path, env: EnvContext, target: str, gate: str) -> GateResult:
         args = [str(root / "dags")]
@@ -110,32 +130,29 @@ class DagBundleAdapter:
         return _gate_result(gate, target, result)
 
     # ---- deploy --------------------------------------------------------------------------------------------------
-    def current(self, env: EnvContext, name: str | None = None) -> str | None:  # one artifact of this kind per env
+    def current(self, env: EnvContext) -> dict[str, str]:  # one artifact of this kind per env
         link = env.env_dir / "dags"
         if not link.is_symlink():
-            return None
+            return {}
         target = Path(os.readlink(link))
-        return target.name if len(target.name) == 64 else None
+        return {ARTIFACT_NAME: target.name} if len(target.name) == 64 else {}
 
-    def deploy(self, artifact: Artifact, env: EnvContext) -> DeployOutcome:
-        return self._switch(artifact, env, verb="deployed")
+    def switch(self, req: SwitchRequest) -> DeployOutcome:
+        return self._switch(req.artifact, req.env, verb="rolled back to" if req.mode == SwitchMode.ROLLBACK else "deployed")
 
-    def rollback(self, env: EnvContext, to: Artifact) -> DeployOutcome:
-        return self._switch(to, env, verb="rolled back to")
-
-    def clear(self, env: EnvContext, name: str | None = None) -> DeployOutcome:  # one artifact of this kind per env
+    def clear(self, req: ClearRequest) -> DeployOutcome:  # one artifact of this kind per env
         """Remove the live symlink (used only when a first-ever deployment fails verification: nothing to go back to)."""
-        link = env.env_dir / "dags"
+        link = req.env.env_dir / "dags"
         if link.is_symlink():
             link.unlink()
             return DeployOutcome(changed=True, message="removed live DAG bundle (no previous bundle existed)")
         return DeployOutcome(changed=False, message="no live DAG bundle")
 
     def _switch(self, artifact: Artifact, env: EnvContext, verb: str) -> DeployOutcome:
-        previous = self.current(env)
+        previous = self.current(env).get(ARTIFACT_NAME)
         if previous == artifact.sha256 and (env.env_dir / "dag_bundles" / artifact.sha256 / COMPLETE_MARKER).exists():
             return DeployOutcome(changed=False, message=f"{artifact.name}@{artifact.sha256[:12]} already live",
-                                 evidence={"sha256": artifact.sha256})
+                                 evidence={"sha256": artifact.sha256}, name=artifact.name, sha256=artifact.sha256)
         folder = self.ensure_extracted(artifact, env)
         link = env.env_dir / "dags"
         tmp_link = env.env_dir / f".dags.tmp.{os.getpid()}"
@@ -145,7 +162,8 @@ class DagBundleAdapter:
         os.replace(tmp_link, link)  # atomic: readers see the old or the new bundle
         fsync_dir(env.env_dir)
         return DeployOutcome(changed=True, message=f"{verb} {artifact.name}@{artifact.sha256[:12]}",
-                             evidence={"from": previous, "to": artifact.sha256, "path": str(folder)})
+                             evidence={"from": previous, "to": artifact.sha256, "path": str(folder)},
+                             name=artifact.name, sha256=artifact.sha256)
 
     def ensure_extracted(self, artifact: Artifact, env: EnvContext) -> Path:
         """Extract once per digest; a folder without the .complete marker is a crashed extraction and is redone."""
@@ -174,6 +192,25 @@ def _extract(blob: Path, dest: Path) -> None:
         tar.extractall(dest, filter="data")
     for _, folder, _pt in SOURCES:
         (dest / folder).mkdir(exist_ok=True)  # the checker expects both folders even if one is empty
+
+
+def _integrity(live: Path, target: str) -> GateResult:
+    """Every file the live bundle's manifest lists is present with the listed sha256 (no Airflow needed)."""
+    problems: list[str] = []
+    try:
+        files: dict[str, str] = json.loads((live / MANIFEST).read_text())["files"]
+    except (OSError, ValueError, KeyError) as exc:
+        files, problems = {}, [f"unreadable {MANIFEST}: {exc}"]
+    for rel, digest in sorted(files.items()):
+        path = live / rel
+        actual = sha256_file(path) if path.is_file() else None
+        if actual != digest:
+            problems.append(f"{rel}: {'missing' if actual is None else 'sha256 ' + actual[:12]}, manifest {digest[:12]}")
+    return GateResult(gate="dag_bundle.verify", target=target,
+                      outcome=GateOutcome.FAILED if problems else GateOutcome.PASSED,
+                      summary="; ".join(problems[:5]) or f"{len(files)} live DAG file(s) match the bundle manifest "
+                                                         "(integrity check)",
+                      evidence={"mode": "integrity", "files_checked": len(files), "problems": problems})
 
 
 def _gate_result(gate: str, target: str, result: ComponentResult) -> GateResult:
@@ -206,3 +243,10 @@ def _last_line(message: object) -> str:
     """The last line of a traceback is the one that names the error; keep summaries to that."""
     text = str(message).strip()
     return text.splitlines()[-1] if text else text
+
+
+SPEC = KindSpec(
+    kind=ArtifactKind.DAG_BUNDLE, title="DAG bundle", source_roots=("airflow", "legacy"), entry_point=ENTRY_POINT,
+    entry_point_target="airflow:dagbag_check", adapter=DagBundleAdapter, gates=("dag_integrity",),
+    rollback_verify=VerifyMode.FULL, verify_env_dependent=False,
+    change_note="")

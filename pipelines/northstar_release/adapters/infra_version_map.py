@@ -33,10 +33,21 @@ from typing import Any
 import yaml
 
 from northstar_release import gitutil
-from northstar_release.adapters.base import BuildContext, ComponentResult, DeployOutcome, EnvContext
+from northstar_release.adapters.base import (
+    BuildContext,
+    CheckRequest,
+    ClearRequest,
+    ComponentResult,
+    DeployOutcome,
+    EnvContext,
+    SwitchRequest,
+    VerifyRequest,
+)
 from northstar_release.errors import UsageError
 from northstar_release.fsutil import atomic_write, fsync_dir
+from northstar_release.kinds.spec import KindSpec
 from northstar_release.model import Artifact, ArtifactKind, GateOutcome, GateResult
+from northstar_release.stages import SwitchMode, VerifyMode
 
 ARTIFACT_NAME = "infra-version-map"
 SCHEMA = "northstar.infra_version_map/1"
@@ -56,7 +67,7 @@ def stack_config_name(env: str) -> str:
 
 def build_version_map(ctx: BuildContext) -> dict[str, Any]:
     """The map as a plain dict (see module docstring); reads the infra files from the commit, not the working tree."""
-    kinds: Mapping[str, str] = getattr(ctx, "pinned_kinds", None) or {}  # optional; see the report on build.py
+    kinds: Mapping[str, str] = ctx.pinned_kinds
     stacks: dict[str, str] = {}
     project: str | None = None
     for path, oid in gitutil.list_tree(ctx.repo_root, ctx.git_commit, INFRA_DIR):
@@ -72,7 +83,7 @@ def build_version_map(ctx: BuildContext) -> dict[str, Any]:
     except UsageError:  # no infra/ folder at this commit
         program_tree = None
     artifacts = {
-        name: {"kind": _kind_value(kinds.get(name)), "sha256": ctx.pinned[name]}
+        name: {"kind": kinds.get(name), "sha256": ctx.pinned[name]}
         for name in sorted(ctx.pinned) if name != ARTIFACT_NAME
     }
     return {
@@ -82,12 +93,6 @@ def build_version_map(ctx: BuildContext) -> dict[str, Any]:
         "artifacts": artifacts,
         "infra": {"program_tree": program_tree, "project": project, "stacks": dict(sorted(stacks.items()))},
     }
-
-
-def _kind_value(kind: object) -> str | None:
-    if kind is None:
-        return None
-    return str(getattr(kind, "value", kind))
 
 
 def serialize(version_map: Mapping[str, Any]) -> bytes:
@@ -130,8 +135,9 @@ class InfraVersionMapAdapter:
         return [out]
 
     # ---- checks --------------------------------------------------------------------------------------------------
-    def check(self, artifact: Artifact, env: EnvContext) -> GateResult:
+    def check(self, req: CheckRequest) -> GateResult:
         """Render the env's stack config from ``artifact`` into a temp dir and run the policy check; env untouched."""
+        artifact, env = req.artifact, req.env
         target = f"{env.env}:{artifact.name}@{artifact.sha256[:12]}"
         version_map = self._load(artifact, env)
         with tempfile.TemporaryDirectory(prefix="infra-version-map-check-") as tmp:
@@ -142,13 +148,16 @@ class InfraVersionMapAdapter:
                                   summary=exc.message, evidence={"reasons": exc.reasons})
             return self._infra_check(config, env, target=target, gate="infra_version_map.check")
 
-    def verify(self, env: EnvContext) -> GateResult:
+    def verify(self, req: VerifyRequest) -> GateResult:
+        env = req.env
         config = self.config_path(env)
         if not config.is_file():
             return GateResult(gate="infra_version_map.verify", target=str(config), outcome=GateOutcome.FAILED,
                               summary="no stack config is live")
-        return self._infra_check(config, env, target=f"{env.env}:{ARTIFACT_NAME}@{(self.current(env) or '?')[:12]}",
-                                 gate="infra_version_map.verify")
+        target = f"{env.env}:{ARTIFACT_NAME}@{self.current(env).get(ARTIFACT_NAME, '?')[:12]}"
+        if req.mode == VerifyMode.INTEGRITY:
+            return _integrity(config, target)
+        return self._infra_check(config, env, target=target, gate="infra_version_map.verify")
 
     def _infra_check(self, config: Path, env: EnvContext, target: str, gate: str) -> GateResult:
         result: ComponentResult = env.runner.run(ENTRY_POINT, ["--stack", env.env, "--config", str(config)])
@@ -159,23 +168,17 @@ class InfraVersionMapAdapter:
     def config_path(env: EnvContext) -> Path:
         return env.env_dir / INFRA_DIR / stack_config_name(env.env)
 
-    def current(self, env: EnvContext, name: str | None = None) -> str | None:  # one artifact of this kind per env
-        try:
-            data = yaml.safe_load(self.config_path(env).read_text())
-        except (OSError, yaml.YAMLError):
-            return None
-        value = ((data or {}).get("config") or {}).get(MAP_DIGEST_KEY) if isinstance(data, dict) else None
-        return value if isinstance(value, str) and HEX64.match(value) else None
+    def current(self, env: EnvContext) -> dict[str, str]:  # one artifact of this kind per env
+        value = _map_digest(self.config_path(env))
+        return {ARTIFACT_NAME: value} if value else {}
 
-    def deploy(self, artifact: Artifact, env: EnvContext) -> DeployOutcome:
-        return self._switch(artifact, env, verb="deployed")
+    def switch(self, req: SwitchRequest) -> DeployOutcome:
+        return self._switch(req.artifact, req.env,
+                            verb="rolled back to" if req.mode == SwitchMode.ROLLBACK else "deployed")
 
-    def rollback(self, env: EnvContext, to: Artifact) -> DeployOutcome:
-        return self._switch(to, env, verb="rolled back to")
-
-    def clear(self, env: EnvContext, name: str | None = None) -> DeployOutcome:  # one artifact of this kind per env
+    def clear(self, req: ClearRequest) -> DeployOutcome:  # one artifact of this kind per env
         """Remove the live stack config (only when a first-ever deployment fails verification)."""
-        path = self.config_path(env)
+        path = self.config_path(req.env)
         if path.exists():
             path.unlink()
             fsync_dir(path.parent)
@@ -183,17 +186,18 @@ class InfraVersionMapAdapter:
         return DeployOutcome(changed=False, message="no live stack config")
 
     def _switch(self, artifact: Artifact, env: EnvContext, verb: str) -> DeployOutcome:
-        previous = self.current(env)
+        previous = self.current(env).get(ARTIFACT_NAME)
         if previous == artifact.sha256:
             return DeployOutcome(changed=False, message=f"{artifact.name}@{artifact.sha256[:12]} already live",
-                                 evidence={"sha256": artifact.sha256})
+                                 evidence={"sha256": artifact.sha256}, name=artifact.name, sha256=artifact.sha256)
         version_map = self._load(artifact, env)
         path = self._write_config(env.env_dir / INFRA_DIR, version_map, env.env, artifact.sha256)
         return DeployOutcome(changed=True, message=f"{verb} {artifact.name}@{artifact.sha256[:12]} "
                                                    f"({len(version_map['artifacts'])} artifact version(s))",
                              evidence={"from": previous, "to": artifact.sha256, "path": str(path),
                                        "artifact_versions": {n: e["sha256"] for n, e in
-                                                             sorted(version_map["artifacts"].items())}})
+                                                             sorted(version_map["artifacts"].items())}},
+                             name=artifact.name, sha256=artifact.sha256)
 
     @staticmethod
     def _load(artifact: Artifact, env: EnvContext) -> dict[str, Any]:
@@ -217,6 +221,26 @@ class InfraVersionMapAdapter:
         target = folder / stack_config_name(env)
         _atomic_write(target, rendered)
         return target
+
+
+def _map_digest(config: Path) -> str | None:
+    try:
+        data = yaml.safe_load(config.read_text())
+    except (OSError, yaml.YAMLError):
+        return None
+    value = ((data or {}).get("config") or {}).get(MAP_DIGEST_KEY) if isinstance(data, dict) else None
+    return value if isinstance(value, str) and HEX64.match(value) else None
+
+
+def _integrity(config: Path, target: str) -> GateResult:
+    """The live stack config still names a version map digest and carries the artifact-version keys."""
+    data = yaml.safe_load(config.read_text()) if config.is_file() else None
+    cfg = (data or {}).get("config") or {} if isinstance(data, dict) else {}
+    problems = [f"{key} missing" for key in (VERSIONS_KEY, RELEASE_KEY, MAP_DIGEST_KEY) if key not in cfg]
+    return GateResult(gate="infra_version_map.verify", target=target,
+                      outcome=GateOutcome.FAILED if problems else GateOutcome.PASSED,
+                      summary="; ".join(problems) or "live stack config carries the version map (integrity check)",
+                      evidence={"mode": "integrity", "problems": problems})
 
 
 def _gate_result(gate: str, target: str, result: ComponentResult) -> GateResult:
@@ -244,3 +268,10 @@ def _atomic_write(path: Path, data: bytes) -> None:
     if path.is_file() and path.read_bytes() == data:
         return
     atomic_write(path, data)
+
+
+SPEC = KindSpec(
+    kind=ArtifactKind.INFRA_VERSION_MAP, title="infra version map", source_roots=(INFRA_DIR,), entry_point=ENTRY_POINT,
+    entry_point_target="infra:infra_check", adapter=InfraVersionMapAdapter, gates=("infra_policy",),
+    rollback_verify=VerifyMode.FULL, verify_env_dependent=True,
+    change_note="infra changed: review the infrastructure diff; infra changes can affect every environment")

@@ -15,15 +15,14 @@ Why this shape:
 * rollback is the same pointer switch to an older digest, re-published from the artifact store if the env's copy is
   gone: no rebuild.
 
-Several jobs per release: the artifact name is the job name and every verb that receives an artifact handles that one
-job. ``current``/``clear`` take an optional job name; the evaluator calls them without one, so ``current(env)`` answers
-only when exactly one Spark job is live in the env (else None), and ``clear(env)`` undoes this adapter's latest switch
-in that env. That is exact for one job per env; see ``current`` for the multi-job caveat.
+Several jobs per release: the artifact name is the job name; ``current`` maps every live job to its digest, and every
+verb that receives an artifact or a name handles that one job. With content digests a release that does not change a
+job ships the same digest, so only changed jobs are switched and verified. Jobs are discovered generically: every
+``pex_binary`` under ``spark/`` tagged ``spark_job`` (no job name is written in the engine).
 """
 
 from __future__ import annotations
 
-import hashlib
 import json
 import os
 import shutil
@@ -33,13 +32,25 @@ from pathlib import Path
 from typing import Any
 
 from northstar_release import gitutil
-from northstar_release.adapters.base import BuildContext, ComponentResult, DeployOutcome, EnvContext
+from northstar_release.adapters.base import (
+    BuildContext,
+    CheckRequest,
+    ClearRequest,
+    ComponentResult,
+    DeployOutcome,
+    EnvContext,
+    SwitchRequest,
+    VerifyRequest,
+)
 from northstar_release.errors import UsageError
 from northstar_release.fsutil import atomic_write, fsync_dir, sha256_file
+from northstar_release.kinds.spec import KindSpec
 from northstar_release.model import Artifact, ArtifactKind, GateOutcome, GateResult
+from northstar_release.stages import SwitchMode, VerifyMode
 
 ENTRY_POINT = "spark_verify"
 SPARK_DIR = "spark"  # the repo folder holding the Spark jobs' targets
+JOB_TAG = "spark_job"  # the Pants tag every job pex_binary carries
 NOT_JOBS = frozenset({"spark:spark_verify"})  # pex_binary targets under spark/ that are tools, not jobs
 POINTER_SUFFIX = ".current"
 PANTS_TIMEOUT_S = 1800.0
@@ -58,14 +69,11 @@ def job_name(target: str) -> str:
 class SparkJobAdapter:
     kind = ArtifactKind.SPARK_JOB
 
-    def __init__(self) -> None:
-        # (env_dir, job, pointer bytes before the switch or None) for every switch this instance made: ``clear`` undoes
-        # the latest one (the evaluator's switch-back after a failed first deployment, which names no artifact).
-        self._journal: list[tuple[Path, str, bytes | None]] = []
-
     # ---- build ---------------------------------------------------------------------------------------------------
     def discover_jobs(self, repo: Path) -> list[str]:
-        listing = _pants(repo, ["list", "--filter-target-type=pex_binary", f"{SPARK_DIR}::"])
+        """Every job target: pex_binary targets under spark/ tagged ``spark_job`` (untagged tools are not jobs)."""
+        listing = _pants(repo, ["list", "--filter-target-type=pex_binary", f"--filter-tag-regex=^{JOB_TAG}$",
+                                f"{SPARK_DIR}::"])
         return parse_job_targets(listing)
 
     def package(self, ctx: BuildContext) -> list[Path]:
@@ -90,19 +98,33 @@ class SparkJobAdapter:
         return out
 
     # ---- checks --------------------------------------------------------------------------------------------------
-    def check(self, artifact: Artifact, env: EnvContext) -> GateResult:
+    def check(self, req: CheckRequest) -> GateResult:
         """Run the verifier on the store's blob before deploying; nothing in the env changes."""
+        artifact, env = req.artifact, req.env
         blob = Path(env.artifact_path(artifact))
         result = env.runner.run(ENTRY_POINT, ["--job-pex", str(blob), "--job", artifact.name])
         return _gate_result("spark_job.check", f"{artifact.name}@{artifact.sha256[:12]}", result, artifact.sha256)
 
-    def verify(self, env: EnvContext) -> GateResult:
-        """Verify every job the env's pointers name: one spark-submit run per job, one GateResult for the kind."""
+    def verify(self, req: VerifyRequest) -> GateResult:
+        """Verify the jobs ``req.names`` (all live jobs when empty) the env's pointers name, one GateResult for the kind.
+
+        FULL: one spark-submit run per job. INTEGRITY: the published PEX bytes are exactly the digest the pointer
+        names -- used when a full run of that very digest already passed (a known-good rollback target in this env, or
+        a promotion of a digest verified in the previous env: the run depends only on the PEX bytes and the fixture)."""
+        env = req.env
         pointers = self._pointers(env)
+        if req.names:
+            pointers = {job: p for job, p in pointers.items() if job in req.names}
+            missing = sorted(set(req.names) - set(pointers))
+        else:
+            missing = []
         target = f"{env.env}:spark[{','.join(sorted(pointers)) or '-'}]"
-        if not pointers:
+        if not pointers or missing:
             return GateResult(gate="spark_job.verify", target=target, outcome=GateOutcome.FAILED,
-                              summary="no Spark job is live")
+                              summary=f"no live pointer for Spark job(s) {', '.join(missing)}" if missing
+                              else "no Spark job is live")
+        if req.mode == VerifyMode.INTEGRITY:
+            return self._integrity(env, pointers, target)
         per_job: dict[str, GateResult] = {}
         for job, pointer in sorted(pointers.items()):
             pex = self._published_path(env, pointer["sha256"])
@@ -119,90 +141,56 @@ class SparkJobAdapter:
                           outcome=GateOutcome.FAILED if failed else GateOutcome.PASSED, summary=summary,
                           evidence={"jobs": {job: r.evidence for job, r in per_job.items()}})
 
-    def verify_rollback(self, env: EnvContext) -> GateResult:
-        """Post-rollback verification: the bytes the env's pointers name are exactly the known-good PEXes.
-
-        Why not a full run: a rollback target already passed the full spark-submit verification in this very env
-        (that is what known-good means), a full run takes 15+ s on this machine, and the whole-platform rollback must
-        finish in seconds. What can have changed since is the bytes on disk, so those are re-hashed; a full run is
-        one `./release deploy`/`promote` away and is what every forward deployment does."""
-        pointers = self._pointers(env)
-        target = f"{env.env}:spark[{','.join(sorted(pointers)) or '-'}]"
+    def _integrity(self, env: EnvContext, pointers: dict[str, dict[str, Any]], target: str) -> GateResult:
         problems, checked = [], {}
         for job, pointer in sorted(pointers.items()):
             pex = self._published_path(env, pointer["sha256"])
-            digest = hashlib.sha256(pex.read_bytes()).hexdigest() if pex.exists() else None
+            digest = sha256_file(pex) if pex.exists() else None
             checked[job] = {"pointer": pointer["sha256"], "on_disk": digest, "pex": str(pex)}
             if digest != pointer["sha256"]:
                 problems.append(f"{job}: pointer names {pointer['sha256'][:12]} but the published PEX is "
                                 f"{'missing' if digest is None else digest[:12]}")
-        if not pointers:
-            problems.append("no Spark job is live")
         return GateResult(gate="spark_job.verify", target=target,
                           outcome=GateOutcome.FAILED if problems else GateOutcome.PASSED,
-                          summary="; ".join(problems) or f"{len(pointers)} known-good job PEX(es) intact (integrity "
-                                                          "check; full run was verified when first deployed here)",
+                          summary="; ".join(problems) or f"{len(pointers)} job PEX(es) intact (integrity check; "
+                                                          "the full run of these digests passed before)",
                           evidence={"mode": "integrity", "jobs": checked})
 
     # ---- pointers ------------------------------------------------------------------------------------------------
-    def current(self, env: EnvContext, name: str | None = None) -> str | None:
-        """sha256 the env's pointer for job ``name`` names, or None.
+    def current(self, env: EnvContext) -> dict[str, str]:
+        """Job name -> sha256 its pointer names, for every live job."""
+        return {job: pointer["sha256"] for job, pointer in self._pointers(env).items()}
 
-        Without ``name`` (how the evaluator and CLI call it today): the digest of the only live Spark job, or None when
-        none or several are live -- a single digest cannot describe several jobs. With several jobs the evaluator
-        then records ``before=None`` and switches back through ``clear`` (exact, see ``__init__``); its
-        ``already_done`` shortcut just never fires (re-deploys are per-job no-ops anyway).
-        """
-        pointers = self._pointers(env)
-        if name is not None:
-            pointer = pointers.get(name)
-            return pointer["sha256"] if pointer else None
-        if len(pointers) == 1:
-            return next(iter(pointers.values()))["sha256"]
-        return None
+    def switch(self, req: SwitchRequest) -> DeployOutcome:
+        return self._switch(req.artifact, req.env,
+                            verb="rolled back to" if req.mode == SwitchMode.ROLLBACK else "deployed")
 
-    def deploy(self, artifact: Artifact, env: EnvContext) -> DeployOutcome:
-        return self._switch(artifact, env, verb="deployed")
-
-    def rollback(self, env: EnvContext, to: Artifact) -> DeployOutcome:
-        return self._switch(to, env, verb="rolled back to")
-
-    def clear(self, env: EnvContext, name: str | None = None) -> DeployOutcome:
-        """Undo a switch for which there was nothing live before (or, without ``name``, this adapter's latest switch
-        in ``env``): restore the pointer exactly as it was, or remove it if there was none."""
-        env_dir = env.env_dir
-        for i in range(len(self._journal) - 1, -1, -1):
-            j_env, job, before = self._journal[i]
-            if j_env == env_dir and (name is None or job == name):
-                del self._journal[i]
-                pointer = self._pointer_path(env, job)
-                if before is None:
-                    pointer.unlink(missing_ok=True)
-                    fsync_dir(pointer.parent)
-                    return DeployOutcome(changed=True, message=f"removed Spark job pointer {job} (none existed before)")
-                atomic_write(pointer, before)
-                return DeployOutcome(changed=True, message=f"restored Spark job pointer {job}")
-        if name is not None and self._pointer_path(env, name).exists():
-            self._pointer_path(env, name).unlink()
-            return DeployOutcome(changed=True, message=f"removed Spark job pointer {name}")
-        return DeployOutcome(changed=False, message="no Spark job pointer to clear")
+    def clear(self, req: ClearRequest) -> DeployOutcome:
+        """Remove job ``req.name``'s pointer: its first-ever deployment failed, nothing of it was live before."""
+        pointer = self._pointer_path(req.env, req.name)
+        if pointer.exists():
+            pointer.unlink()
+            fsync_dir(pointer.parent)
+            return DeployOutcome(changed=True, message=f"removed Spark job pointer {req.name} (none existed before)",
+                                 name=req.name)
+        return DeployOutcome(changed=False, message=f"no Spark job pointer {req.name} to clear", name=req.name)
 
     def _switch(self, artifact: Artifact, env: EnvContext, verb: str) -> DeployOutcome:
         job = artifact.name
         pointer = self._pointer_path(env, job)
-        previous = self.current(env, job)
+        previous = self.current(env).get(job)
         published = self._published_path(env, artifact.sha256)
         if previous == artifact.sha256 and published.exists() and sha256_file(published) == artifact.sha256:
             return DeployOutcome(changed=False, message=f"{job}@{artifact.sha256[:12]} already live",
-                                 evidence={"job": job, "sha256": artifact.sha256, "pex": str(published)})
+                                 evidence={"job": job, "sha256": artifact.sha256, "pex": str(published)},
+                                 name=job, sha256=artifact.sha256)
         republished = self._publish(artifact, env)
-        before = pointer.read_bytes() if pointer.exists() else None
         body = {"job": job, "sha256": artifact.sha256, "pex": f"jobs/{artifact.sha256}.pex"}
         atomic_write(pointer, (json.dumps(body, indent=2, sort_keys=True) + "\n").encode())
-        self._journal.append((env.env_dir, job, before))
         return DeployOutcome(changed=True, message=f"{verb} Spark job {job}@{artifact.sha256[:12]}",
                              evidence={"job": job, "from": previous, "to": artifact.sha256, "pex": str(published),
-                                       "pointer": str(pointer), "published": republished})
+                                       "pointer": str(pointer), "published": republished},
+                             name=job, sha256=artifact.sha256)
 
     def _publish(self, artifact: Artifact, env: EnvContext) -> bool:
         """Copy the store's blob to ``<env>/spark/jobs/<sha>.pex`` once (temp + rename); True if it was written now."""
@@ -297,3 +285,12 @@ def _gate_result(gate: str, target: str, result: ComponentResult, expected_sha: 
         payload["stderr_tail"] = result.stderr_tail[-2000:]
     return GateResult(gate=gate, target=target, outcome=GateOutcome.PASSED if ok else GateOutcome.FAILED,
                       summary=summary, evidence=payload)
+
+
+SPEC = KindSpec(
+    kind=ArtifactKind.SPARK_JOB, title="Spark job", source_roots=(SPARK_DIR,), entry_point=ENTRY_POINT,
+    entry_point_target="spark:spark_verify", adapter=SparkJobAdapter,
+    # No pre-entry gate: the job's unit tests run in CI (`./pants test`), and every deployment verifies the job PEX
+    # under spark-submit against its declared schema right after the pointer switch (failure switches back).
+    gates=(),
+    rollback_verify=VerifyMode.INTEGRITY, verify_env_dependent=False)

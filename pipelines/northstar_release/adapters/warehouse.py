@@ -11,13 +11,14 @@ Why this shape:
   categorization; promotion of an artifact the previous env already built is a virtual update (0 rows recomputed).
   ``<env_dir>/warehouse/LIVE`` (written atomically) records the digest the env was last switched to.
 * Acknowledgements: a BREAKING change to a ``finance`` model, or any forward-only change, must be acknowledged by
-  release tags ``ack:<model>`` (see ``acks_of``). The ``warehouse_audit`` gate passes them to ``check``, which records
-  them per env and digest for the deploy that follows (deploy's signature carries no release).
+  release tags ``ack:<model>`` (see ``acks_of``). The engine passes them in every check and switch request.
 * rollback is a re-plan of the env from the older, stored project (``--virtual-only``): the same snapshots, no
   recompute; refused with a clear message when the janitor has removed them. To keep that possible, each verified
   deploy pins its snapshots as SQLMesh environment ``keep_<env>_<sha12>`` (last ``KEEP_KNOWN_GOOD`` per env).
-* deploy runs plan + apply + post-apply tables/audits in ONE component process (loading the project dominates, ~5 s);
-  ``verify`` reuses that result when it is for the digest still live, otherwise it runs the ``verify`` subcommand.
+* deploy runs plan + apply + post-apply tables/audits in ONE component process (loading the project dominates, ~5 s)
+  and returns that verification in its outcome; ``verify`` receives the outcome back in its request and reuses it
+  when it is for the digest still live, otherwise it runs the ``verify`` subcommand. No state is kept in the adapter.
+* The digest depends on the project's content only (the manifest lists files and hashes, no commit or release).
 """
 
 from __future__ import annotations
@@ -28,21 +29,40 @@ import os
 import re
 import shutil
 import tempfile
-from collections.abc import Iterable
 from pathlib import Path
 from typing import Any
 
 from northstar_release import gitutil
-from northstar_release.adapters.base import BuildContext, ComponentResult, DeployOutcome, EnvContext
+from northstar_release.adapters.base import (
+    BuildContext,
+    CheckRequest,
+    CheckScope,
+    ClearRequest,
+    DeployOutcome,
+    EnvContext,
+    SwitchRequest,
+    VerifyRequest,
+    outcome_for,
+)
 from northstar_release.adapters.dag_bundle import write_deterministic_tarball
+from northstar_release.adapters.warehouse_results import (
+    MANIFEST as MANIFEST,  # re-exported: the artifact's manifest name belongs to this kind
+)
+from northstar_release.adapters.warehouse_results import (
+    check_result,
+    integrity_result,
+    reused_part,
+    verify_result,
+)
 from northstar_release.errors import Blocked
 from northstar_release.fsutil import fsync_dir, sha256_file
+from northstar_release.kinds.spec import KindSpec
 from northstar_release.model import Artifact, ArtifactKind, GateOutcome, GateResult, Release
+from northstar_release.stages import SwitchMode, VerifyMode
 
 ARTIFACT_NAME = "warehouse-project"
 SOURCE = "dbt"
 ENTRY_POINT = "warehouse"
-MANIFEST = ".northstar-manifest.json"
 COMPLETE_MARKER = ".complete"
 LIVE_FILE = "LIVE"
 PINS_FILE = "PINS.json"
@@ -74,17 +94,14 @@ def project_files(repo: Path, commit: str) -> dict[str, bytes]:
 
 def acks_of(release: Release) -> list[str]:
     """Models acknowledged by the release's ``ack:<model>`` tags (lower-case, sorted)."""
-    return sorted({t[len(ACK_TAG_PREFIX):].strip().lower() for t in release.tags
-                   if t.lower().startswith(ACK_TAG_PREFIX) and t[len(ACK_TAG_PREFIX):].strip()})
+    return list(release.acks)
 
 
 class WarehouseAdapter:
     kind = ArtifactKind.WAREHOUSE_PROJECT
 
     def __init__(self, keep_known_good: int = KEEP_KNOWN_GOOD) -> None:
-        self.keep_known_good = keep_known_good
-        # env name -> (sha256, verify payload) from the deploy/rollback that just ran in this process.
-        self._post_apply: dict[str, tuple[str, dict[str, Any]]] = {}
+        self.keep_known_good = keep_known_good  # configuration, not state: the same for every call
 
     # ---- locations -----------------------------------------------------------------------------------------------
     @staticmethod
@@ -108,11 +125,9 @@ class WarehouseAdapter:
             return []  # a repository without dbt/ ships no warehouse project
         if "dbt_project.yml" not in files:
             raise Blocked(f"no dbt project at {SOURCE}/dbt_project.yml in commit {ctx.git_commit[:12]}")
+        # Content only (no commit, release id or other artifacts' pins): an unchanged project keeps its digest.
         manifest = {
-            "release_id": ctx.release_id,
-            "git_commit": ctx.git_commit,
             "source": f"{SOURCE}/",
-            "pins": {k: ctx.pinned[k] for k in sorted(ctx.pinned) if k != ARTIFACT_NAME},
             "files": {p: hashlib.sha256(b).hexdigest() for p, b in sorted(files.items())},
         }
         files[MANIFEST] = (json.dumps(manifest, indent=2, sort_keys=True) + "\n").encode()
@@ -121,37 +136,53 @@ class WarehouseAdapter:
         return [out]
 
     # ---- checks --------------------------------------------------------------------------------------------------
-    def check(self, artifact: Artifact, env: EnvContext, acks: Iterable[str] | None = None) -> GateResult:
+    def check(self, req: CheckRequest) -> GateResult:
         """dbt unit tests + every SQLMesh audit (on a scratch build) + a non-applying plan into the env.
 
-        Nothing in the env changes. ``acks`` (from the release's ``ack:`` tags) are recorded for the deploy that
-        follows; the result FAILS when the plan needs an acknowledgement that is missing.
+        Nothing in the env changes. The result FAILS when the plan needs an acknowledgement the request lacks.
         """
+        artifact, env = req.artifact, req.env
         target = f"{artifact.name}@{artifact.sha256[:12]}"
-        ack_list = sorted(set(acks)) if acks is not None else self._recorded_acks(env, artifact.sha256)
-        if acks is not None:
-            self._record_acks(env, artifact.sha256, ack_list)
+        ack_list = sorted(set(req.acks))
+        reuse = req.scope == CheckScope.ENVIRONMENT and req.prior is not None and req.prior_ref is not None
         with tempfile.TemporaryDirectory(prefix="warehouse-check-") as tmp:
             project = Path(tmp) / "project"
             self._extract_verified(artifact, env, project)
-            unit = env.runner.run(ENTRY_POINT, ["unit-test", "--project", str(project)])
-            audit = env.runner.run(ENTRY_POINT, ["audit", "--project", str(project), "--scratch"])
+            if reuse and req.prior is not None and req.prior_ref is not None:
+                # dbt unit tests and audits on a scratch build depend only on the project's bytes (this digest):
+                # they passed before; carry that evidence over, pointing at it, and run only the plan into this env.
+                unit, audit = reused_part(req.prior, req.prior_ref, "unit_tests"), \
+                    reused_part(req.prior, req.prior_ref, "audits")
+            else:
+                unit = env.runner.run(ENTRY_POINT, ["unit-test", "--project", str(project)])
+                audit = env.runner.run(ENTRY_POINT, ["audit", "--project", str(project), "--scratch"])
             plan_args = ["plan", *self._engine_args(env, project), "--env", env.env]
             for a in ack_list:
                 plan_args += ["--ack", a]
             plan = env.runner.run(ENTRY_POINT, plan_args)
-        return _check_result(target, unit, audit, plan)
+        result = check_result(target, unit, audit, plan)
+        if reuse and req.prior_ref is not None:
+            ref = req.prior_ref
+            result = result.model_copy(update={
+                "summary": f"{result.summary} (unit tests and audits of this digest reused from {ref.env} deployment "
+                           f"#{ref.deployment_id}, audit seq {ref.audit_seq}; plan into {env.env} ran now)",
+                "evidence": {**result.evidence, "reused": {"parts": ["unit_tests", "audits"],
+                                                           "from": ref.model_dump(mode="json")}}})
+        return result
 
-    def verify(self, env: EnvContext) -> GateResult:
-        sha = self.current(env)
+    def verify(self, req: VerifyRequest) -> GateResult:
+        env = req.env
+        sha = self._live(env)
         if sha is None:
             return GateResult(gate="warehouse.verify", target=f"{env.env}:warehouse", outcome=GateOutcome.FAILED,
                               summary="no warehouse project is live")
         target = f"{env.env}:{ARTIFACT_NAME}@{sha[:12]}"
-        cached = self._post_apply.get(env.env)
-        if cached is not None and cached[0] == sha:
-            payload = cached[1]
+        switched = outcome_for(req, sha)
+        if switched is not None and switched.verified is not None:
+            payload = switched.verified
             source = "post-apply (same component process as the switch)"
+        elif req.mode == VerifyMode.INTEGRITY:
+            return integrity_result(self._root(env) / sha, target)
         else:
             pin, unpin = self._pin_plan(env, sha)
             args = ["verify", *self._engine_args(env, self._root(env) / sha), "--env", env.env, "--pin", pin]
@@ -163,11 +194,11 @@ class WarehouseAdapter:
                 payload.setdefault("audits_failed", [payload["error"]])
             source = "verify subcommand"
             self._remember_pins(env, payload.get("pins"))
-        return _verify_result(target, payload, source)
+        return verify_result(target, payload, source)
 
     def tables(self, env: EnvContext) -> dict[str, Any]:
         """Row count + checksum per model as the env sees it (e.g. "prod unchanged" evidence); {} when nothing is live."""
-        sha = self.current(env)
+        sha = self._live(env)
         if sha is None:
             return {}
         result = env.runner.run(ENTRY_POINT, ["tables", *self._engine_args(env, self._root(env) / sha), "--env", env.env])
@@ -176,7 +207,11 @@ class WarehouseAdapter:
         return dict(result.payload.get("tables") or {})
 
     # ---- deploy --------------------------------------------------------------------------------------------------
-    def current(self, env: EnvContext, name: str | None = None) -> str | None:  # one artifact of this kind per env
+    def current(self, env: EnvContext) -> dict[str, str]:  # one artifact of this kind per env
+        sha = self._live(env)
+        return {ARTIFACT_NAME: sha} if sha else {}
+
+    def _live(self, env: EnvContext) -> str | None:
         live = self._root(env) / LIVE_FILE
         try:
             sha = live.read_text().strip()
@@ -186,18 +221,16 @@ class WarehouseAdapter:
             return sha
         return None
 
-    def deploy(self, artifact: Artifact, env: EnvContext) -> DeployOutcome:
-        return self._switch(artifact, env, rollback=False)
+    def switch(self, req: SwitchRequest) -> DeployOutcome:
+        return self._switch(req.artifact, req.env, rollback=req.mode == SwitchMode.ROLLBACK, acks=req.acks)
 
-    def rollback(self, env: EnvContext, to: Artifact) -> DeployOutcome:
-        return self._switch(to, env, rollback=True)
-
-    def clear(self, env: EnvContext, name: str | None = None) -> DeployOutcome:  # one artifact of this kind per env
+    def clear(self, req: ClearRequest) -> DeployOutcome:  # one artifact of this kind per env
         """First-ever deployment failed verification: forget the LIVE pointer (nothing to go back to).
 
         The SQLMesh environment keeps the failed snapshots' views until the next deploy re-plans it; SQLMesh has no
         "empty environment" to switch to, and prod cannot be invalidated.
         """
+        env = req.env
         live = self._root(env) / LIVE_FILE
         if live.exists():
             live.unlink()
@@ -205,11 +238,11 @@ class WarehouseAdapter:
             return DeployOutcome(changed=True, message="removed live warehouse pointer (no previous project existed)")
         return DeployOutcome(changed=False, message="no live warehouse project")
 
-    def _switch(self, artifact: Artifact, env: EnvContext, rollback: bool) -> DeployOutcome:
-        previous = self.current(env)
+    def _switch(self, artifact: Artifact, env: EnvContext, rollback: bool, acks: tuple[str, ...]) -> DeployOutcome:
+        previous = self._live(env)
         if previous == artifact.sha256:
             return DeployOutcome(changed=False, message=f"{artifact.name}@{artifact.sha256[:12]} already live",
-                                 evidence={"sha256": artifact.sha256})
+                                 evidence={"sha256": artifact.sha256}, name=artifact.name, sha256=artifact.sha256)
         folder = self.ensure_extracted(artifact, env)
         args = ["plan", *self._engine_args(env, folder), "--env", env.env, "--apply", "--verify"]
         if not (rollback and artifact.sha256 in self._pins(env)):  # a known-good rollback target is pinned already
@@ -220,7 +253,7 @@ class WarehouseAdapter:
         if rollback:
             args.append("--virtual-only")  # known-good snapshots are reused as they are: no ack, no recompute
         else:
-            for a in self._recorded_acks(env, artifact.sha256):
+            for a in sorted(set(acks)):
                 args += ["--ack", a]
         result = env.runner.run(ENTRY_POINT, args)
         p = result.payload
@@ -231,8 +264,9 @@ class WarehouseAdapter:
                           [f"categories: {p.get('categories')}", f"needs_ack: {p.get('needs_ack')}",
                            f"snapshots_gone: {p.get('snapshots_gone')}", result.stderr_tail[-1000:]])
         self._write_live(env, artifact.sha256)
+        verified = None
         if p.get("verify") is not None:
-            self._post_apply[env.env] = (artifact.sha256, {**p["verify"], "pins": p.get("pins")})
+            verified = {**p["verify"], "pins": p.get("pins")}
             self._remember_pins(env, p.get("pins"))
         evidence = {
             "from": previous, "to": artifact.sha256, "path": str(folder), "sqlmesh_environment": env.env,
@@ -245,7 +279,8 @@ class WarehouseAdapter:
         }
         kind = "virtual update" if p.get("virtual_update") else "backfill"
         verb = "rolled back to" if rollback else "deployed"
-        return DeployOutcome(changed=True, evidence=evidence,
+        return DeployOutcome(changed=True, evidence=evidence, verified=verified, name=artifact.name,
+                             sha256=artifact.sha256,
                              message=f"{verb} {artifact.name}@{artifact.sha256[:12]} ({kind}, "
                                      f"{p.get('rows_recomputed', 0)} rows recomputed)")
 
@@ -288,22 +323,6 @@ class WarehouseAdapter:
         os.replace(tmp, root / LIVE_FILE)
         fsync_dir(root)
 
-    def _acks_file(self, env: EnvContext, sha: str) -> Path:
-        return self._root(env) / "acks" / f"{sha}.json"
-
-    def _record_acks(self, env: EnvContext, sha: str, acks: list[str]) -> None:
-        path = self._acks_file(env, sha)
-        path.parent.mkdir(parents=True, exist_ok=True)
-        tmp = path.with_suffix(f".tmp.{os.getpid()}")
-        tmp.write_text(json.dumps({"sha256": sha, "acks": acks}, sort_keys=True) + "\n")
-        os.replace(tmp, path)
-
-    def _recorded_acks(self, env: EnvContext, sha: str) -> list[str]:
-        try:
-            return list(json.loads(self._acks_file(env, sha).read_text()).get("acks", []))
-        except (OSError, ValueError):
-            return []
-
     def _pins(self, env: EnvContext) -> list[str]:
         try:
             return [s for s in json.loads((self._root(env) / PINS_FILE).read_text()) if isinstance(s, str)]
@@ -318,7 +337,7 @@ class WarehouseAdapter:
     def _remember_pins(self, env: EnvContext, pins: dict[str, Any] | None) -> None:
         if not pins or not pins.get("pinned"):
             return
-        sha = self.current(env)
+        sha = self._live(env)
         if sha is None:
             return
         unpinned = set(pins.get("unpinned") or [])
@@ -333,52 +352,10 @@ def pin_name(env: str, sha: str) -> str:
     return f"{re.sub(r'[^a-z0-9]+', '_', env.lower())}_{sha[:12]}"
 
 
-def _check_result(target: str, unit: ComponentResult, audit: ComponentResult, plan: ComponentResult) -> GateResult:
-    u, a, p = unit.payload, audit.payload, plan.payload
-    problems: list[str] = []
-    if unit.exit_code != 0 or not u.get("ok"):
-        problems.append(f"dbt unit tests failed: {', '.join(u.get('failed') or []) or u.get('error') or 'see evidence'}")
-    if audit.exit_code != 0 or not a.get("ok"):
-        problems.append(f"SQLMesh audits failed: {', '.join(a.get('failed') or []) or a.get('build_error') or a.get('error')}")
-    if plan.exit_code != 0:
-        problems.append(f"plan failed: {p.get('error')}")
-    elif p.get("missing_ack"):
-        problems.append(f"acknowledgement required (release tag ack:<model>) for: {', '.join(p['missing_ack'])} "
-                        f"-- breaking change to a finance model or forward-only change")
-    changed = {k: v for k, v in (p.get("categories") or {}).items()}
-    if problems:
-        summary = " | ".join(problems)
-    else:
-        summary = (f"{u.get('passed', 0)} unit test(s) and {a.get('passed', 0)} audit(s) pass; plan: "
-                   + (", ".join(f"{k}={v}" for k, v in sorted(changed.items())) or "no changes")
-                   + (f"; acknowledged {', '.join(p.get('acknowledged') or [])}" if p.get("acknowledged") else ""))
-    evidence = {
-        "unit_tests": {"ok": u.get("ok"), "passed": u.get("passed"), "failed": u.get("failed"),
-                       "tests": u.get("unit_tests"), "error": u.get("error")},
-        "audits": {"ok": a.get("ok"), "passed": a.get("passed"), "failed": a.get("failed"),
-                   "failing": [x for x in a.get("audits") or [] if x.get("status") == "fail"],
-                   "build_error": a.get("build_error"), "error": a.get("error")},
-        "plan": {k: p.get(k) for k in ("environment", "categories", "backfill", "needs_ack", "missing_ack",
-                                       "acknowledged", "virtual_update", "new_snapshots", "error")},
-    }
-    for name, r in (("unit_tests", unit), ("audits", audit), ("plan", plan)):
-        if r.exit_code != 0 and r.stderr_tail:
-            evidence[name]["stderr_tail"] = r.stderr_tail[-1500:]
-    return GateResult(gate="warehouse.check", target=target,
-                      outcome=GateOutcome.FAILED if problems else GateOutcome.PASSED, summary=summary,
-                      evidence=evidence)
-
-
-def _verify_result(target: str, payload: dict[str, Any], source: str) -> GateResult:
-    failed = payload.get("audits_failed") or []
-    tables = payload.get("tables") or {}
-    ok = bool(payload.get("ok")) and not failed and bool(tables)
-    if ok:
-        summary = f"{len(tables)} model(s) readable, {payload.get('audits_passed', 0)} audit(s) pass"
-    else:
-        summary = ("audits failed: " + ", ".join(failed)) if failed else (payload.get("error") or "no tables")
-    evidence = {"source": source, "tables": tables, "plan_id": payload.get("plan_id"),
-                "audits_passed": payload.get("audits_passed"), "audits_failed": failed,
-                "pins": payload.get("pins")}
-    return GateResult(gate="warehouse.verify", target=target,
-                      outcome=GateOutcome.PASSED if ok else GateOutcome.FAILED, summary=summary, evidence=evidence)
+SPEC = KindSpec(
+    kind=ArtifactKind.WAREHOUSE_PROJECT, title="warehouse project", source_roots=(SOURCE,), entry_point=ENTRY_POINT,
+    entry_point_target="dbt:warehouse", adapter=WarehouseAdapter, gates=("warehouse_audit",),
+    # The switch itself re-plans the env from the stored project and audits it in the same process: FULL is free.
+    rollback_verify=VerifyMode.FULL, verify_env_dependent=True,
+    change_note=("warehouse project changed: SQLMesh categorizes each model at deploy; a breaking change to a finance "
+                 "model or any forward-only change needs `./release build --ack-breaking MODEL`"))

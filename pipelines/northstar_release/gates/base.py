@@ -3,16 +3,21 @@
 Why gates only *delegate*: what "integrity" means is artifact-specific knowledge that lives in the adapter (and behind it
 in a component entry point). A gate decides which artifacts of a release it looks at and turns the adapter's verdict into
 GateResults that are stored as audit evidence.
+
+``environment_dependent`` is part of the protocol: a gate whose verdict depends only on the artifact bytes (a DagBag
+import) is not re-run when the same digests enter the next environment -- its earlier evidence is reused and the
+reuse is recorded, pointing at the original audit entry. A gate that looks at the env (a plan into it, the env's
+stack config) says True and always runs.
 """
 
 from __future__ import annotations
 
 from collections.abc import Mapping
 from dataclasses import dataclass
-from typing import Any, Protocol
+from typing import Protocol
 
-from northstar_release.adapters.base import ArtifactAdapter, EnvContext
-from northstar_release.model import ArtifactKind, GateOutcome, GateResult, Release
+from northstar_release.adapters.base import ArtifactAdapter, CheckRequest, EnvContext
+from northstar_release.model import ArtifactKind, EvidenceRef, GateOutcome, GateResult, Release
 
 
 @dataclass(frozen=True)
@@ -20,18 +25,24 @@ class GateContext:
     release: Release
     env: EnvContext
     adapters: Mapping[ArtifactKind, ArtifactAdapter]
+    # This gate's passed results for the same digests in the previous env, and where they were first produced: an
+    # environment-dependent gate may reuse the parts of its verdict that depend only on the artifact's bytes.
+    prior: tuple[GateResult, ...] = ()
+    prior_ref: EvidenceRef | None = None
 
 
 class Gate(Protocol):
     name: str
     description: str
+    kind: ArtifactKind  # the artifact kind the gate examines
+    environment_dependent: bool  # False: the verdict depends only on the artifact bytes (reusable across envs)
 
     def evaluate(self, ctx: GateContext) -> list[GateResult]:
         """Return one result per target examined; any FAILED result blocks the deployment."""
         ...
 
 
-def check_artifacts(ctx: GateContext, gate: str, kind: ArtifactKind, **check_kwargs: Any) -> list[GateResult]:
+def check_artifacts(ctx: GateContext, gate: str, kind: ArtifactKind) -> list[GateResult]:
     """The skeleton every gate shares: run the ``kind`` adapter's ``check`` on each artifact of that kind in the release.
 
     A release without such an artifact passes (there is nothing of that kind to enter the env); a release that has one
@@ -44,5 +55,6 @@ def check_artifacts(ctx: GateContext, gate: str, kind: ArtifactKind, **check_kwa
     if adapter is None:
         return [GateResult(gate=gate, target=ctx.release.id, outcome=GateOutcome.FAILED,
                            summary=f"no {kind.value} adapter configured")]
-    check: Any = adapter.check  # adapters may take extra keyword inputs (e.g. the warehouse's acknowledgements)
-    return [check(artifact, ctx.env, **check_kwargs).model_copy(update={"gate": gate}) for artifact in artifacts]
+    acks = ctx.release.acks
+    return [adapter.check(CheckRequest(artifact=artifact, env=ctx.env, release_id=ctx.release.id, acks=acks))
+            .model_copy(update={"gate": gate}) for artifact in artifacts]

@@ -14,5 +14,8 @@ class DagIntegrityGate:
     name = "dag_integrity"
     description = "DagBag imports cleanly; new DAGs satisfy the DAG policy (legacy pass-through: import-only)"
 
+    kind = ArtifactKind.DAG_BUNDLE
+    environment_dependent = False
+
     def evaluate(self, ctx: GateContext) -> list[GateResult]:
-        return check_artifacts(ctx, self.name, ArtifactKind.DAG_BUNDLE)
+        return check_artifacts(ctx, self.name, self.kind)

@@ -17,5 +17,8 @@ class InfraPolicyGate:
     description = ("the env's stack config with the release's artifact-version map passes the infra policies under "
                    "Pulumi mocks (KMS encryption, mandatory tags, no public buckets)")
 
+    kind = ArtifactKind.INFRA_VERSION_MAP
+    environment_dependent = True
+
     def evaluate(self, ctx: GateContext) -> list[GateResult]:
-        return check_artifacts(ctx, self.name, ArtifactKind.INFRA_VERSION_MAP)
+        return check_artifacts(ctx, self.name, self.kind)

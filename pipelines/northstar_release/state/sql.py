@@ -20,6 +20,7 @@ from collections.abc import Iterator, Sequence
 from contextlib import AbstractContextManager, contextmanager
 from dataclasses import dataclass
 from datetime import UTC, datetime
+from enum import Enum
 from typing import Any
 
 from northstar_release.audit import (
@@ -256,8 +257,10 @@ _DEPLOYMENT_COLUMNS = "id, release_id, env, status, actor, action, started_at, f
 
 
 def _enum_value(value: Any) -> Any:
-    """Accept an ``ArtifactKind`` (a str enum) or a plain string for ``kind``; store the plain value."""
-    return getattr(value, "value", value)
+    """Accept an enum member (a str enum) or a plain string; store the plain value."""
+    if isinstance(value, Enum):
+        return value.value
+    return str(value) if isinstance(value, str) else value  # ArtifactKind is a str subclass: store a plain str
 
 
 def _deployment_from_row(row: Sequence[Any]) -> Deployment:

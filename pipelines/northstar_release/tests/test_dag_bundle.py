@@ -18,6 +18,7 @@ from northstar_release.artifact_store import LocalArtifactStore
 from northstar_release.errors import ComponentError
 from northstar_release.model import ArtifactKind
 from northstar_release.runner import SubprocessComponentRunner
+from northstar_release.tests.adapter_calls import check, current, deploy, rollback
 from northstar_release.tests.fixtures_engine import FakeRunner
 from northstar_release.tests.helpers import GOOD_DAG, REPO, airflow_entrypoint, git, make_repo
 
@@ -62,13 +63,13 @@ def test_deploy_is_atomic_symlink_switch_and_idempotent(tmp_path: Path) -> None:
     env_dir.mkdir(parents=True)
     ctx = EnvContext(env="dev", env_dir=env_dir, artifact_path=lambda a: store.path_for(a.sha256), runner=FakeRunner())
     adapter = DagBundleAdapter()
-    assert adapter.current(ctx) is None
-    assert adapter.deploy(art1, ctx).changed
-    assert adapter.current(ctx) == art1.sha256
+    assert current(adapter, ctx) is None
+    assert deploy(adapter, art1, ctx).changed
+    assert current(adapter, ctx) == art1.sha256
     assert (env_dir / "dags" / ".complete").exists() and (env_dir / "dags" / "dags" / "sales_daily.py").exists()
-    assert not adapter.deploy(art1, ctx).changed
-    assert adapter.deploy(art2, ctx).changed and adapter.current(ctx) == art2.sha256
-    assert adapter.rollback(ctx, art1).changed and adapter.current(ctx) == art1.sha256
+    assert not deploy(adapter, art1, ctx).changed
+    assert deploy(adapter, art2, ctx).changed and current(adapter, ctx) == art2.sha256
+    assert rollback(adapter, ctx, art1).changed and current(adapter, ctx) == art1.sha256
     assert not os.path.isabs(os.readlink(env_dir / "dags"))
     assert [p.name for p in env_dir.iterdir() if p.name.startswith(".")] == []  # no temp leftovers
 
@@ -80,7 +81,7 @@ def test_incomplete_extraction_is_redone(tmp_path: Path) -> None:
     env_dir = tmp_path / "envs" / "dev"
     (env_dir / "dag_bundles" / art.sha256).mkdir(parents=True)  # crashed half-extraction: no .complete
     ctx = EnvContext(env="dev", env_dir=env_dir, artifact_path=lambda a: store.path_for(a.sha256), runner=FakeRunner())
-    DagBundleAdapter().deploy(art, ctx)
+    deploy(DagBundleAdapter(), art, ctx)
     assert (env_dir / "dags" / "dags" / "sales_daily.py").exists()
 
 
@@ -99,7 +100,7 @@ def test_check_with_real_dagbag(tmp_path: Path) -> None:
                                                       "NORTHSTAR_ENTRYPOINT_DAGBAG_CHECK": airflow_entrypoint()})
     ctx = EnvContext(env="dev", env_dir=tmp_path / "env", artifact_path=lambda a: store.path_for(a.sha256),
                      runner=runner)
-    result = DagBundleAdapter().check(art, ctx)
+    result = check(DagBundleAdapter(), art, ctx)
     assert result.outcome.value == "passed", result
     assert "legacy_nightly" in result.evidence["dag_ids"] and "sales_daily" in result.evidence["dag_ids"]
     assert shlex.split(airflow_entrypoint())

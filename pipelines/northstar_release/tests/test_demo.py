@@ -271,13 +271,15 @@ def test_parse_json_document_and_clock_constant() -> None:
     assert OUTSIDE_FREEZE.endswith("T12:00:00Z")  # noon UTC: outside prod's 01:00-03:00 freeze window
 
 
-def test_rows_from_the_warehouse_switch_message() -> None:
-    doc = {"messages": ["deployed airflow-dags@0123456789ab",
-                        "deployed warehouse-project@0123456789ab (virtual update, 0 rows recomputed)"]}
-    assert demo.rows_from_messages(doc) == 0
-    doc = {"messages": ["deployed warehouse-project@abcdef012345 (backfill, 42 rows recomputed)"]}
-    assert demo.rows_from_messages(doc) == 42
-    assert demo.rows_from_messages({"messages": ["deployed airflow-dags@0123456789ab"]}) is None
+def test_rows_from_the_structured_switch_evidence() -> None:
+    """The CLI's JSON carries each switch's evidence (``switches``): no parsing of human messages (issue 8)."""
+    doc = {"messages": ["deployed airflow-dags@0123456789ab"],
+           "switches": [{"kind": "dag_bundle", "evidence": {"path": "x"}},
+                        {"kind": "warehouse_project", "evidence": {"rows_recomputed": 0, "virtual_update": True}}]}
+    assert demo.rows_recomputed(doc) == 0
+    doc = {"switches": [{"kind": "warehouse_project", "evidence": {"rows_recomputed": 42}}]}
+    assert demo.rows_recomputed(doc) == 42
+    assert demo.rows_recomputed({"switches": [{"kind": "dag_bundle", "evidence": {}}]}) is None
 
 
 def clone_with_environments(tmp_path: Path, extra_gate: str = "warehouse_audit") -> Path:
@@ -295,7 +297,7 @@ def test_policy_clock_is_outside_the_freeze_window_whatever_gates_the_clone_name
     d, _, _ = make_demo(tmp_path)
     d.clone = clone_with_environments(tmp_path)  # names a gate this checkout may not register yet
     assert "prod 01:00-03:00 UTC" in d.check_clock()
-    monkeypatch.setattr(demo, "OUTSIDE_FREEZE", "2026-01-15T01:30:00Z")
+    monkeypatch.setattr(demo.core, "OUTSIDE_FREEZE", "2026-01-15T01:30:00Z")  # where Demo reads it
     with pytest.raises(StepFailed, match="falls in a freeze window: prod 01:00-03:00"):
         d.check_clock()
 

@@ -26,6 +26,7 @@ from northstar_release.gates.base import GateContext
 from northstar_release.gates.infra_policy import InfraPolicyGate
 from northstar_release.model import Artifact, ArtifactKind, GateOutcome, Release
 from northstar_release.runner import SubprocessComponentRunner
+from northstar_release.tests.adapter_calls import check, clear, current, deploy, rollback, verify
 from northstar_release.tests.helpers import REPO, commit, git
 
 VAR = "NORTHSTAR_ENTRYPOINT_INFRA_CHECK"
@@ -93,7 +94,7 @@ def release_of(repo: Path, *artifacts: Artifact) -> Release:
                    created_at=datetime(2025, 3, 4, tzinfo=UTC), artifacts=artifacts)
 
 
-def timed(label: str, fn, *args):  # type: ignore[no-untyped-def]
+def timed(label: str, fn, *args):
     started = time.monotonic()
     value = fn(*args)
     TIMINGS[label] = round(time.monotonic() - started, 3)
@@ -132,35 +133,35 @@ def test_deploy_verify_rollback_and_idempotency_with_the_real_entry_point(repo: 
                    ArtifactKind.INFRA_VERSION_MAP, ARTIFACT_NAME)
     env = env_context(tmp_path, repo, store, "staging")
     live = adapter.config_path(env)
-    assert adapter.current(env) is None
+    assert current(adapter, env) is None
 
-    first = timed("deploy", adapter.deploy, v1, env)
-    assert first.changed and adapter.current(env) == v1.sha256
+    first = timed("deploy", deploy, adapter, v1, env)
+    assert first.changed and current(adapter, env) == v1.sha256
     v1_bytes = live.read_bytes()
     config = yaml.safe_load(v1_bytes)["config"]
     assert config["northstar:artifactVersions"] == {"airflow-dags": SHA["a"]}
     assert config[MAP_DIGEST_KEY] == v1.sha256 and config["northstar:environment"] == "staging"
     assert (live.parent / "Pulumi.yaml").read_text() == real_stack_files()["Pulumi.yaml"]
-    verified = timed("verify", adapter.verify, env)
+    verified = timed("verify", verify, adapter, env)
     assert verified.outcome == GateOutcome.PASSED, verified.summary
     assert verified.evidence["stack"] == "staging" and len(verified.evidence["resources"]) == 6
 
-    again = adapter.deploy(v1, env)
+    again = deploy(adapter, v1, env)
     assert not again.changed and "already live" in again.message and live.read_bytes() == v1_bytes
 
-    second = adapter.deploy(v2, env)
-    assert second.changed and second.evidence["from"] == v1.sha256 and adapter.current(env) == v2.sha256
+    second = deploy(adapter, v2, env)
+    assert second.changed and second.evidence["from"] == v1.sha256 and current(adapter, env) == v2.sha256
     config = yaml.safe_load(live.read_text())["config"]
     assert config["northstar:artifactVersions"] == {"airflow-dags": SHA["c"], "spark-daily-revenue": SHA["d"]}
     assert config["northstar:costCenter"] == "cc-4200-platform"  # the stack config of v2's commit
-    assert adapter.verify(env).outcome == GateOutcome.PASSED
+    assert verify(adapter, env).outcome == GateOutcome.PASSED
     assert not list(live.parent.glob(".*.tmp"))  # no temp files left behind
 
-    back = timed("rollback", adapter.rollback, env, v1)
-    assert back.changed and adapter.current(env) == v1.sha256
+    back = timed("rollback", rollback, adapter, env, v1)
+    assert back.changed and current(adapter, env) == v1.sha256
     assert live.read_bytes() == v1_bytes  # the old map and the old commit's stack config, byte for byte
-    assert adapter.verify(env).outcome == GateOutcome.PASSED
-    assert not adapter.rollback(env, v1).changed
+    assert verify(adapter, env).outcome == GateOutcome.PASSED
+    assert not rollback(adapter, env, v1).changed
     print(f"infra_version_map timings (s): {json.dumps(TIMINGS)}")
 
 
@@ -170,15 +171,15 @@ def test_verify_fails_on_a_tampered_live_config_and_without_one(repo: Path, tmp_
     v1 = store.put(package(repo, tmp_path / "w1", {"airflow-dags": SHA["a"]}), ArtifactKind.INFRA_VERSION_MAP,
                    ARTIFACT_NAME)
     env = env_context(tmp_path, repo, store, "prod")
-    missing = adapter.verify(env)
+    missing = verify(adapter, env)
     assert missing.outcome == GateOutcome.FAILED and "no stack config is live" in missing.summary
-    adapter.deploy(v1, env)
+    deploy(adapter, v1, env)
     live = adapter.config_path(env)
     live.write_text(live.read_text().replace("northstar:environment: prod", "northstar:environment: dev"))
-    tampered = adapter.verify(env)
+    tampered = verify(adapter, env)
     assert tampered.outcome == GateOutcome.FAILED
     assert "stack-environment" in tampered.summary
-    assert adapter.clear(env).changed and adapter.current(env) is None and not live.exists()
+    assert clear(adapter, env, "infra-version-map").changed and current(adapter, env) is None and not live.exists()
 
 
 # ---- gate ------------------------------------------------------------------------------------------------------------
@@ -213,8 +214,8 @@ def test_deploy_into_an_env_without_a_stack_config_fails_clearly(repo: Path, tmp
     v1 = store.put(package(repo, tmp_path / "w1", {}), ArtifactKind.INFRA_VERSION_MAP, ARTIFACT_NAME)
     env = env_context(tmp_path, repo, store, "qa")
     with pytest.raises(UsageError, match="has no infra/Pulumi.qa.yaml"):
-        InfraVersionMapAdapter().deploy(v1, env)
-    gate = InfraVersionMapAdapter().check(v1, env)
+        deploy(InfraVersionMapAdapter(), v1, env)
+    gate = check(InfraVersionMapAdapter(), v1, env)
     assert gate.outcome == GateOutcome.FAILED and "Pulumi.qa.yaml" in gate.summary
 
 
@@ -223,6 +224,6 @@ def test_missing_entry_point_is_a_component_error(repo: Path, tmp_path: Path) ->
     v1 = store.put(package(repo, tmp_path / "w1", {}), ArtifactKind.INFRA_VERSION_MAP, ARTIFACT_NAME)
     environ = {k: v for k, v in os.environ.items() if k != VAR}
     env = env_context(tmp_path, repo, store, "dev", environ=environ)
-    InfraVersionMapAdapter().deploy(v1, env)
+    deploy(InfraVersionMapAdapter(), v1, env)
     with pytest.raises(ComponentError, match="'infra_check' is not available"):
-        InfraVersionMapAdapter().verify(env)
+        verify(InfraVersionMapAdapter(), env)

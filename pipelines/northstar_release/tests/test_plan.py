@@ -10,8 +10,10 @@ import pytest
 from northstar_release.changes import plan_changes, to_markdown
 from northstar_release.errors import Blocked
 from northstar_release.evaluator import apply
-from northstar_release.model import ArtifactKind, StageKind
-from northstar_release.plan import explain, plan_deploy, plan_rollback
+from northstar_release.explainer import explain
+from northstar_release.model import ArtifactKind
+from northstar_release.plan import plan_deploy, plan_rollback
+from northstar_release.stages import StageKind
 from northstar_release.tests.fixtures_engine import NOW, make_engine
 from northstar_release.tests.helpers import make_repo
 
@@ -72,7 +74,7 @@ def test_rollback_without_known_good_is_blocked(eng) -> None:
 
 
 def test_plan_is_plain_data_roundtrip(eng) -> None:
-    from northstar_release.model import ReleasePlan
+    from northstar_release.stages import ReleasePlan
 
     rel = eng.build()
     envs = eng.rt.environments

@@ -33,6 +33,8 @@ from northstar_release.adapters.spark_job import SparkJobAdapter, parse_job_targ
 from northstar_release.artifact_store import LocalArtifactStore
 from northstar_release.model import Artifact, ArtifactKind, GateOutcome
 from northstar_release.runner import SubprocessComponentRunner
+from northstar_release.stages import VerifyMode
+from northstar_release.tests.adapter_calls import check, clear, current, deploy, rollback, verify
 
 REPO = Path(__file__).resolve().parents[3]
 JOB = "daily_revenue"
@@ -122,22 +124,22 @@ def test_deploy_publishes_and_points_then_is_idempotent(world: dict[str, object]
     ctx, good = ctx_for(world, "dev"), world["good"]
     assert isinstance(good, Artifact)
     adapter = SparkJobAdapter()
-    assert adapter.current(ctx) is None
+    assert current(adapter, ctx) is None
     t = time.monotonic()
-    outcome = adapter.deploy(good, ctx)
+    outcome = deploy(adapter, good, ctx)
     print(f"deploy: {time.monotonic() - t:.3f}s")
     assert outcome.changed and outcome.evidence["from"] is None and outcome.evidence["to"] == good.sha256
     published = ctx.env_dir / "spark" / "jobs" / f"{good.sha256}.pex"
     assert hashlib.sha256(published.read_bytes()).hexdigest() == good.sha256 and os.access(published, os.X_OK)
     assert pointer(ctx) == {"job": JOB, "sha256": good.sha256, "pex": f"jobs/{good.sha256}.pex"}
-    assert adapter.current(ctx) == good.sha256 == adapter.current(ctx, JOB)
+    assert current(adapter, ctx) == good.sha256 == current(adapter, ctx, JOB)
     assert not [p for p in (ctx.env_dir / "spark").rglob("*.tmp")]
 
-    again = adapter.deploy(good, ctx)
+    again = deploy(adapter, good, ctx)
     assert not again.changed and "already live" in again.message
 
     t = time.monotonic()
-    result = adapter.verify(ctx)
+    result = verify(adapter, ctx)
     print(f"verify: {time.monotonic() - t:.3f}s")
     assert result.outcome == GateOutcome.PASSED, (result.summary, result.evidence)
     evidence = result.evidence["jobs"][JOB]
@@ -150,15 +152,15 @@ def test_bad_release_fails_verify_and_rollback_restores_the_pointer(world: dict[
     ctx, good, bad = ctx_for(world, "prod"), world["good"], world["bad"]
     assert isinstance(good, Artifact) and isinstance(bad, Artifact)
     adapter = SparkJobAdapter()
-    adapter.deploy(good, ctx)
+    deploy(adapter, good, ctx)
 
-    pre = adapter.check(bad, ctx)  # pre-deploy check on the store blob: the env is untouched
+    pre = check(adapter, bad, ctx)  # pre-deploy check on the store blob: the env is untouched
     assert pre.outcome == GateOutcome.FAILED and "does not match the declared schema" in pre.summary
-    assert adapter.current(ctx) == good.sha256
+    assert current(adapter, ctx) == good.sha256
 
-    assert adapter.deploy(bad, ctx).changed
-    assert adapter.current(ctx) == bad.sha256
-    failed = adapter.verify(ctx)
+    assert deploy(adapter, bad, ctx).changed
+    assert current(adapter, ctx) == bad.sha256
+    failed = verify(adapter, ctx)
     assert failed.outcome == GateOutcome.FAILED
     ev = failed.evidence["jobs"][JOB]
     assert ev["pex_sha256"] == bad.sha256 and ev["schema_matches"] is False
@@ -167,13 +169,13 @@ def test_bad_release_fails_verify_and_rollback_restores_the_pointer(world: dict[
     # Rollback never rebuilds: even with the env's published copy gone it re-publishes from the artifact store.
     (ctx.env_dir / "spark" / "jobs" / f"{good.sha256}.pex").unlink()
     t = time.monotonic()
-    back = adapter.rollback(ctx, good)
+    back = rollback(adapter, ctx, good)
     print(f"rollback (switch): {time.monotonic() - t:.3f}s")
     assert back.changed and back.evidence["from"] == bad.sha256 and back.evidence["published"] is True
     assert pointer(ctx)["sha256"] == good.sha256
-    assert not adapter.rollback(ctx, good).changed  # already live: no-op
+    assert not rollback(adapter, ctx, good).changed  # already live: no-op
     t = time.monotonic()
-    ok = adapter.verify(ctx)
+    ok = verify(adapter, ctx)
     print(f"verify after rollback: {time.monotonic() - t:.3f}s")
     assert ok.outcome == GateOutcome.PASSED and ok.evidence["jobs"][JOB]["pex_sha256"] == good.sha256
 
@@ -182,33 +184,33 @@ def test_clear_undoes_a_first_deployment_and_current_is_per_job(world: dict[str,
     ctx, good, bad = ctx_for(world, "staging"), world["good"], world["bad"]
     assert isinstance(good, Artifact) and isinstance(bad, Artifact)
     adapter = SparkJobAdapter()
-    adapter.deploy(good, ctx)
-    assert adapter.clear(ctx).changed  # what the evaluator calls when a first-ever deployment fails verify
-    assert adapter.current(ctx) is None and not (ctx.env_dir / "spark" / f"{JOB}.current").exists()
-    assert adapter.verify(ctx).outcome == GateOutcome.FAILED  # nothing live
+    deploy(adapter, good, ctx)
+    assert clear(adapter, ctx, JOB).changed  # what the evaluator calls when a first-ever deployment fails verify
+    assert current(adapter, ctx) is None and not (ctx.env_dir / "spark" / f"{JOB}.current").exists()
+    assert verify(adapter, ctx).outcome == GateOutcome.FAILED  # nothing live
 
     # Two jobs live: per-job answers with a name; no single digest without one.
     other = bad.model_copy(update={"name": "other_job"})
-    adapter.deploy(good, ctx)
-    adapter.deploy(other, ctx)
-    assert adapter.current(ctx, JOB) == good.sha256 and adapter.current(ctx, "other_job") == bad.sha256
-    assert adapter.current(ctx) is None
-    adapter.clear(ctx)  # undoes the latest switch only (other_job), leaving daily_revenue live
-    assert adapter.current(ctx) == good.sha256
+    deploy(adapter, good, ctx)
+    deploy(adapter, other, ctx)
+    assert current(adapter, ctx, JOB) == good.sha256 and current(adapter, ctx, "other_job") == bad.sha256
+    assert current(adapter, ctx) is None
+    clear(adapter, ctx, "other_job")  # the evaluator names the job it switched; daily_revenue stays live
+    assert current(adapter, ctx) == good.sha256
 
 
 def test_verify_rollback_checks_the_known_good_bytes(world: dict[str, object]) -> None:
-    """Rollback verification re-hashes what the pointer names instead of re-running Spark (see verify_rollback)."""
+    """Rollback verification re-hashes what the pointer names instead of re-running Spark (VerifyMode.INTEGRITY)."""
     ctx, good = ctx_for(world, "rollback-integrity"), world["good"]
     assert isinstance(good, Artifact)
     adapter = SparkJobAdapter()
-    adapter.deploy(good, ctx)
-    ok = adapter.verify_rollback(ctx)
+    deploy(adapter, good, ctx)
+    ok = verify(adapter, ctx, mode=VerifyMode.INTEGRITY)
     assert ok.outcome == GateOutcome.PASSED and ok.evidence["mode"] == "integrity"
     published = Path(ok.evidence["jobs"][JOB]["pex"])
     published.chmod(0o644)
     published.write_bytes(published.read_bytes() + b"tampered")
-    bad = adapter.verify_rollback(ctx)
+    bad = verify(adapter, ctx, mode=VerifyMode.INTEGRITY)
     assert bad.outcome == GateOutcome.FAILED and "pointer names" in bad.summary
 
 

@@ -30,6 +30,7 @@ from northstar_release.gates.base import GateContext
 from northstar_release.gates.warehouse_audit import WarehouseAuditGate
 from northstar_release.model import Artifact, ArtifactKind, GateOutcome, Release
 from northstar_release.runner import SubprocessComponentRunner, env_var_for
+from northstar_release.tests.adapter_calls import check, current, deploy, rollback, verify
 from northstar_release.tests.helpers import REPO, git
 
 MART = "fct_daily_revenue"
@@ -140,7 +141,8 @@ def test_package_is_deterministic_reads_git_and_excludes_build_output(setup: Set
     assert not [n for n in names if n.startswith(("northstar_dbt/", "target/")) or n.endswith(".duckdb")
                 or n == "BUILD"]
     assert all(m.mtime == 0 and m.uid == 0 and m.mode == 0o644 for m in members)
-    assert manifest["git_commit"] == git(setup.repo, "rev-parse", "HEAD")
+    # Content only: the digest must not depend on the commit (issue 8), so the manifest names no commit or release.
+    assert "git_commit" not in manifest and "release_id" not in manifest and manifest["files"]
 
 
 def test_deploy_promote_ack_rollback_and_refusal(setup: Setup) -> None:
@@ -154,29 +156,29 @@ def test_deploy_promote_ack_rollback_and_refusal(setup: Setup) -> None:
     assert check.outcome == GateOutcome.PASSED, check.summary
     assert check.evidence["unit_tests"]["passed"] == 1 and check.evidence["audits"]["passed"] >= 15
     started = time.monotonic()
-    out = ad.deploy(v1, dev)
+    out = deploy(ad, v1, dev)
     dev_s = time.monotonic() - started
     assert out.changed and out.evidence["rows_recomputed"] == 111 and not out.evidence["virtual_update"]
-    assert ad.current(dev) == v1.sha256
+    assert current(ad, dev) == v1.sha256
     assert (dev.env_dir / "warehouse" / "LIVE").read_text().strip() == v1.sha256
-    v = ad.verify(dev)
+    v = verify(ad, dev, out)
     assert v.outcome == GateOutcome.PASSED, v.summary
     assert v.evidence["tables"][MART]["rows"] == 5
     assert v.evidence["pins"]["pinned"] == f"keep_{pin_name('dev', v1.sha256)}"
-    again = ad.deploy(v1, dev)
+    again = deploy(ad, v1, dev)
     assert not again.changed and "already live" in again.message
 
     # Promotion: the snapshots exist, so a virtual update with 0 rows recomputed.
     promote_s = {}
     for env in (staging, prod):
         started = time.monotonic()
-        out = ad.deploy(v1, env)
+        out = deploy(ad, v1, env)
         promote_s[env.env] = round(time.monotonic() - started, 2)
         assert out.changed and out.evidence["virtual_update"] and out.evidence["rows_recomputed"] == 0, out.evidence
-        assert ad.verify(env).outcome == GateOutcome.PASSED
+        assert verify(ad, env, out).outcome == GateOutcome.PASSED
     prod_before = setup.tables("prod")
     # A fresh adapter (no cached post-apply result) verifies through the component.
-    fresh = WarehouseAdapter().verify(prod)
+    fresh = verify(WarehouseAdapter(), prod)
     assert fresh.outcome == GateOutcome.PASSED and fresh.evidence["source"] == "verify subcommand", fresh.summary
 
     # v2: breaking change to the finance mart -> gate fails without ack:<model>, deploy refuses, prod unchanged.
@@ -187,24 +189,24 @@ def test_deploy_promote_ack_rollback_and_refusal(setup: Setup) -> None:
     assert blocked.evidence["plan"]["categories"][MART] == "breaking"
     assert blocked.evidence["plan"]["missing_ack"] == [MART]
     with pytest.raises(Blocked, match="acknowledgement required"):
-        ad.deploy(v2, dev)
-    assert ad.current(dev) == v1.sha256
+        deploy(ad, v2, dev)
+    assert current(ad, dev) == v1.sha256
 
     release = setup.release(v2, tags=(f"ack:{MART}",))
     assert acks_of(release) == [MART]
     (acked,) = gate.evaluate(GateContext(release, dev, {ArtifactKind.WAREHOUSE_PROJECT: ad}))
     assert acked.outcome == GateOutcome.PASSED, acked.summary
-    out = ad.deploy(v2, dev)
+    out = deploy(ad, v2, dev, acks=release.acks)
     assert out.evidence["categories"][MART] == "breaking" and out.evidence["acknowledged"] == [MART]
     assert out.evidence["rows_recomputed_by_model"] == {MART: 5} and not out.evidence["virtual_update"]
-    assert ad.verify(dev).outcome == GateOutcome.PASSED
+    assert verify(ad, dev, out).outcome == GateOutcome.PASSED
 
     # Rollback dev to v1: no rebuild, no recompute.
     started = time.monotonic()
-    back = ad.rollback(dev, v1)
+    back = rollback(ad, dev, v1)
     rollback_s = time.monotonic() - started
     assert back.changed and back.evidence["virtual_update"] and back.evidence["rows_recomputed"] == 0, back.evidence
-    assert ad.current(dev) == v1.sha256 and ad.verify(dev).outcome == GateOutcome.PASSED
+    assert current(ad, dev) == v1.sha256 and verify(ad, dev, back).outcome == GateOutcome.PASSED
     assert setup.tables("prod") == prod_before
 
     # Snapshots gone: drop v2's pin, run the janitor with --ignore-ttl, then a rollback to v2 is refused.
@@ -213,10 +215,10 @@ def test_deploy_promote_ack_rollback_and_refusal(setup: Setup) -> None:
     assert setup.runner.run("warehouse", ["unpin", *base, "--name", pin_name("dev", v2.sha256)]).exit_code == 0
     assert setup.runner.run("warehouse", ["janitor", *base, "--ignore-ttl"]).exit_code == 0
     with pytest.raises(Blocked, match="not in the warehouse state any more"):
-        ad.rollback(dev, v2)
-    assert ad.current(dev) == v1.sha256 and setup.tables("prod") == prod_before
+        rollback(ad, dev, v2)
+    assert current(ad, dev) == v1.sha256 and setup.tables("prod") == prod_before
     # v1 is pinned in dev, staging and prod: still restorable after the janitor.
-    assert ad.rollback(prod, v1).changed is False
+    assert rollback(ad, prod, v1).changed is False
     print(f"timings: dev deploy {dev_s:.2f}s, promotion {promote_s}, rollback {rollback_s:.2f}s")  # noqa: T201
 
 
@@ -225,12 +227,12 @@ def test_failing_singular_test_blocks_at_the_gate(setup: Setup) -> None:
                       "where mart.total = source.total", "bad singular test")
     bad = setup.package("bad-singular")
     env = setup.env("dev")
-    before = setup.adapter.current(env)
-    result = setup.adapter.check(bad, env, acks=[MART])
+    before = current(setup.adapter, env)
+    result = check(setup.adapter, bad, env, acks=(MART,))
     assert result.outcome == GateOutcome.FAILED
     assert "assert_daily_revenue_matches_payments" in result.summary
     assert result.evidence["audits"]["failing"][0]["failing_rows"] == 1
-    assert setup.adapter.current(env) == before
+    assert current(setup.adapter, env) == before
 
 
 def test_missing_entry_point_is_a_usage_error(tmp_path: Path) -> None:

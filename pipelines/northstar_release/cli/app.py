@@ -1,0 +1,176 @@
+"""CLI wiring shared by every command group: the lazily-built collaborators (``App``), output, error mapping.
+
+Exit codes (a contract with CI): 0 done (including idempotent no-ops); 1 blocked by a gate or policy (reasons printed);
+2 bad input/usage (unknown env or release, malformed environments.yaml, dirty tree, missing component); 3 the
+environment's lock is held by another operation (pass ``--wait`` to queue instead). ``--json`` prints exactly one JSON
+document on stdout; progress lines always go to stderr. Errors are printed in one place (``command``).
+"""
+
+from __future__ import annotations
+
+import functools
+import json
+import os
+import subprocess
+import sys
+from collections.abc import Callable, Mapping
+from pathlib import Path
+from typing import TYPE_CHECKING, Any
+
+import click
+from rich.console import Console
+
+from northstar_release import gitutil, policy
+from northstar_release.errors import ReleaseError, UsageError
+
+if TYPE_CHECKING:
+    from northstar_release.artifact_store import LocalArtifactStore
+    from northstar_release.model import Environment, Release
+    from northstar_release.recovery import Runtime
+    from northstar_release.state.base import StateStore
+
+OUT = Console(soft_wrap=True)
+ERR = Console(stderr=True, soft_wrap=True)
+PACKAGE_REPO = Path(__file__).resolve().parents[3]
+
+
+class App:
+    """Lazily-built collaborators for one CLI invocation."""
+
+    def __init__(self, state_dir: Path | None, state_url: str | None, actor: str | None) -> None:
+        self.repo = gitutil.repo_root(Path.cwd()) or PACKAGE_REPO
+        self.state_dir = (state_dir or self.repo / ".release-state").absolute()
+        self.state_url = state_url or None
+        self._actor = actor
+        self._store: StateStore | None = None
+        self._envs: Mapping[str, Environment] | None = None
+        self.json = False
+
+    @property
+    def actor(self) -> str:
+        if self._actor:
+            return self._actor
+        for var in ("NORTHSTAR_ACTOR", "GITHUB_ACTOR", "CI_ACTOR", "GITLAB_USER_EMAIL", "BUILDKITE_BUILD_CREATOR_EMAIL"):
+            if os.environ.get(var):
+                return os.environ[var]
+        proc = subprocess.run(["git", "-C", str(self.repo), "config", "user.email"], capture_output=True, text=True)
+        if proc.returncode == 0 and proc.stdout.strip():
+            return proc.stdout.strip()
+        raise UsageError("cannot tell who you are: pass --as USER, set GITHUB_ACTOR/CI_ACTOR, or git config user.email")
+
+    @property
+    def environments(self) -> Mapping[str, Environment]:
+        if self._envs is None:
+            from northstar_release.environments import load_environments
+
+            path = Path(os.environ.get("NORTHSTAR_ENVIRONMENTS") or self.repo / "pipelines" / "environments.yaml")
+            self._envs = load_environments(path)
+        return self._envs
+
+    def env(self, name: str) -> Environment:
+        from northstar_release.environments import require_env
+
+        return require_env(self.environments, name)
+
+    @property
+    def store(self) -> StateStore:
+        if self._store is None:
+            from northstar_release.state import open_store
+
+            self.state_dir.mkdir(parents=True, exist_ok=True)
+            self._store = open_store(self.state_url, self.state_dir)
+        return self._store
+
+    @property
+    def artifacts(self) -> LocalArtifactStore:
+        from northstar_release.artifact_store import LocalArtifactStore
+
+        return LocalArtifactStore(self.state_dir / "artifacts")
+
+    def release(self, release_id: str) -> Release:
+        release = self.store.get_release(release_id)
+        if release is None:
+            raise UsageError(f"unknown release '{release_id}' (run ./release build, or ./release status to list)")
+        return release
+
+    def runtime(self) -> Runtime:
+        from northstar_release.adapters.base import EnvContext
+        from northstar_release.kinds.registry import KINDS
+        from northstar_release.recovery import Runtime
+        from northstar_release.runner import SubprocessComponentRunner
+
+        runner = SubprocessComponentRunner(self.repo)
+        artifacts = self.artifacts
+
+        def env_context(env: str) -> EnvContext:
+            env_dir = self.state_dir / "envs" / env
+            env_dir.mkdir(parents=True, exist_ok=True)
+            return EnvContext(env=env, env_dir=env_dir, artifact_path=lambda a: artifacts.path_for(a.sha256),
+                              runner=runner)
+
+        return Runtime(store=self.store, environments=self.environments, adapters=KINDS.adapters(), kinds=KINDS,
+                       env_context=env_context, now=lambda: policy.now_utc(),
+                       progress=lambda m: ERR.print(m, highlight=False, markup=False),
+                       component_seconds=lambda: runner.seconds_in_components)
+
+    def actual_live(self, rt: Runtime, env: str) -> dict[tuple[str, str], str | None]:
+        from northstar_release.recovery import actual_live
+
+        return actual_live(rt, env)
+
+
+def emit(app: App, doc: dict[str, Any], human: Callable[[], None]) -> None:
+    if app.json:
+        click.echo(json.dumps(doc, indent=2, sort_keys=True, default=str))
+    else:
+        human()
+
+
+def command(fn: Callable[..., Any]) -> Callable[..., Any]:
+    """Map exceptions to exit codes and print reasons (as one JSON document under --json)."""
+
+    @functools.wraps(fn)
+    def wrapper(*args: Any, **kwargs: Any) -> Any:
+        ctx = click.get_current_context()
+        app: App = ctx.obj
+        app.json = bool(kwargs.get("as_json"))
+        from northstar_release.artifact_store import ArtifactStoreError
+        from northstar_release.state.base import LockHeld, StateError
+
+        try:
+            return fn(*args, **kwargs)
+        except (ReleaseError, LockHeld, StateError, ArtifactStoreError) as exc:
+            if isinstance(exc, ReleaseError):
+                code, message, reasons = exc.exit_code, exc.message, exc.reasons
+            elif isinstance(exc, LockHeld):
+                code, message, reasons = 3, str(exc), ["retry later, or pass --wait to queue for the lock"]
+            else:
+                code, message, reasons = 2, str(exc), []
+            if app.json:
+                click.echo(json.dumps({"ok": False, "exit_code": code, "error": message, "reasons": reasons},
+                                      indent=2))
+            else:
+                label = {1: "BLOCKED", 2: "ERROR", 3: "LOCKED"}[code]
+                ERR.print(f"[bold red]{label}[/]: {message}", highlight=False)
+                for r in reasons:
+                    ERR.print(f"  - {r}", highlight=False, markup=False)
+            sys.exit(code)
+        except OSError as exc:
+            # e.g. an unwritable state dir: bad input, not a policy decision, so never exit 1 ("blocked").
+            _fail(app, 2, f"{type(exc).__name__}: {exc}", ["check --state-dir / NORTHSTAR_STATE_DIR and permissions"])
+
+    return wrapper
+
+
+def _fail(app: App, code: int, message: str, reasons: list[str]) -> None:
+    if app.json:
+        click.echo(json.dumps({"ok": False, "exit_code": code, "error": message, "reasons": reasons}, indent=2))
+    else:
+        ERR.print(f"[bold red]ERROR[/]: {message}", highlight=False, markup=True)
+        for r in reasons:
+            ERR.print(f"  - {r}", highlight=False, markup=False)
+    sys.exit(code)
+
+
+json_option = click.option("--json", "as_json", is_flag=True, help="Print exactly one JSON document on stdout.")
+

@@ -1,0 +1,99 @@
+"""``./release plan`` (which release units a change touches) and ``./release build`` (HEAD -> a release)."""
+
+from __future__ import annotations
+
+import click
+from rich.table import Table
+
+from northstar_release.cli.app import ERR, OUT, App, command, emit, json_option
+from northstar_release.errors import ReleaseError, UsageError
+
+
+# ---------------------------------------------------------------------------------------------------------- plan ---
+@click.command("plan")
+@click.option("--since", help="Git ref to diff against (default: the commit live in prod, else HEAD~1).")
+@click.option("--markdown", is_flag=True, help="Print a Markdown summary for a PR comment.")
+@json_option
+@click.pass_obj
+@command
+def plan_cmd(app: App, since: str | None, markdown: bool, as_json: bool) -> None:
+    """Show which release units, gates and approvals the changes since REF need."""
+    from northstar_release.changes import SubprocessPants, compute_change_plan, to_markdown
+
+    if since is None:
+        since = "HEAD~1"
+        try:
+            from northstar_release.plan import live_release_id
+
+            rid = live_release_id(app.store, "prod") if "prod" in app.environments else None
+            if rid and (rel := app.store.get_release(rid)):
+                since = rel.git_commit
+        except ReleaseError:
+            raise
+    cp = compute_change_plan(app.repo, since, SubprocessPants(app.repo), app.environments)
+
+    def human() -> None:
+        if markdown:
+            click.echo(to_markdown(cp))
+            return
+        table = Table(title=f"changes since {since}: {len(cp.files)} file(s)")
+        for col in ("unit", "targets", "files", "tags", "gates"):
+            table.add_column(col)
+        for u in cp.units:
+            table.add_row(u.kind.value, str(len(u.targets)), str(len(u.files)), ", ".join(u.tags) or "-",
+                          ", ".join(u.gates))
+        OUT.print(table)
+        for env, n in cp.approvals.items():
+            OUT.print(f"approvals: {env} needs {n} (not the author)", highlight=False)
+        for note in cp.risk_notes:
+            OUT.print(f"risk: {note}", highlight=False, markup=False)
+
+    if markdown and as_json:
+        raise UsageError("choose one of --markdown and --json")
+    emit(app, cp.to_json(), human)
+
+
+# --------------------------------------------------------------------------------------------------------- build ---
+@click.command("build")
+@click.option("--tag", "tags", multiple=True, help="Extra release tag (e.g. finance); tags only add restrictions.")
+@click.option("--ack-breaking", "acks", multiple=True, metavar="MODEL",
+              help="Acknowledge a breaking change to a finance model or a forward-only change (recorded as tag "
+                   "ack:MODEL in the release and its audit entry). Give it on the first build of the commit.")
+@click.option("--since", help="Tag the release with the Pants tags of targets changed since REF "
+              "(default: the commit live in prod; every policy tag in the repo when prod is empty).")
+@json_option
+@click.pass_obj
+@command
+def build_cmd(app: App, tags: tuple[str, ...], acks: tuple[str, ...], since: str | None, as_json: bool) -> None:
+    """Build HEAD into a release (refuses a dirty tree; same commit -> same release, a no-op)."""
+    from northstar_release.build import build
+    from northstar_release.kinds.registry import KINDS
+    from northstar_release.plan import live_release_id
+
+    all_tags = set(tags) | {f"ack:{model}" for model in acks}
+    live = live_release_id(app.store, "prod")
+    live_release = app.store.get_release(live) if live else None
+    prod_commit = live_release.git_commit if live_release else None
+    if (app.repo / "pants").exists():
+        # Policy tags are computed, not opt-in: against the commit live in prod unless --since says otherwise.
+        from northstar_release.changes import SubprocessPants, release_tags
+
+        since = since or prod_commit
+        computed, why = release_tags(app.repo, since, SubprocessPants(app.repo))
+        all_tags |= computed
+        ERR.print(f"release tags {sorted(computed) or '[]'} ({why})", highlight=False, markup=False)
+    elif since:
+        raise UsageError("--since needs Pants (./pants) in the repository to map changed files to targets")
+    result = build(app.repo, app.store, app.artifacts, KINDS.adapters(), app.actor, tags=sorted(all_tags),
+                   ignore_paths=[app.state_dir], contributors_since=prod_commit,
+                   progress=lambda m: ERR.print(m, highlight=False, markup=False))
+    rel = result.release
+
+    def human() -> None:
+        OUT.print(f"{rel.id} ({'built' if result.created else 'already built, no-op'})", highlight=False)
+        for a in rel.artifacts:
+            OUT.print(f"  {a.kind.value} {a.name} sha256={a.sha256}", highlight=False)
+
+    emit(app, {"ok": True, "created": result.created, "release": rel.to_json()}, human)
+
+

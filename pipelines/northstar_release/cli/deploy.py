@@ -1,0 +1,164 @@
+"""``./release deploy / promote / rollback / approve``: plans rendered by the explainer, applied by the evaluator."""
+
+from __future__ import annotations
+
+import sys
+import time
+from datetime import UTC, datetime
+
+import click
+from rich.table import Table
+
+from northstar_release import policy
+from northstar_release.cli.app import ERR, OUT, App, command, emit, json_option
+from northstar_release.errors import Blocked
+from northstar_release.explainer import Explanation
+from northstar_release.model import Release
+from northstar_release.recovery import Runtime
+from northstar_release.stages import ReleasePlan
+
+
+# ------------------------------------------------------------------------------------------------ deploy/promote ---
+def _table(explanation: Explanation) -> Table:
+    """The explainer's rows as a rich table (rendering stays in the CLI; the planner knows no terminal)."""
+    from northstar_release.explainer import COLUMNS
+
+    table = Table(title=explanation.title)
+    for col in COLUMNS:
+        table.add_column(col, justify="right" if col == "#" else "left")
+    for row in explanation.rows:
+        table.add_row(*row)
+    if explanation.caption:
+        table.caption = explanation.caption
+    return table
+
+
+def _run_plan(app: App, rt: Runtime, plan: ReleasePlan, release: Release, dry_run: bool, wait: bool, reason: str = "") -> None:
+    from northstar_release.evaluator import apply
+    from northstar_release.explainer import explain
+
+    explanation, doc = explain(plan)
+    table = _table(explanation)
+    if dry_run:
+        emit(app, {"ok": True, "dry_run": True, "plan": doc}, lambda: OUT.print(table))
+        return
+    if not app.json:
+        ERR.print(table)
+    started, component_before = time.monotonic(), rt.component_seconds()
+    result = apply(plan, release, rt, wait=wait, reason=reason)
+    elapsed = time.monotonic() - started
+    component = rt.component_seconds() - component_before
+    timing = {"total_s": round(elapsed, 3), "component_s": round(component, 3), "engine_s": round(elapsed - component, 3)}
+    out = {"ok": result.exit_code == 0, "plan": doc, "elapsed_s": round(elapsed, 3), "timing": timing, **result.to_json()}
+
+    def human() -> None:
+        colour = {"succeeded": "green", "noop": "green", "blocked": "red", "failed": "red"}.get(result.status.value,
+                                                                                             "white")
+        OUT.print(f"[{colour}]{result.status.value}[/]: {plan.action.value} {release.id} -> {plan.env} "
+                  f"(deployment #{result.deployment_id}, {elapsed:.2f}s: engine {timing['engine_s']:.2f}s, "
+                  f"component entry points {component:.2f}s)", highlight=False)
+        for r in result.reasons:
+            OUT.print(f"  - {r}", highlight=False, markup=False)
+        for m in result.messages:
+            OUT.print(f"  {m}", highlight=False, markup=False)
+
+    emit(app, out, human)
+    if result.exit_code:
+        sys.exit(result.exit_code)
+
+
+def _deploy(app: App, release_id: str, env_name: str, action: str, dry_run: bool, wait: bool) -> None:
+    from northstar_release.plan import plan_deploy
+
+    env = app.env(env_name)
+    release = app.release(release_id)
+    rt = app.runtime()
+    plan = plan_deploy(release, env, action, app.actor, app.store, app.environments, rt.now(),
+                       actual=app.actual_live(rt, env.name))
+    _run_plan(app, rt, plan, release, dry_run, wait)
+
+
+@click.command("deploy")
+@click.argument("release_id", metavar="RELEASE")
+@click.option("--env", "env_name", required=True, help="Target environment.")
+@click.option("--dry-run", is_flag=True, help="Render the plan; change nothing.")
+@click.option("--wait", is_flag=True, help="Wait for the environment lock instead of exiting 3.")
+@json_option
+@click.pass_obj
+@command
+def deploy_cmd(app: App, release_id: str, env_name: str, dry_run: bool, wait: bool, as_json: bool) -> None:
+    """Deploy RELEASE into ENV (checks, gates, atomic switch, verify). Idempotent."""
+    _deploy(app, release_id, env_name, "deploy", dry_run, wait)
+
+
+@click.command("promote")
+@click.argument("release_id", metavar="RELEASE")
+@click.option("--to", "env_name", required=True, help="Environment to promote into.")
+@click.option("--dry-run", is_flag=True, help="Render the plan; change nothing.")
+@click.option("--wait", is_flag=True, help="Wait for the environment lock instead of exiting 3.")
+@json_option
+@click.pass_obj
+@command
+def promote_cmd(app: App, release_id: str, env_name: str, dry_run: bool, wait: bool, as_json: bool) -> None:
+    """Promote RELEASE (unchanged artifacts) into ENV; it must have succeeded in the previous env."""
+    _deploy(app, release_id, env_name, "promote", dry_run, wait)
+
+
+# ------------------------------------------------------------------------------------------------------- approve ---
+@click.command("approve")
+@click.argument("release_id", metavar="RELEASE")
+@click.option("--env", "env_name", required=True)
+@click.option("--as", "approver", help="Approver (default: the global actor).")
+@click.option("--comment", default="", help="Why you approve (kept in the audit log).")
+@json_option
+@click.pass_obj
+@command
+def approve_cmd(app: App, release_id: str, env_name: str, approver: str | None, comment: str, as_json: bool) -> None:
+    """Approve RELEASE for ENV. The release author can never approve it (separation of duties)."""
+    from northstar_release.model import Approval
+
+    env = app.env(env_name)
+    release = app.release(release_id)
+    who = approver or app.actor
+    refused = policy.check_self_approval(release, who)
+    if refused:
+        with app.store.transaction() as tx:
+            tx.append_audit(who, "approval.refused", release.id, env.name, {"reason": refused})
+        raise Blocked("approval refused", [refused])
+    # Recorded at real time, never the policy clock (NORTHSTAR_NOW) -- evidence must not be backdated.
+    approval = Approval(release_id=release.id, env=env.name, approver=who, at=datetime.now(UTC), comment=comment)
+    with app.store.transaction() as tx:
+        added = tx.add_approval(approval)
+        if added:
+            tx.append_audit(who, "approval.add", release.id, env.name, {"comment": comment})
+    verdict = policy.evaluate_approvals(env, release, app.store.approvals(release.id, env.name))
+    doc = {"ok": True, "added": added, "approval": approval.to_json(), "required": verdict.required,
+           "counted": list(verdict.counted), "satisfied": verdict.ok}
+    emit(app, doc, lambda: OUT.print(
+        f"{'approved' if added else 'already approved'}: {release.id} for {env.name} by {who} "
+        f"({len(verdict.counted)}/{verdict.required} approvals)", highlight=False))
+
+
+# ------------------------------------------------------------------------------------------------------ rollback ---
+@click.command("rollback")
+@click.option("--env", "env_name", required=True)
+@click.option("--to", "to_release", help="Release to roll back to (default: the env's last known-good release).")
+@click.option("--reason", required=True, help="Why (kept in the audit log).")
+@click.option("--dry-run", is_flag=True)
+@click.option("--wait", is_flag=True)
+@json_option
+@click.pass_obj
+@command
+def rollback_cmd(app: App, env_name: str, to_release: str | None, reason: str, dry_run: bool, wait: bool,
+                 as_json: bool) -> None:
+    """Switch ENV back to a known-good release: no rebuild, no gates before the swap; verify after."""
+    from northstar_release.plan import plan_rollback
+
+    env = app.env(env_name)
+    target = app.release(to_release) if to_release else None
+    rt = app.runtime()
+    plan = plan_rollback(env, target, app.actor, app.store, app.environments, rt.now(), reason=reason,
+                         actual=app.actual_live(rt, env.name))
+    _run_plan(app, rt, plan, app.release(plan.release_id), dry_run, wait, reason=reason)
+
+

@@ -1,0 +1,111 @@
+"""Crash recovery under the environment lock: abandoned deployments, and artifacts switched but never recorded.
+
+Why a module of its own: both the evaluator (before applying) and the CLI (``status`` shows what is on disk) need the
+same view of "recorded vs on disk", and recovery is a separate job from applying a plan.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Mapping
+from dataclasses import dataclass
+from datetime import UTC, datetime
+
+from northstar_release.adapters.base import ArtifactAdapter, EnvContext, SwitchRequest
+from northstar_release.kinds.registry import KINDS, KindRegistry
+from northstar_release.model import Artifact, ArtifactKind, DeploymentStatus, Environment
+from northstar_release.stages import SwitchMode
+from northstar_release.state.base import StateError, StateStore
+
+
+@dataclass
+class Runtime:
+    """Everything the evaluator touches, injected so tests can substitute any part."""
+
+    store: StateStore
+    environments: Mapping[str, Environment]
+    adapters: Mapping[ArtifactKind, ArtifactAdapter]
+    env_context: Callable[[str], EnvContext]
+    now: Callable[[], datetime]
+    progress: Callable[[str], None] = lambda msg: None
+    # Real time for records (deployment and stage timestamps). ``now`` is the *policy* clock (NORTHSTAR_NOW may pin it
+    # for drills); records must say when things really happened, or durations and evidence would be fiction.
+    wall: Callable[[], datetime] = lambda: datetime.now(UTC)
+    # Cumulative seconds spent in component entry points (subprocesses); lets callers report engine-only time.
+    component_seconds: Callable[[], float] = lambda: 0.0
+    kinds: KindRegistry = KINDS
+
+
+def actual_live(rt: Runtime, env: str) -> dict[tuple[str, str], str | None]:
+    """(kind, name) -> digest on disk for every artifact recorded live in ``env`` (None: nothing on disk)."""
+    ctx = rt.env_context(env)
+    on_disk: dict[ArtifactKind, dict[str, str]] = {}
+    out: dict[tuple[str, str], str | None] = {}
+    for (kind_value, name) in rt.store.live(env):
+        kind = ArtifactKind(kind_value)
+        adapter = rt.adapters.get(kind)
+        if adapter is None:
+            continue
+        if kind not in on_disk:
+            on_disk[kind] = adapter.current(ctx)
+        out[(kind_value, name)] = on_disk[kind].get(name)
+    return out
+
+
+def find_artifact(store: StateStore, kind: str, name: str, sha256: str) -> Artifact | None:
+    """The stored Artifact record for a digest (needed to switch back to whatever was live before)."""
+    for release in store.list_releases():
+        for artifact in release.artifacts:
+            if artifact.kind.value == kind and artifact.name == name and artifact.sha256 == sha256:
+                return artifact
+    return None
+
+
+def recover_abandoned(rt: Runtime, env: str, actor: str) -> list[int]:
+    """Mark deployments left ``running`` by a dead process as failed. Call only while holding ``env``'s lock:
+    holding it proves no live process is still running them."""
+    recovered = []
+    ctx = rt.env_context(env)
+    on_disk = {f"{k}:{n}": v for (k, n), v in actual_live(rt, env).items()}
+    recorded = {f"{k}:{n}": v[0] for (k, n), v in rt.store.live(env).items()}
+    for dep in rt.store.deployments(env=env):
+        if dep.status != DeploymentStatus.RUNNING or dep.id is None:
+            continue
+        reason = (f"abandoned: the process running this {dep.action.value} died after stages "
+                  f"{list(dep.stages) or 'none'}; superseded by a later run")
+        with rt.store.transaction() as tx:
+            tx.update_deployment(dep.id, status=DeploymentStatus.FAILED, finished_at=rt.wall(), reason=reason)
+            tx.append_audit(actor, "deploy.abandoned", dep.release_id, env,
+                            {"deployment_id": dep.id, "stages_done": dep.stages, "live_on_disk": on_disk,
+                             "live_recorded": recorded, "reason": reason})
+        rt.progress(f"recovered deployment #{dep.id} ({dep.release_id}) left running by a dead process: marked failed")
+        recovered.append(dep.id)
+    _reconcile_disk_with_recorded(rt, env, actor, ctx)
+    return recovered
+
+
+def _reconcile_disk_with_recorded(rt: Runtime, env: str, actor: str, ctx: EnvContext) -> None:
+    """Switch any artifact whose on-disk digest differs from the recorded (verified) live one back to the recorded one.
+
+    Why: a process killed between an atomic switch and its RECORD stage leaves the env on an unverified artifact while
+    state still names the previous release. Whatever command runs next (the same deploy, another release, a rollback)
+    must start from the verified state, or "last known-good" would be computed against a release that is not live.
+    """
+    on_disk_all = actual_live(rt, env)
+    for (kind_value, name), (sha256, release_id) in rt.store.live(env).items():
+        adapter = rt.adapters.get(ArtifactKind(kind_value))
+        if adapter is None:
+            continue
+        on_disk = on_disk_all.get((kind_value, name))
+        if on_disk == sha256:
+            continue
+        artifact = find_artifact(rt.store, kind_value, name, sha256)
+        if artifact is None:
+            raise StateError(f"{env}: recorded live {kind_value} '{name}' {sha256[:12]} is not in any stored release")
+        outcome = adapter.switch(SwitchRequest(artifact=artifact, env=ctx, mode=SwitchMode.ROLLBACK,
+                                               release_id=release_id))
+        with rt.store.transaction() as tx:
+            tx.append_audit(actor, "recover.switch_back", release_id, env, {
+                "kind": kind_value, "name": name, "found_on_disk": on_disk, "restored": sha256,
+                "message": outcome.message})
+        rt.progress(f"recovered {env}: {kind_value} '{name}' was {str(on_disk)[:12]} on disk, restored the recorded "
+                    f"{sha256[:12]} ({release_id})")

@@ -1,0 +1,23 @@
+"""The CLI package wires every command group into ``./release`` (a command module not added to ``main`` is dead)."""
+
+from __future__ import annotations
+
+from click.testing import CliRunner
+
+from northstar_release.cli import main
+
+
+def test_every_command_is_wired() -> None:
+    assert set(main.commands) == {"plan", "build", "deploy", "promote", "approve", "rollback", "status", "history",
+                                  "show", "kinds", "tables", "audit", "demo"}
+    result = CliRunner().invoke(main, ["demo", "--help"])
+    assert result.exit_code == 0 and "--workdir" in result.output
+
+
+def test_kinds_lists_the_registry_in_packaging_order() -> None:
+    import json
+
+    result = CliRunner().invoke(main, ["kinds", "--json"])
+    assert result.exit_code == 0, result.output
+    kinds = [k["kind"] for k in json.loads(result.output)["kinds"]]
+    assert kinds == ["spark_job", "warehouse_project", "dag_bundle", "infra_version_map"]
