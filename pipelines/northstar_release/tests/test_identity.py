@@ -12,6 +12,7 @@ import jwt
 import pytest
 from cryptography.hazmat.primitives.asymmetric import rsa  # pants: no-infer-dep (installed by pyjwt[crypto])
 
+from northstar_release.errors import Blocked, UsageError
 from northstar_release.identity import (
     GITHUB_ISSUER,
     IdentityError,
@@ -24,7 +25,6 @@ from northstar_release.identity import (
     unverified,
     verify_token,
 )
-from northstar_release.errors import Blocked, UsageError
 
 REPO = "northstar/data-platform"
 AUDIENCE = "northstar-release"
