@@ -114,7 +114,7 @@ def verify_state(store: Any, external_anchor: AuditAnchor | None = None) -> Veri
     seqs = [p.seq for p in problems if p.seq is not None]
     text = f"state tables disagree with the audit chain ({len(problems)} row(s)): " + " | ".join(
         p.problem for p in problems)
-    return VerifyResult(False, result.entries_checked, min(seqs) if seqs else None, text)
+    return VerifyResult(False, result.entries_checked, min(seqs) if seqs else None, text, scope="state")
 
 
 @dataclass(frozen=True)

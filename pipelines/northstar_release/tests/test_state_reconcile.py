@@ -124,7 +124,7 @@ def test_inserted_approval_is_caught_by_verify_and_refused_by_promotion(store, s
     assert verify_chain(store.audit_entries(), store.audit_anchor()).ok  # the chain alone cannot see it
     result = verify_state(store)
     assert not result.ok and "approvals row" in result.problem and "mallory@northstar.example" in result.problem
-    assert "not vouched for" in result.problem and result.first_broken_seq is None
+    assert "not vouched for" in result.problem and result.first_broken_seq is None and result.scope == "state"
     evidence = vouched_approvals(store, RELEASE.id, "prod")
     assert [a.approver for a in evidence.approvals] == ["bo@northstar.example"]
     assert any("mallory@northstar.example" in p and "forged" in p for p in evidence.problems)
