@@ -43,26 +43,58 @@ PACKAGE_REPO = Path(__file__).resolve().parents[2]
 class App:
     """Lazily-built collaborators for one CLI invocation."""
 
-    def __init__(self, state_dir: Path | None, state_url: str | None, actor: str | None) -> None:
+    def __init__(self, state_dir: Path | None, state_url: str | None, actor: str | None,
+                 oidc_token: Path | None = None) -> None:
         self.repo = gitutil.repo_root(Path.cwd()) or PACKAGE_REPO
         self.state_dir = (state_dir or self.repo / ".release-state").absolute()
         self.state_url = state_url or None
         self._actor = actor
+        self._oidc_token = oidc_token
+        self._identity = None
         self._store = None
         self._envs = None
         self.json = False
 
-    @property
-    def actor(self) -> str:
-        if self._actor:
-            return self._actor
+    def _asserted_actor(self) -> tuple[str, str] | None:
+        """The self-asserted identity and where it came from (for messages), or None."""
+        if self._actor is not None:
+            return self._actor, "--as"
         for var in ("NORTHSTAR_ACTOR", "GITHUB_ACTOR", "CI_ACTOR", "GITLAB_USER_EMAIL", "BUILDKITE_BUILD_CREATOR_EMAIL"):
             if os.environ.get(var):
-                return os.environ[var]
+                return os.environ[var], var
         proc = subprocess.run(["git", "-C", str(self.repo), "config", "user.email"], capture_output=True, text=True)
         if proc.returncode == 0 and proc.stdout.strip():
-            return proc.stdout.strip()
-        raise UsageError("cannot tell who you are: pass --as USER, set GITHUB_ACTOR/CI_ACTOR, or git config user.email")
+            return proc.stdout.strip(), "git config user.email"
+        return None
+
+    def identity_for(self, asserted: str | None = None, source: str = "--as"):
+        """Who acts: verified from the OIDC token (--oidc-token) when given, else normalized and marked unverified."""
+        from northstar_release.identity import OidcPolicy, resolve_identity, unverified
+
+        if self._oidc_token is not None:
+            try:
+                token = self._oidc_token.read_text(encoding="utf-8")
+            except (OSError, UnicodeDecodeError) as exc:
+                raise UsageError(f"{self._oidc_token}: cannot read the OIDC token ({exc})") from exc
+            claimed = asserted if asserted is not None else self._actor
+            return resolve_identity(claimed, token, OidcPolicy.from_env())
+        if asserted is not None:
+            return unverified(asserted, field=source)
+        found = self._asserted_actor()
+        if found is None:
+            raise UsageError("cannot tell who you are: pass --as USER, set GITHUB_ACTOR/CI_ACTOR, or git config "
+                             "user.email")
+        return unverified(found[0], field=found[1])
+
+    @property
+    def identity(self):
+        if self._identity is None:
+            self._identity = self.identity_for()
+        return self._identity
+
+    @property
+    def actor(self) -> str:
+        return self.identity.subject
 
     @property
     def environments(self):
@@ -190,11 +222,17 @@ json_option = click.option("--json", "as_json", is_flag=True, help="Print exactl
               help="Local state (SQLite, artifacts, env dirs). Default <repo>/.release-state.")
 @click.option("--state-url", envvar="NORTHSTAR_STATE_URL",
               help="State database URL; postgresql://... for team-shared state. Default SQLite in the state dir.")
-@click.option("--as", "actor", help="Who is acting (default: GITHUB_ACTOR/CI_ACTOR, else git config user.email).")
+@click.option("--as", "actor", help="Who is acting (default: GITHUB_ACTOR/CI_ACTOR, else git config user.email). "
+              "Self-asserted: recorded as unverified.")
+@click.option("--oidc-token", "oidc_token", type=click.Path(path_type=Path, dir_okay=False),
+              envvar="NORTHSTAR_OIDC_TOKEN_FILE",
+              help="File holding the CI's OIDC token (JWT): the actor is taken from it, verified against the issuer's "
+                   "key set (NORTHSTAR_OIDC_JWKS, NORTHSTAR_OIDC_REPOSITORY, NORTHSTAR_OIDC_ISSUER/_AUDIENCE).")
 @click.pass_context
-def main(ctx: click.Context, state_dir: Path | None, state_url: str | None, actor: str | None) -> None:
+def main(ctx: click.Context, state_dir: Path | None, state_url: str | None, actor: str | None,
+         oidc_token: Path | None) -> None:
     """Northstar release: build once, promote unchanged dev -> staging -> prod through gates, roll back in seconds."""
-    ctx.obj = App(state_dir, state_url, actor)
+    ctx.obj = App(state_dir, state_url, actor, oidc_token)
 
 
 # ---------------------------------------------------------------------------------------------------------- plan ---
@@ -323,10 +361,27 @@ def _deploy(app: App, release_id: str, env_name: str, action: str, dry_run: bool
 
     env = app.env(env_name)
     release = app.release(release_id)
+    identity = _checked_identity(app, env)
     rt = app.runtime()
     plan = plan_deploy(release, env, action, app.actor, app.store, app.environments, rt.now(),
                        actual=app.actual_live(rt, env.name))
-    _run_plan(app, rt, plan, release, dry_run, wait)
+    _run_plan(app, rt, _with_identity(plan, identity), release, dry_run, wait)
+
+
+def _checked_identity(app: App, env):
+    """The acting identity; refused (exit 1) when ``env`` requires a CI-verified one and it is self-asserted."""
+    from northstar_release.identity import require_verified
+
+    identity = app.identity
+    require_verified(env.name, env.require_verified_identity, identity)
+    return identity
+
+
+def _with_identity(plan, identity):
+    """Put the identity record into the plan's notes: the plan is in the hash-chained ``<action>.start`` entry, so
+    whether the deployer was CI-verified (and the digest of the token's claims) is chained with the deployment."""
+    note = "identity: " + json.dumps(identity.to_json(), sort_keys=True)
+    return plan.model_copy(update={"notes": (*plan.notes, note)})
 
 
 @main.command("deploy")
@@ -366,11 +421,14 @@ def promote_cmd(app: App, release_id: str, env_name: str, dry_run: bool, wait: b
 @command
 def approve_cmd(app: App, release_id: str, env_name: str, approver: str | None, comment: str, as_json: bool) -> None:
     """Approve RELEASE for ENV. The release author can never approve it (separation of duties)."""
+    from northstar_release.identity import require_verified
     from northstar_release.model import Approval
 
     env = app.env(env_name)
     release = app.release(release_id)
-    who = approver or app.actor
+    identity = app.identity_for(approver, "approve --as") if approver is not None else app.identity
+    require_verified(env.name, env.require_verified_identity, identity)
+    who = identity.subject
     refused = policy.check_self_approval(release, who)
     if refused:
         with app.store.transaction() as tx:
@@ -381,13 +439,15 @@ def approve_cmd(app: App, release_id: str, env_name: str, approver: str | None, 
     with app.store.transaction() as tx:
         added = tx.add_approval(approval)
         if added:
-            tx.append_audit(who, "approval.add", release.id, env.name, {"comment": comment})
+            tx.append_audit(who, "approval.add", release.id, env.name,
+                            {"comment": comment, "identity": identity.to_json()})
     verdict = policy.evaluate_approvals(env, release, app.store.approvals(release.id, env.name))
     doc = {"ok": True, "added": added, "approval": approval.to_json(), "required": verdict.required,
-           "counted": list(verdict.counted), "satisfied": verdict.ok}
+           "counted": list(verdict.counted), "satisfied": verdict.ok, "identity": identity.to_json()}
     emit(app, doc, lambda: OUT.print(
         f"{'approved' if added else 'already approved'}: {release.id} for {env.name} by {who} "
-        f"({len(verdict.counted)}/{verdict.required} approvals)", highlight=False))
+        f"({len(verdict.counted)}/{verdict.required} approvals; identity "
+        f"{'CI-verified' if identity.verified else 'unverified'})", highlight=False, markup=False))
 
 
 # ------------------------------------------------------------------------------------------------------ rollback ---
@@ -407,10 +467,11 @@ def rollback_cmd(app: App, env_name: str, to_release: str | None, reason: str, d
 
     env = app.env(env_name)
     target = app.release(to_release) if to_release else None
+    identity = _checked_identity(app, env)
     rt = app.runtime()
     plan = plan_rollback(env, target, app.actor, app.store, app.environments, rt.now(), reason=reason,
                          actual=app.actual_live(rt, env.name))
-    _run_plan(app, rt, plan, app.release(plan.release_id), dry_run, wait, reason=reason)
+    _run_plan(app, rt, _with_identity(plan, identity), app.release(plan.release_id), dry_run, wait, reason=reason)
 
 
 # ------------------------------------------------------------------------------------------------ status/history ---
@@ -552,7 +613,7 @@ def audit_verify_cmd(app: App, anchor_file: Path | None, as_json: bool) -> None:
             raise UsageError(f"{anchor_file}: not an audit anchor exported by `./release audit anchor` ({exc})") from exc
     result = verify_store(app.store, external)
     doc = {"ok": result.ok, "entries_checked": result.entries_checked, "first_broken_seq": result.first_broken_seq,
-           "problem": result.problem}
+           "problem": result.problem, "scope": result.scope}
     if result.ok:
         emit(app, doc, lambda: OUT.print(f"audit chain intact: {result.entries_checked} entries verified",
                                          highlight=False))
@@ -560,6 +621,8 @@ def audit_verify_cmd(app: App, anchor_file: Path | None, as_json: bool) -> None:
     if app.json:
         emit(app, doc, lambda: None)
         sys.exit(1)
+    if result.scope == "state":
+        raise Blocked("audit verification failed: state tables disagree with the audit chain", [result.problem])
     raise Blocked(f"audit chain broken at seq {result.first_broken_seq}", [result.problem])
 
 
