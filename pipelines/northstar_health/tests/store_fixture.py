@@ -8,14 +8,14 @@ import sys
 from datetime import UTC, datetime
 from pathlib import Path
 
-from northstar_release.model import Deployment, DeploymentStatus, Release
+from northstar_release.model import Deployment, DeploymentStatus, Release, ReleaseAction
 from northstar_release.state.sqlite_store import SqliteStateStore
 
 
 def deploy(store: SqliteStateStore, action: str, release: str, env: str, extra: dict[str, str] | None = None) -> None:
     with store.transaction() as tx:
         dep = tx.start_deployment(Deployment(release_id=release, env=env, status=DeploymentStatus.RUNNING, actor="ci",
-                                             action=action, started_at=datetime.now(UTC)))
+                                             action=ReleaseAction(action), started_at=datetime.now(UTC)))
         tx.append_audit("ci", f"{action}.start", release, env, {"deployment_id": dep.id})
     with store.transaction() as tx:
         tx.update_deployment(dep.persisted_id(), stage=("deploy:airflow_dags:orders", datetime.now(UTC)))
