@@ -122,6 +122,7 @@ class VerifyResult:
     entries_checked: int
     first_broken_seq: int | None
     problem: str
+    scope: str = "chain"  # "chain": the log itself; "state": the tables disagree with an intact log (reconcile.py)
 
 
 def verify_chain(entries: Iterable[AuditEntry], anchor: AuditAnchor | None = None) -> VerifyResult:

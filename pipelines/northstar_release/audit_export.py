@@ -10,22 +10,22 @@ from __future__ import annotations
 from collections.abc import Mapping
 from typing import Any
 
-from northstar_release.audit import AuditAnchor, VerifyResult, verify_chain
+from northstar_release.audit import AuditAnchor, VerifyResult
 from northstar_release.errors import UsageError
 from northstar_release.model import Environment
 from northstar_release.state.base import StateStore
 
 
 def verify_store(store: StateStore, external_anchor: AuditAnchor | None = None) -> VerifyResult:
-    """Verify the chain against the store's own anchor and, when given, an anchor kept outside the store.
+    """Verify the chain against the store's own anchor and, when given, an anchor kept outside the store, then
+    reconcile the approvals, deployments and live tables with it (``state.reconcile.verify_state``).
 
-    Why both: whoever can truncate the log can also rewrite the anchor stored beside it; an anchor exported earlier to
-    write-once storage (`./release audit anchor`) still proves the chain once reached that seq with that hash."""
-    entries = store.audit_entries()
-    result = verify_chain(entries, store.audit_anchor())
-    if result.ok and external_anchor is not None:
-        return verify_chain(entries, external_anchor)
-    return result
+    Why both anchors: whoever can truncate the log can also rewrite the anchor stored beside it; an anchor exported
+    earlier to write-once storage (`./release audit anchor`) still proves the chain once reached that seq with that
+    hash."""
+    from northstar_release.state.reconcile import verify_state
+
+    return verify_state(store, external_anchor)
 
 
 def export_release(store: StateStore, release_id: str, environments: Mapping[str, Environment]) -> dict[str, Any]:

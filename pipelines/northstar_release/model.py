@@ -124,6 +124,8 @@ class Environment(Record):
     freeze_windows: tuple[FreezeWindow, ...] = ()
     backend: str = "local"
     previous: str | None = None
+    # Approvals and deployments into this env must come from a CI-verified identity (OIDC token), not --as.
+    require_verified_identity: bool = False
 
 
 class ReleaseAction(str, Enum):

@@ -25,6 +25,7 @@ from northstar_release.errors import ReleaseError, UsageError
 
 if TYPE_CHECKING:
     from northstar_release.artifact_store import LocalArtifactStore
+    from northstar_release.identity import IdentityRecord
     from northstar_release.model import Environment, Release
     from northstar_release.recovery import Runtime
     from northstar_release.state.base import StateStore
@@ -37,26 +38,59 @@ PACKAGE_REPO = Path(__file__).resolve().parents[3]
 class App:
     """Lazily-built collaborators for one CLI invocation."""
 
-    def __init__(self, state_dir: Path | None, state_url: str | None, actor: str | None) -> None:
+    def __init__(self, state_dir: Path | None, state_url: str | None, actor: str | None,
+                 oidc_token: Path | None = None) -> None:
         self.repo = gitutil.repo_root(Path.cwd()) or PACKAGE_REPO
         self.state_dir = (state_dir or self.repo / ".release-state").absolute()
         self.state_url = state_url or None
         self._actor = actor
+        self._oidc_token = oidc_token
+        self._identity: IdentityRecord | None = None
         self._store: StateStore | None = None
         self._envs: Mapping[str, Environment] | None = None
         self.json = False
 
-    @property
-    def actor(self) -> str:
-        if self._actor:
-            return self._actor
+    def _asserted_actor(self) -> tuple[str, str] | None:
+        """The self-asserted identity and where it came from (for messages), or None."""
+        if self._actor is not None:
+            return self._actor, "--as"
         for var in ("NORTHSTAR_ACTOR", "GITHUB_ACTOR", "CI_ACTOR", "GITLAB_USER_EMAIL", "BUILDKITE_BUILD_CREATOR_EMAIL"):
             if os.environ.get(var):
-                return os.environ[var]
+                return os.environ[var], var
         proc = subprocess.run(["git", "-C", str(self.repo), "config", "user.email"], capture_output=True, text=True)
         if proc.returncode == 0 and proc.stdout.strip():
-            return proc.stdout.strip()
-        raise UsageError("cannot tell who you are: pass --as USER, set GITHUB_ACTOR/CI_ACTOR, or git config user.email")
+            return proc.stdout.strip(), "git config user.email"
+        return None
+
+    def identity_for(self, asserted: str | None = None, source: str = "--as") -> IdentityRecord:
+        """Who acts: verified from the OIDC token (--oidc-token) when given, else normalized and marked unverified."""
+        from northstar_release.identity import OidcPolicy, resolve_identity, unverified
+
+        if self._oidc_token is not None:
+            try:
+                token = self._oidc_token.read_text(encoding="utf-8")
+            except (OSError, UnicodeDecodeError) as exc:
+                raise UsageError(f"{self._oidc_token}: cannot read the OIDC token ({exc})") from exc
+            claimed = asserted if asserted is not None else self._actor
+            return resolve_identity(claimed, token, OidcPolicy.from_env())
+        if asserted is not None:
+            return unverified(asserted, field=source)
+        found = self._asserted_actor()
+        if found is None:
+            raise UsageError("cannot tell who you are: pass --as USER, set GITHUB_ACTOR/CI_ACTOR, or git config "
+                             "user.email")
+        return unverified(found[0], field=found[1])
+
+    @property
+    def identity(self) -> IdentityRecord:
+        """The acting identity, resolved once per invocation (the token is read and verified only once)."""
+        if self._identity is None:
+            self._identity = self.identity_for()
+        return self._identity
+
+    @property
+    def actor(self) -> str:
+        return self.identity.subject
 
     @property
     def environments(self) -> Mapping[str, Environment]:

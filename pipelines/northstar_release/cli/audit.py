@@ -63,7 +63,7 @@ def audit_verify_cmd(app: App, anchor_file: Path | None, as_json: bool) -> None:
             raise UsageError(f"{anchor_file}: not an audit anchor exported by `./release audit anchor` ({exc})") from exc
     result = verify_store(app.store, external)
     doc = {"ok": result.ok, "entries_checked": result.entries_checked, "first_broken_seq": result.first_broken_seq,
-           "problem": result.problem}
+           "problem": result.problem, "scope": result.scope}
     if result.ok:
         emit(app, doc, lambda: OUT.print(f"audit chain intact: {result.entries_checked} entries verified",
                                          highlight=False))
@@ -71,6 +71,8 @@ def audit_verify_cmd(app: App, anchor_file: Path | None, as_json: bool) -> None:
     if app.json:
         emit(app, doc, lambda: None)
         sys.exit(1)
+    if result.scope == "state":
+        raise Blocked("audit verification failed: state tables disagree with the audit chain", [result.problem])
     raise Blocked(f"audit chain broken at seq {result.first_broken_seq}", [result.problem])
 
 

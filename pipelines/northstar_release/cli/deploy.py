@@ -2,9 +2,11 @@
 
 from __future__ import annotations
 
+import json
 import sys
 import time
 from datetime import UTC, datetime
+from typing import TYPE_CHECKING
 
 import click
 from rich.table import Table
@@ -13,9 +15,12 @@ from northstar_release import policy
 from northstar_release.cli.app import ERR, OUT, App, command, emit, json_option
 from northstar_release.errors import Blocked
 from northstar_release.explainer import Explanation
-from northstar_release.model import Release
+from northstar_release.model import Environment, Release
 from northstar_release.recovery import Runtime
 from northstar_release.stages import ReleasePlan
+
+if TYPE_CHECKING:
+    from northstar_release.identity import IdentityRecord
 
 
 # ------------------------------------------------------------------------------------------------ deploy/promote ---
@@ -72,10 +77,27 @@ def _deploy(app: App, release_id: str, env_name: str, action: str, dry_run: bool
 
     env = app.env(env_name)
     release = app.release(release_id)
+    identity = _checked_identity(app, env)
     rt = app.runtime()
     plan = plan_deploy(release, env, action, app.actor, app.store, app.environments, rt.now(),
                        actual=app.actual_live(rt, env.name))
-    _run_plan(app, rt, plan, release, dry_run, wait)
+    _run_plan(app, rt, _with_identity(plan, identity), release, dry_run, wait)
+
+
+def _checked_identity(app: App, env: Environment) -> IdentityRecord:
+    """The acting identity; refused (exit 1) when ``env`` requires a CI-verified one and it is self-asserted."""
+    from northstar_release.identity import require_verified
+
+    identity = app.identity
+    require_verified(env.name, env.require_verified_identity, identity)
+    return identity
+
+
+def _with_identity(plan: ReleasePlan, identity: IdentityRecord) -> ReleasePlan:
+    """Put the identity record into the plan's notes: the plan is in the hash-chained ``<action>.start`` entry, so
+    whether the deployer was CI-verified (and the digest of the token's claims) is chained with the deployment."""
+    note = "identity: " + json.dumps(identity.to_json(), sort_keys=True)
+    return plan.model_copy(update={"notes": (*plan.notes, note)})
 
 
 @click.command("deploy")
@@ -115,11 +137,14 @@ def promote_cmd(app: App, release_id: str, env_name: str, dry_run: bool, wait: b
 @command
 def approve_cmd(app: App, release_id: str, env_name: str, approver: str | None, comment: str, as_json: bool) -> None:
     """Approve RELEASE for ENV. The release author can never approve it (separation of duties)."""
+    from northstar_release.identity import require_verified
     from northstar_release.model import Approval
 
     env = app.env(env_name)
     release = app.release(release_id)
-    who = approver or app.actor
+    identity = app.identity_for(approver, "approve --as") if approver is not None else app.identity
+    require_verified(env.name, env.require_verified_identity, identity)
+    who = identity.subject
     refused = policy.check_self_approval(release, who)
     if refused:
         with app.store.transaction() as tx:
@@ -130,13 +155,15 @@ def approve_cmd(app: App, release_id: str, env_name: str, approver: str | None, 
     with app.store.transaction() as tx:
         added = tx.add_approval(approval)
         if added:
-            tx.append_audit(who, "approval.add", release.id, env.name, {"comment": comment})
+            tx.append_audit(who, "approval.add", release.id, env.name,
+                            {"comment": comment, "identity": identity.to_json()})
     verdict = policy.evaluate_approvals(env, release, app.store.approvals(release.id, env.name))
     doc = {"ok": True, "added": added, "approval": approval.to_json(), "required": verdict.required,
-           "counted": list(verdict.counted), "satisfied": verdict.ok}
+           "counted": list(verdict.counted), "satisfied": verdict.ok, "identity": identity.to_json()}
     emit(app, doc, lambda: OUT.print(
         f"{'approved' if added else 'already approved'}: {release.id} for {env.name} by {who} "
-        f"({len(verdict.counted)}/{verdict.required} approvals)", highlight=False))
+        f"({len(verdict.counted)}/{verdict.required} approvals; identity "
+        f"{'CI-verified' if identity.verified else 'unverified'})", highlight=False, markup=False))
 
 
 # ------------------------------------------------------------------------------------------------------ rollback ---
@@ -156,9 +183,10 @@ def rollback_cmd(app: App, env_name: str, to_release: str | None, reason: str, d
 
     env = app.env(env_name)
     target = app.release(to_release) if to_release else None
+    identity = _checked_identity(app, env)
     rt = app.runtime()
     plan = plan_rollback(env, target, app.actor, app.store, app.environments, rt.now(), reason=reason,
                          actual=app.actual_live(rt, env.name))
-    _run_plan(app, rt, plan, app.release(plan.release_id), dry_run, wait, reason=reason)
+    _run_plan(app, rt, _with_identity(plan, identity), app.release(plan.release_id), dry_run, wait, reason=reason)
 
 

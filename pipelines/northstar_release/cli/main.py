@@ -22,11 +22,17 @@ from northstar_release.cli.app import App, json_option
               help="Local state (SQLite, artifacts, env dirs). Default <repo>/.release-state.")
 @click.option("--state-url", envvar="NORTHSTAR_STATE_URL",
               help="State database URL; postgresql://... for team-shared state. Default SQLite in the state dir.")
-@click.option("--as", "actor", help="Who is acting (default: GITHUB_ACTOR/CI_ACTOR, else git config user.email).")
+@click.option("--as", "actor", help="Who is acting (default: GITHUB_ACTOR/CI_ACTOR, else git config user.email). "
+              "Self-asserted: recorded as unverified.")
+@click.option("--oidc-token", "oidc_token", type=click.Path(path_type=Path, dir_okay=False),
+              envvar="NORTHSTAR_OIDC_TOKEN_FILE",
+              help="File holding the CI's OIDC token (JWT): the actor is taken from it, verified against the issuer's "
+                   "key set (NORTHSTAR_OIDC_JWKS, NORTHSTAR_OIDC_REPOSITORY, NORTHSTAR_OIDC_ISSUER/_AUDIENCE).")
 @click.pass_context
-def main(ctx: click.Context, state_dir: Path | None, state_url: str | None, actor: str | None) -> None:
+def main(ctx: click.Context, state_dir: Path | None, state_url: str | None, actor: str | None,
+         oidc_token: Path | None) -> None:
     """Northstar release: build once, promote unchanged dev -> staging -> prod through gates, roll back in seconds."""
-    ctx.obj = App(state_dir, state_url, actor)
+    ctx.obj = App(state_dir, state_url, actor, oidc_token)
 
 
 

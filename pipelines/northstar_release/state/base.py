@@ -105,6 +105,10 @@ class StateStore(Protocol):
         """In seq order, exactly as stored (verification must see tampering, so no normalisation here)."""
         ...
 
+    def chained_rows(self) -> dict[str, list[dict[str, Any]]]:
+        """Rows of the tables the audit chain vouches for (approvals, deployments, live), as stored; see reconcile.py."""
+        ...
+
     def audit_anchor(self) -> AuditAnchor | None:
         """The in-database head anchor (seq, hash of the last entry); None if the anchor row is missing (tampering)."""
         ...

@@ -35,7 +35,29 @@ from northstar_release.audit import (
 from northstar_release.model import Approval, AuditEntry, Deployment, DeploymentStatus, GateResult, Release
 from northstar_release.state.base import StateError
 
-SCHEMA_VERSION = 1
+SCHEMA_VERSION = 2
+"""1: initial schema. 2: row images of approvals, deployments and live pointers are chained into the audit log
+(``STATE_ROWS_KEY``); the upgrade appends one ``state.baseline`` entry vouching for the rows present at upgrade."""
+
+STATE_ROWS_KEY = "_state_rows"
+"""Audit payload key holding the row images a transaction wrote to the chained tables (see ``SqlTransaction``)."""
+
+SYSTEM_ACTOR = "system:northstar-release"
+"""Actor of entries the state layer appends on its own (``state.sync``, ``state.baseline``)."""
+
+CHAINED_COLUMNS: dict[str, tuple[str, ...]] = {
+    "approvals": ("release_id", "env", "approver", "at", "comment"),
+    "deployments": ("id", "release_id", "env", "status", "actor", "action", "started_at", "finished_at", "reason"),
+    "live": ("env", "kind", "name", "sha256", "release_id"),
+}
+"""The columns of each table the hash chain vouches for. ``deployments.stages`` is progress bookkeeping (updated
+without an audit entry after every check) and is deliberately left out; every status change is chained."""
+
+CHAINED_KEYS: dict[str, tuple[str, ...]] = {
+    "approvals": ("release_id", "env", "approver"),
+    "deployments": ("id",),
+    "live": ("env", "kind", "name"),
+}
 
 RAW_PAYLOAD_KEY = "__raw_payload__"
 """Key under which ``audit_entries`` surfaces a stored payload that is not the canonical JSON the API writes.
@@ -130,6 +152,22 @@ class SqlTransaction:
     def __init__(self, store: SqlStateStore, conn: Any) -> None:
         self._store = store
         self._conn = conn
+        # Row images written since the last audit entry of this transaction. Why: the hash chain must vouch for the
+        # approvals, deployments and live pointers, not only for the log. Each image rides in the payload of the next
+        # audit entry the transaction appends (the engine appends one with every state change), so audit actions and
+        # counts stay as they are; images still pending at commit get a ``state.sync`` entry of their own.
+        self._pending: list[dict[str, Any]] = []
+
+    def _image(self, table: str, key: Sequence[Any]) -> None:
+        columns = CHAINED_COLUMNS[table]
+        where = " AND ".join(f"{c} = ?" for c in CHAINED_KEYS[table])
+        row = self._execute(f"SELECT {', '.join(columns)} FROM {table} WHERE {where}", key).fetchone()
+        self._pending.append({"table": table, "row": dict(zip(columns, row, strict=True))})
+
+    def flush_state_rows(self) -> None:
+        """Chain row images no audit entry has carried yet (called just before COMMIT)."""
+        if self._pending:
+            self.append_audit(SYSTEM_ACTOR, "state.sync", None, None, {})
 
     def _execute(self, statement: str, params: Sequence[Any] = ()) -> Any:
         return self._conn.execute(self._store.dialect.sql(statement), tuple(params))
@@ -157,6 +195,7 @@ class SqlTransaction:
                 deployment.reason,
             ),
         ).fetchone()
+        self._image("deployments", (int(row[0]),))
         return deployment.model_copy(update={"id": int(row[0])})
 
     def update_deployment(
@@ -193,6 +232,8 @@ class SqlTransaction:
                 deployment_id,
             ),
         )
+        if (updated.status, updated.finished_at, updated.reason) != (current.status, current.finished_at, current.reason):
+            self._image("deployments", (deployment_id,))
         # Re-validate so the returned value is exactly what a later read returns (timestamps normalised to UTC).
         return _deployment_from_row(
             self._execute(f"SELECT {_DEPLOYMENT_COLUMNS} FROM deployments WHERE id = ?", (deployment_id,)).fetchone()
@@ -211,7 +252,10 @@ class SqlTransaction:
             " ON CONFLICT (release_id, env, approver) DO NOTHING",
             (approval.release_id, approval.env, approval.approver, iso_utc(approval.at), approval.comment),
         )
-        return bool(cursor.rowcount == 1)
+        added = bool(cursor.rowcount == 1)
+        if added:
+            self._image("approvals", (approval.release_id, approval.env, approval.approver))
+        return added
 
     def set_live(self, env: str, kind: str, name: str, sha256: str, release_id: str) -> None:
         self._execute(
@@ -219,6 +263,7 @@ class SqlTransaction:
             " ON CONFLICT (env, kind, name) DO UPDATE SET sha256 = excluded.sha256, release_id = excluded.release_id",
             (env, _enum_value(kind), name, sha256, release_id),
         )
+        self._image("live", (env, _enum_value(kind), name))
 
     def append_audit(
         self, actor: str, action: str, release_id: str | None, env: str | None, payload: dict[str, Any]
@@ -230,6 +275,11 @@ class SqlTransaction:
             raise StateError("audit_head row is missing; the audit log was tampered with (run verify)")
         seq, prev_hash = int(head[0]) + 1, str(head[1])
         at = datetime.now(UTC)
+        if STATE_ROWS_KEY in payload:
+            raise StateError(f"audit payload key {STATE_ROWS_KEY!r} is reserved for the state layer")
+        if self._pending:
+            payload = {**payload, STATE_ROWS_KEY: self._pending}
+            self._pending = []
         clean = normalise_payload(payload)
         digest = compute_hash(
             seq=seq, at=at, actor=actor, action=action, release_id=release_id, env=env, payload=clean, prev_hash=prev_hash
@@ -364,7 +414,20 @@ class SqlStateStore:
             if version is None or int(version) < SCHEMA_VERSION:
                 for statement in schema_ddl(self.dialect):
                     conn.execute(statement)
+                if version is not None:
+                    self._baseline(SqlTransaction(self, conn))
                 conn.execute(self.dialect.sql("INSERT INTO schema_version (version) VALUES (?)"), (SCHEMA_VERSION,))
+
+    def _baseline(self, tx: SqlTransaction) -> None:
+        """Upgrade from a schema whose rows were not chained: one audit entry vouches for every row present now.
+
+        Why explicit: rows written before the upgrade cannot be proven by the chain; the ``state.baseline`` entry
+        says so (who ran the upgrade is not known here, hence the system actor) and everything after it is proven."""
+        for table, columns in CHAINED_COLUMNS.items():
+            for row in tx._execute(f"SELECT {', '.join(columns)} FROM {table}").fetchall():
+                tx._pending.append({"table": table, "row": dict(zip(columns, row, strict=True))})
+        tx.append_audit(SYSTEM_ACTOR, "state.baseline", None, None,
+                        {"from_schema_version": 1, "to_schema_version": SCHEMA_VERSION})
 
     # -- transactions ------------------------------------------------------------------------------------------------
 
@@ -398,7 +461,9 @@ class SqlStateStore:
         @contextmanager
         def _tx() -> Iterator[SqlTransaction]:
             with self._write() as conn:
-                yield SqlTransaction(self, conn)
+                tx = SqlTransaction(self, conn)
+                yield tx
+                tx.flush_state_rows()
 
         return _tx()
 
@@ -452,6 +517,15 @@ class SqlStateStore:
             "SELECT seq, at, actor, action, release_id, env, payload, prev_hash, hash FROM audit ORDER BY seq"
         )
         return [_audit_from_row(row) for row in rows]
+
+    def chained_rows(self) -> dict[str, list[dict[str, Any]]]:
+        """Every row of the chained tables, restricted to ``CHAINED_COLUMNS`` and exactly as stored (for reconciling
+        with the row images in the audit chain; see ``state.reconcile``)."""
+        out: dict[str, list[dict[str, Any]]] = {}
+        for table, columns in CHAINED_COLUMNS.items():
+            rows = self._query(f"SELECT {', '.join(columns)} FROM {table}")
+            out[table] = [dict(zip(columns, row, strict=True)) for row in rows]
+        return out
 
     def audit_anchor(self) -> AuditAnchor | None:
         """The in-database head anchor (None if the anchor row was deleted — itself a sign of tampering)."""
