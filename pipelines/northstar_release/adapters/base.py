@@ -11,13 +11,15 @@ Adapters never import heavy engines (Airflow, SQLMesh, Spark, Pulumi); they call
 
 from __future__ import annotations
 
+import json
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from enum import Enum
 from pathlib import Path
 from typing import Any, Protocol
 
-from northstar_release.model import Artifact, ArtifactKind, EvidenceRef, GateResult
+from northstar_release.fsutil import sha256_file
+from northstar_release.model import Artifact, ArtifactKind, EvidenceRef, GateOutcome, GateResult
 from northstar_release.stages import SwitchMode, VerifyMode
 
 
@@ -147,3 +149,23 @@ def outcome_for(req: VerifyRequest, sha256: str) -> DeployOutcome | None:
         if outcome.sha256 == sha256:
             return outcome
     return None
+
+
+def manifest_integrity(folder: Path, manifest: str, *, gate: str, target: str, what: str) -> GateResult:
+    """Every file ``folder/manifest`` lists is present with the listed sha256: the integrity check kinds use instead
+    of a full re-verification (rollback, promotion of an already verified digest). ``what`` names the files in the
+    summary ("live DAG", "live project")."""
+    problems: list[str] = []
+    try:
+        files: dict[str, str] = json.loads((folder / manifest).read_text())["files"]
+    except (OSError, ValueError, KeyError) as exc:
+        files, problems = {}, [f"unreadable {manifest}: {exc}"]
+    for rel, digest in sorted(files.items()):
+        path = folder / rel
+        actual = sha256_file(path) if path.is_file() else None
+        if actual != digest:
+            problems.append(f"{rel}: {'missing' if actual is None else 'sha256 ' + actual[:12]}, manifest {digest[:12]}")
+    return GateResult(gate=gate, target=target, outcome=GateOutcome.FAILED if problems else GateOutcome.PASSED,
+                      summary="; ".join(problems[:5]) or f"{len(files)} {what} file(s) match the manifest "
+                                                         "(integrity check)",
+                      evidence={"mode": "integrity", "files_checked": len(files), "problems": problems})

@@ -37,6 +37,7 @@ from northstar_release.adapters.base import (
     EnvContext,
     SwitchRequest,
     VerifyRequest,
+    manifest_integrity,
 )
 from northstar_release.fsutil import fsync_dir, sha256_file
 from northstar_release.kinds.spec import KindSpec
@@ -196,21 +197,7 @@ def _extract(blob: Path, dest: Path) -> None:
 
 def _integrity(live: Path, target: str) -> GateResult:
     """Every file the live bundle's manifest lists is present with the listed sha256 (no Airflow needed)."""
-    problems: list[str] = []
-    try:
-        files: dict[str, str] = json.loads((live / MANIFEST).read_text())["files"]
-    except (OSError, ValueError, KeyError) as exc:
-        files, problems = {}, [f"unreadable {MANIFEST}: {exc}"]
-    for rel, digest in sorted(files.items()):
-        path = live / rel
-        actual = sha256_file(path) if path.is_file() else None
-        if actual != digest:
-            problems.append(f"{rel}: {'missing' if actual is None else 'sha256 ' + actual[:12]}, manifest {digest[:12]}")
-    return GateResult(gate="dag_bundle.verify", target=target,
-                      outcome=GateOutcome.FAILED if problems else GateOutcome.PASSED,
-                      summary="; ".join(problems[:5]) or f"{len(files)} live DAG file(s) match the bundle manifest "
-                                                         "(integrity check)",
-                      evidence={"mode": "integrity", "files_checked": len(files), "problems": problems})
+    return manifest_integrity(live, MANIFEST, gate="dag_bundle.verify", target=target, what="live DAG")
 
 
 def _gate_result(gate: str, target: str, result: ComponentResult) -> GateResult:

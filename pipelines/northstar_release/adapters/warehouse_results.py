@@ -6,12 +6,10 @@ an auditor gets) is one job; switching and locating projects (warehouse.py) is a
 
 from __future__ import annotations
 
-import json
 from pathlib import Path
 from typing import Any
 
-from northstar_release.adapters.base import ComponentResult
-from northstar_release.fsutil import sha256_file
+from northstar_release.adapters.base import ComponentResult, manifest_integrity
 from northstar_release.model import EvidenceRef, GateOutcome, GateResult
 
 MANIFEST = ".northstar-manifest.json"
@@ -19,21 +17,7 @@ MANIFEST = ".northstar-manifest.json"
 
 def integrity_result(folder: Path, target: str) -> GateResult:
     """The extracted live project still has every file its manifest lists, byte for byte."""
-    problems: list[str] = []
-    try:
-        files: dict[str, str] = json.loads((folder / MANIFEST).read_text())["files"]
-    except (OSError, ValueError, KeyError) as exc:
-        files, problems = {}, [f"unreadable {MANIFEST}: {exc}"]
-    for rel, digest in sorted(files.items()):
-        path = folder / rel
-        actual = sha256_file(path) if path.is_file() else None
-        if actual != digest:
-            problems.append(f"{rel}: {'missing' if actual is None else 'sha256 ' + actual[:12]}, manifest {digest[:12]}")
-    return GateResult(gate="warehouse.verify", target=target,
-                      outcome=GateOutcome.FAILED if problems else GateOutcome.PASSED,
-                      summary="; ".join(problems[:5]) or f"{len(files)} live project file(s) match the manifest "
-                                                         "(integrity check)",
-                      evidence={"mode": "integrity", "files_checked": len(files), "problems": problems})
+    return manifest_integrity(folder, MANIFEST, gate="warehouse.verify", target=target, what="live project")
 
 
 def reused_part(prior: GateResult, ref: EvidenceRef, key: str) -> ComponentResult:
