@@ -173,8 +173,8 @@ class WarehouseCheckReport(Record):
     """``check --env ENV [--ack MODEL ...]``: the pre-deploy gate in ONE process -- ``unit-test`` + ``audit
     --scratch`` + a non-applying ``plan`` into ENV -- each part exactly the record its own subcommand prints.
 
-    ``ok`` = unit tests and audits pass and the plan succeeded (a missing acknowledgement shows in
-    ``plan.missing_ack``, as with ``plan`` without ``--apply``). Replaces three entry-point calls per check.
+    ``ok`` = unit tests and audits pass, the plan succeeded and it needs no acknowledgement that is missing
+    (``plan.missing_ack``). Replaces three entry-point calls (and three project loads) per check.
     """
 
     command: str = "check"
