@@ -4,12 +4,13 @@ Usage::
 
     python -m northstar_airflow.dagbag_check FOLDER [--pass-through FOLDER ...]
 
-Prints exactly one JSON object on stdout::
+Prints exactly one JSON object on stdout (``northstar_contracts.harness``): a
+``northstar_contracts.airflow.DagbagReport``::
 
     {"dag_ids": [...], "import_errors": {path: message}, "policy_violations": [{dag_id, file, rule, message}]}
 
 Paths are ``<folder basename>/<path relative to that folder>`` so results are stable across machines.
-Exit status: 0 clean, 1 import errors or policy violations, 2 bad usage (e.g. missing folder).
+Exit status: 0 clean, 1 import errors or policy violations, 2 bad usage (e.g. missing folder: an ``ErrorRecord``).
 
 Why a subprocess entry point: importing DAG files executes arbitrary code and Airflow configures global
 logging and settings at import time; isolating that in a child process keeps the caller clean. For the same
@@ -20,30 +21,20 @@ Folders given with ``--pass-through`` (legacy DAGs that cannot be rewritten yet)
 
 from __future__ import annotations
 
-import argparse
 import contextlib
-import json
 import os
 import shutil
 import sys
 import tempfile
 from collections.abc import Iterator, Sequence
-from dataclasses import asdict, dataclass
 from pathlib import Path
-from typing import IO, Any
+from typing import Any
+
+from northstar_contracts.airflow import DagbagReport, PolicyViolation
+from northstar_contracts.harness import JsonArgumentParser, Outcome, UsageError, run_entrypoint
 
 DEFAULT_OWNER = "airflow"
 """Airflow's fallback owner; a DAG still carrying it has nobody responsible for it."""
-
-
-@dataclass(frozen=True)
-class PolicyViolation:
-    """One broken policy for one DAG; ``rule`` is a stable key (owner / retries / tags)."""
-
-    dag_id: str
-    file: str
-    rule: str
-    message: str
 
 
 def check_dag_policies(dag: Any, file: str) -> list[PolicyViolation]:
@@ -54,21 +45,24 @@ def check_dag_policies(dag: Any, file: str) -> list[PolicyViolation]:
     if bad_owner:
         violations.append(
             PolicyViolation(
-                dag.dag_id,
-                file,
-                "owner",
-                f"owner must be set and not '{DEFAULT_OWNER}' (tasks: {', '.join(bad_owner)})",
+                dag_id=dag.dag_id,
+                file=file,
+                rule="owner",
+                message=f"owner must be set and not '{DEFAULT_OWNER}' (tasks: {', '.join(bad_owner)})",
             )
         )
     no_retries = sorted(t.task_id for t in tasks if (t.retries or 0) < 1)
     if no_retries:
         violations.append(
             PolicyViolation(
-                dag.dag_id, file, "retries", f"retries must be >= 1 (tasks: {', '.join(no_retries)})"
+                dag_id=dag.dag_id, file=file, rule="retries",
+                message=f"retries must be >= 1 (tasks: {', '.join(no_retries)})",
             )
         )
     if not dag.tags:
-        violations.append(PolicyViolation(dag.dag_id, file, "tags", "DAG must have at least one tag"))
+        violations.append(
+            PolicyViolation(dag_id=dag.dag_id, file=file, rule="tags", message="DAG must have at least one tag")
+        )
     return violations
 
 
@@ -88,25 +82,6 @@ def _airflow_environment() -> Iterator[None]:
             shutil.rmtree(created, ignore_errors=True)
 
 
-@contextlib.contextmanager
-def _stdout_to_stderr() -> Iterator[IO[str]]:
-    """Route everything (Python prints, Airflow's stdout log handler, C-level writes) to stderr.
-
-    Yields a handle on the real stdout, which only the final JSON document is written to.
-    """
-    sys.stdout.flush()
-    saved_fd = os.dup(1)
-    real_stdout = os.fdopen(saved_fd, "w", closefd=True)
-    os.dup2(2, 1)
-    try:
-        with contextlib.redirect_stdout(sys.stderr):
-            yield real_stdout
-    finally:
-        sys.stdout.flush()
-        os.dup2(saved_fd, 1)
-        real_stdout.close()
-
-
 def _display_path(path: str, folder: Path) -> str:
     try:
         relative = Path(path).resolve().relative_to(folder)
@@ -115,7 +90,7 @@ def _display_path(path: str, folder: Path) -> str:
     return f"{folder.name}/{relative.as_posix()}"
 
 
-def check_folders(folder: Path, pass_through: Sequence[Path]) -> dict[str, Any]:
+def check_folders(folder: Path, pass_through: Sequence[Path]) -> DagbagReport:
     """Load one DagBag per folder and collect DAG ids, import errors and (non-pass-through) violations."""
     from airflow.models.dagbag import DagBag
 
@@ -137,15 +112,14 @@ def check_folders(folder: Path, pass_through: Sequence[Path]) -> dict[str, Any]:
             dag_ids.append(dag_id)
             if policy_checked:
                 violations.extend(check_dag_policies(dag, file))
-    return {
-        "dag_ids": sorted(dag_ids),
-        "import_errors": dict(sorted(import_errors.items())),
-        "policy_violations": [asdict(v) for v in violations],
-    }
+    return DagbagReport(
+        dag_ids=sorted(dag_ids), import_errors=dict(sorted(import_errors.items())), policy_violations=violations
+    )
 
 
-def _parse_args(argv: Sequence[str] | None) -> argparse.Namespace:
-    parser = argparse.ArgumentParser(
+def handle(argv: list[str]) -> Outcome:
+    """Parse ``argv``, check the folders; exit 1 on import errors or policy violations."""
+    parser = JsonArgumentParser(
         prog="python -m northstar_airflow.dagbag_check", description="Import- and policy-check DAG folders."
     )
     parser.add_argument("folder", type=Path, help="DAG folder whose DAGs must meet the policies")
@@ -157,23 +131,18 @@ def _parse_args(argv: Sequence[str] | None) -> argparse.Namespace:
         metavar="FOLDER",
         help="legacy DAG folder: import-checked only, never policy-checked (repeatable)",
     )
-    return parser.parse_args(argv)
+    args = parser.parse_args(argv)
+    missing = [str(f) for f in [args.folder, *args.pass_through] if not f.is_dir()]
+    if missing:
+        raise UsageError(f"not a directory: {', '.join(missing)}", folders=missing)
+    with _airflow_environment():
+        report = check_folders(args.folder.resolve(), [p.resolve() for p in args.pass_through])
+    return Outcome.of(report)
 
 
 def main(argv: Sequence[str] | None = None) -> int:
-    """CLI entry point; returns the process exit status."""
-    args = _parse_args(argv)  # argparse itself exits 2 on bad usage
-    folders = [args.folder, *args.pass_through]
-    missing = [str(f) for f in folders if not f.is_dir()]
-    if missing:
-        print(f"error: not a directory: {', '.join(missing)}", file=sys.stderr)
-        return 2
-    with _airflow_environment(), _stdout_to_stderr() as real_stdout:
-        report = check_folders(args.folder.resolve(), [p.resolve() for p in args.pass_through])
-        json.dump(report, real_stdout, sort_keys=True)
-        real_stdout.write("\n")
-        real_stdout.flush()
-    return 1 if report["import_errors"] or report["policy_violations"] else 0
+    """CLI entry point: one JSON object on stdout (``northstar_contracts.harness``); returns the exit status."""
+    return run_entrypoint(handle, argv, command="dagbag_check")
 
 
 if __name__ == "__main__":

@@ -4,13 +4,14 @@ Usage::
 
     python -m northstar_infra.check --stack ENV [--config FILE] [--program MODULE:FUNCTION]
 
-Prints exactly one JSON object on stdout::
+Prints exactly one JSON object on stdout (``northstar_contracts.harness``), a
+``northstar_contracts.infra.InfraCheckReport``::
 
-    {"stack": ENV, "config": FILE, "project": NAME, "resources": [{"urn", "type"}],
+    {"stack": ENV, "config": FILE, "project": NAME, "program": SPEC, "resources": [{"urn", "type", "name"}],
      "violations": [{"resource", "policy", "message"}], "ok": bool}
 
 Exit status: 0 no violations, 1 violations (including a program that refuses the config), 2 bad usage (missing or
-unreadable config file, malformed YAML, bad --program).
+unreadable config file, malformed YAML, bad --program: an ``ErrorRecord`` of kind ``usage``).
 
 Why mocks and not ``pulumi preview``: the release engine must decide before and after every switch whether a stack
 config is compliant, on machines without the Pulumi CLI or cloud credentials. ``pulumi.runtime.set_mocks`` executes
@@ -27,16 +28,17 @@ The project name (config keys without a namespace) comes from ``Pulumi.yaml`` be
 
 from __future__ import annotations
 
-import argparse
-import contextlib
 import dataclasses
 import importlib
 import json
 import os
 import sys
-from collections.abc import Callable, Iterator, Sequence
+from collections.abc import Callable, Sequence
 from pathlib import Path
 from typing import IO, Any
+
+from northstar_contracts.harness import JsonArgumentParser, Outcome, UsageError, run_entrypoint
+from northstar_contracts.infra import InfraCheckReport, InfraResource, InfraViolation
 
 DEFAULT_PROJECT = "northstar-platform"
 DEFAULT_PROGRAM = "northstar_infra.stack:build"
@@ -44,10 +46,6 @@ ROOT_STACK_TYPE = "pulumi:pulumi:Stack"
 
 _SIG_KEY = "4dabf18193072939515e22adb298388d"  # pulumi.runtime.rpc._special_sig_key
 _SECRET_SIG = "1b47061264138c4ac30d75fd1eb44270"  # noqa: S105 - pulumi.runtime.rpc._special_secret_sig, not a secret
-
-
-class UsageProblem(Exception):
-    """Bad input: reported as ``{"error": ...}`` with exit 2."""
 
 
 def unwrap_secrets(value: Any) -> Any:
@@ -97,11 +95,11 @@ def read_stack_config(path: Path, project: str = DEFAULT_PROJECT) -> dict[str, s
     try:
         data = yaml.safe_load(path.read_text())
     except OSError as exc:
-        raise UsageProblem(f"cannot read stack config {path}: {exc.strerror}") from exc
+        raise UsageError(f"cannot read stack config {path}: {exc.strerror}") from exc
     except yaml.YAMLError as exc:
-        raise UsageProblem(f"stack config {path} is not valid YAML: {exc}") from exc
+        raise UsageError(f"stack config {path} is not valid YAML: {exc}") from exc
     if not isinstance(data, dict) or not isinstance(data.get("config", {}), dict):
-        raise UsageProblem(f"stack config {path}: expected a mapping with a 'config' mapping")
+        raise UsageError(f"stack config {path}: expected a mapping with a 'config' mapping")
     config: dict[str, str] = {}
     for key, value in (data.get("config") or {}).items():
         name = str(key) if ":" in str(key) else f"{project}:{key}"
@@ -118,7 +116,7 @@ def project_name(config_path: Path) -> str:
         try:
             data = yaml.safe_load(project_file.read_text()) or {}
         except yaml.YAMLError as exc:
-            raise UsageProblem(f"{project_file} is not valid YAML: {exc}") from exc
+            raise UsageError(f"{project_file} is not valid YAML: {exc}") from exc
         if isinstance(data, dict) and isinstance(data.get("name"), str):
             return data["name"]
     return DEFAULT_PROJECT
@@ -130,7 +128,7 @@ def default_config_path(stack: str) -> Path:
     for candidate in candidates:
         if candidate.is_file():
             return candidate
-    raise UsageProblem(f"no stack config for '{stack}': pass --config FILE (looked for "
+    raise UsageError(f"no stack config for '{stack}': pass --config FILE (looked for "
                        + ", ".join(str(c) for c in candidates) + ")")
 
 
@@ -141,14 +139,14 @@ def load_program(spec: str) -> Callable[[], Any]:
         return stack.build
     module_name, _, attr = spec.partition(":")
     if not module_name or not attr:
-        raise UsageProblem(f"--program must be MODULE:FUNCTION, got {spec!r}")
+        raise UsageError(f"--program must be MODULE:FUNCTION, got {spec!r}")
     try:
         module = importlib.import_module(module_name)
     except ImportError as exc:
-        raise UsageProblem(f"--program: cannot import {module_name}: {exc}") from exc
+        raise UsageError(f"--program: cannot import {module_name}: {exc}") from exc
     program = getattr(module, attr, None)
     if not callable(program):
-        raise UsageProblem(f"--program: {module_name} has no function {attr}")
+        raise UsageError(f"--program: {module_name} has no function {attr}")
     return program  # type: ignore[no-any-return]
 
 
@@ -193,102 +191,72 @@ def run_program(stack: str, config: dict[str, str], project: str = DEFAULT_PROJE
     return mocks.resources, urns
 
 
-def check_stack(stack: str, config_path: Path, program_spec: str = DEFAULT_PROGRAM) -> dict[str, Any]:
-    """The JSON result for one stack config (see module docstring)."""
+def check_stack(stack: str, config_path: Path, program_spec: str = DEFAULT_PROGRAM) -> InfraCheckReport:
+    """The result record for one stack config (see module docstring)."""
     from northstar_infra import policies
 
     project = project_name(config_path)
     config = read_stack_config(config_path, project)
     program = load_program(program_spec)
-    result: dict[str, Any] = {"stack": stack, "config": str(config_path), "project": project,
-                              "program": program_spec, "resources": [], "violations": []}
+    violations: list[InfraViolation] = []
+
+    def report(resources: list[InfraResource]) -> InfraCheckReport:
+        return InfraCheckReport(ok=not violations, stack=stack, config=str(config_path), project=project,
+                                program=program_spec, resources=resources, violations=violations)
+
     environment = config.get("northstar:environment")
     if environment is not None and environment != stack:
-        result["violations"].append({
-            "resource": None, "policy": "stack-environment",
-            "message": f"northstar:environment is {environment!r} but the stack is {stack!r}"})
+        violations.append(InfraViolation(resource=None, policy="stack-environment",
+                                         message=f"northstar:environment is {environment!r} but the stack is {stack!r}"))
     try:
         resources, urns = run_program(stack, config, project, program)
     except Exception as exc:  # the program refused this config: a finding about the config, not a usage error
-        result["violations"].append({"resource": None, "policy": "program-error",
-                                     "message": f"{type(exc).__name__}: {exc}"})
-        result["ok"] = False
-        return result
+        violations.append(InfraViolation(resource=None, policy="program-error", message=f"{type(exc).__name__}: {exc}"))
+        return report([])
+
     def urn(resource: Any) -> str:
         return urns.get((resource.type, resource.name), f"{resource.type}::{resource.name}")
 
     ordered = sorted(resources, key=lambda r: (r.type, r.name))
-    result["resources"] = [{"urn": urn(r), "type": r.type, "name": r.name} for r in ordered]
     # Per-resource rules know their resource; the cross-resource rules of validate_stack only ever name buckets.
     seen = set()
     for resource in ordered:
         for violation in policies.validate_resource(resource):
             seen.add((violation.rule, violation.resource, violation.message))
-            result["violations"].append({"resource": urn(resource), "policy": violation.rule,
-                                         "message": violation.message})
+            violations.append(InfraViolation(resource=urn(resource), policy=violation.rule, message=violation.message))
     buckets = {r.name: r for r in ordered if r.type in policies.BUCKET_TYPES}
     for violation in policies.validate_stack(resources):
         if (violation.rule, violation.resource, violation.message) in seen:
             continue
         bucket = buckets.get(violation.resource)
-        result["violations"].append({"resource": urn(bucket) if bucket else violation.resource,
-                                     "policy": violation.rule, "message": violation.message})
-    result["ok"] = not result["violations"]
-    return result
+        violations.append(InfraViolation(resource=urn(bucket) if bucket else violation.resource,
+                                         policy=violation.rule, message=violation.message))
+    return report([InfraResource(urn=urn(r), type=r.type, name=r.name) for r in ordered])
 
 
-def _parser() -> argparse.ArgumentParser:
-    parser = argparse.ArgumentParser(prog="northstar_infra.check", description=__doc__.split("\n\n")[0])
+def handle(argv: list[str]) -> Outcome:
+    parser = JsonArgumentParser(prog="northstar_infra.check", description=(__doc__ or "").split("\n\n")[0])
     parser.add_argument("--stack", required=True, help="stack / environment name (dev, staging, prod)")
     parser.add_argument("--config", type=Path, help="stack config file (default: infra/Pulumi.<stack>.yaml)")
     parser.add_argument("--program", default=DEFAULT_PROGRAM, help="MODULE:FUNCTION declaring the resources")
-    return parser
-
-
-class _ArgumentError(Exception):
-    pass
-
-
-class _QuietParser(argparse.ArgumentParser):
-    def error(self, message: str) -> None:  # type: ignore[override]
-        raise _ArgumentError(message)
-
-
-def main(argv: Sequence[str] | None = None, stdout: IO[str] | None = None) -> int:
-    out = stdout or sys.stdout
-    parser = _parser()
-    parser.__class__ = _QuietParser
-    try:
-        args = parser.parse_args(argv)
-    except _ArgumentError as exc:
-        print(json.dumps({"error": f"usage: {exc}", "ok": False}), file=out)
-        return 2
+    args = parser.parse_args(argv)
     try:
         config_path = args.config if args.config is not None else default_config_path(args.stack)
         if not config_path.is_file():
-            raise UsageProblem(f"stack config {config_path} does not exist")
-        result = check_stack(args.stack, config_path, args.program)
-    except UsageProblem as exc:
-        print(json.dumps({"stack": args.stack, "error": str(exc), "ok": False}), file=out)
-        return 2
-    print(json.dumps(result, sort_keys=True), file=out)
-    return 0 if result["ok"] else 1
+            raise UsageError(f"stack config {config_path} does not exist")
+        return Outcome.of(check_stack(args.stack, config_path, args.program))
+    except UsageError as exc:
+        exc.details.setdefault("stack", args.stack)
+        raise
 
 
-@contextlib.contextmanager
-def _stdout_to_stderr() -> Iterator[IO[str]]:
-    """Anything printed by imported libraries goes to stderr; the real stdout gets only the JSON result."""
-    real = sys.stdout
-    sys.stdout = sys.stderr
-    try:
-        yield real
-    finally:
-        sys.stdout = real
+def main(argv: Sequence[str] | None = None, stdout: IO[str] | None = None) -> int:
+    """One JSON object on ``stdout`` (default: the process's stdout), exit 0 / 1 / 2."""
+    return run_entrypoint(handle, argv, stdout=stdout, command="check")
 
 
 if __name__ == "__main__":
-    with _stdout_to_stderr() as real_stdout:
-        code = main(stdout=real_stdout)
+    code = main()
     # The Pulumi runtime leaves asyncio loops whose finalizers print "Exception ignored ..." noise at interpreter
     # shutdown; the result is complete and flushed, so leave without running them.
     sys.stdout.flush()

@@ -5,8 +5,10 @@ Usage::
     python -m northstar_infra.deploy --stack ENV --version-map FILE [--work-dir DIR] [--dry-run]
 
 ``FILE`` is the release engine's ``infra-version-map.json`` artifact (``{release_id, git_commit, artifacts: {name:
-{kind, sha256}}, ...}``). Prints exactly one JSON object: the commands (``dry_run`` true: only planned) or the commands
-run and their exit codes. Exit 0 deployed / planned, 1 a pulumi command failed, 2 bad usage or no Pulumi CLI.
+{kind, sha256}}, ...}``). Prints exactly one JSON object (``northstar_contracts.harness``), a
+``northstar_contracts.infra.InfraDeployReport``: the commands (``dry_run`` true: only planned) or the commands run and
+their exit codes. Exit 0 deployed / planned, 1 a pulumi command failed, 2 no Pulumi CLI (an ``InfraDeployReport`` with
+``executed`` false) or bad usage (an ``ErrorRecord``).
 
 What it runs, in ``DIR`` (the Pulumi project folder holding ``Pulumi.yaml`` and ``__main__.py``)::
 
@@ -28,7 +30,6 @@ uses the ``local`` backend, which writes the same keys into stack config files i
 
 from __future__ import annotations
 
-import argparse
 import hashlib
 import json
 import os
@@ -39,6 +40,10 @@ from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import IO, Any
+
+from northstar_contracts.base import EXIT_USAGE
+from northstar_contracts.harness import JsonArgumentParser, Outcome, UsageError, run_entrypoint
+from northstar_contracts.infra import InfraDeployReport
 
 NAMESPACE = "northstar"
 VERSIONS_KEY = f"{NAMESPACE}:artifactVersions"
@@ -137,9 +142,13 @@ class DeployReport:
     ok: bool = True
     error: str = ""
 
+    def to_record(self) -> InfraDeployReport:
+        return InfraDeployReport(stack=self.stack, dry_run=self.dry_run, executed=not self.dry_run,
+                                 commands=[list(c) for c in self.commands], exit_codes=list(self.exit_codes),
+                                 ok=self.ok, error=self.error or None)
+
     def to_json(self) -> dict[str, Any]:
-        return {"stack": self.stack, "dry_run": self.dry_run, "executed": not self.dry_run,
-                "commands": self.commands, "exit_codes": self.exit_codes, "ok": self.ok, "error": self.error or None}
+        return self.to_record().to_dict()
 
 
 Runner = Callable[..., "subprocess.CompletedProcess[str]"]
@@ -180,9 +189,8 @@ def deploy(stack: str, version_map_file: Path, work_dir: Path, *, dry_run: bool 
     return report
 
 
-def main(argv: Sequence[str] | None = None, stdout: IO[str] | None = None) -> int:
-    out = stdout or sys.stdout
-    parser = argparse.ArgumentParser(prog="northstar_infra.deploy", description=__doc__.split("\n\n")[0])
+def handle(argv: list[str]) -> Outcome:
+    parser = JsonArgumentParser(prog="northstar_infra.deploy", description=(__doc__ or "").split("\n\n")[0])
     parser.add_argument("--stack", required=True)
     parser.add_argument("--version-map", required=True, type=Path)
     parser.add_argument("--work-dir", type=Path, default=Path(__file__).resolve().parents[1])
@@ -193,13 +201,17 @@ def main(argv: Sequence[str] | None = None, stdout: IO[str] | None = None) -> in
         report = deploy(args.stack, args.version_map, args.work_dir, dry_run=args.dry_run,
                         policy_pack=args.policy_pack)
     except PulumiCliNotFound as exc:
-        print(json.dumps({"stack": args.stack, "ok": False, "executed": False, "error": str(exc)}), file=out)
-        return 2
+        # Not an ErrorRecord: the caller reads ``executed`` to know nothing ran.
+        return Outcome(EXIT_USAGE, InfraDeployReport(stack=args.stack, ok=False, dry_run=args.dry_run, executed=False,
+                                                     error=str(exc)))
     except (OSError, ValueError) as exc:
-        print(json.dumps({"stack": args.stack, "ok": False, "executed": False, "error": str(exc)}), file=out)
-        return 2
-    print(json.dumps(report.to_json()), file=out)
-    return 0 if report.ok else 1
+        raise UsageError(str(exc), stack=args.stack) from exc
+    return Outcome.of(report.to_record())
+
+
+def main(argv: Sequence[str] | None = None, stdout: IO[str] | None = None) -> int:
+    """One JSON object on ``stdout`` (default: the process's stdout), exit 0 / 1 / 2."""
+    return run_entrypoint(handle, argv, stdout=stdout, command="deploy")
 
 
 if __name__ == "__main__":

@@ -1,12 +1,14 @@
 """Deploy-time smoke check of a Spark job: ``python -m northstar_spark.verify --job daily_revenue [--job-pex PATH]``.
 
 With ``--job-pex`` the packaged job PEX runs under spark-submit exactly as deployed (see ``verify_pex``); this is what
-the release engine calls (the ``spark_verify`` PEX). Without it, the job's source runs in this process:
+the release engine calls (the ``spark_verify`` PEX). Several ``--job-pex P --job N`` pairs (paired in order) are
+verified against ONE shared Spark JVM (see ``verify_batch``) and reported as one record per job. Without
+``--job-pex``, the job's source runs in this process:
 
 Runs the job's real ``main()`` in local mode over a small built-in fixture written to a temp dir, reads the
-Parquet output back and prints one JSON object on stdout::
+Parquet output back and prints one JSON object on stdout (``northstar_contracts.spark.SparkVerifyReport``)::
 
-    {"job": ..., "rows": ..., "schema_matches": bool, "values_match": bool, "schema": {...}}
+    {"ok": bool, "job": ..., "rows": ..., "schema_matches": bool, "values_match": bool, "schema": {...}}
 
 Exit 0 only if the schema matches the job's declared OUTPUT_SCHEMA and the values match the fixture's
 expected result. Why: the release engine runs this inside the built job PEX, so it proves that the packaged
@@ -17,32 +19,22 @@ Schema comparison ignores nullability: Spark reads every Parquet column back as 
 
 from __future__ import annotations
 
-import argparse
-import csv
-import json
 import sys
 import tempfile
-from collections.abc import Callable, Sequence
-from dataclasses import dataclass
+from collections.abc import Sequence
 from decimal import Decimal
 from pathlib import Path
-from typing import Any, NoReturn
+from typing import Any
 
+from northstar_contracts.harness import JsonArgumentParser, Outcome, UsageError, run_entrypoint
+from northstar_contracts.spark import SparkVerifyReport
 from pyspark.sql import SparkSession
-from pyspark.sql.types import StructField, StructType
 
+from northstar_spark.fixture import JobFixture, as_nullable, write_inputs
 from northstar_spark.jobs import daily_revenue
 from northstar_spark.local import local_session
 
-
-@dataclass(frozen=True)
-class JobFixture:
-    """What verify needs to run a job: its entry point, contract, input files and expected rows."""
-
-    main: Callable[..., int]
-    output_schema: StructType
-    inputs: dict[str, list[dict[str, Any]]]
-    expected: list[tuple[Any, ...]]
+__all__ = ["JOBS", "JobFixture", "as_nullable", "main", "verify", "verify_job"]
 
 
 JOBS: dict[str, JobFixture] = {
@@ -67,75 +59,67 @@ JOBS: dict[str, JobFixture] = {
 }
 
 
-def as_nullable(schema: StructType) -> StructType:
-    """The schema as it reads back from Parquet: same names and types, every field nullable."""
-    return StructType([StructField(f.name, f.dataType, True, f.metadata) for f in schema.fields])
-
-
-def _write_inputs(folder: Path, inputs: dict[str, list[dict[str, Any]]]) -> None:
-    for name, rows in inputs.items():
-        with open(folder / name, "w", newline="") as f:
-            writer = csv.DictWriter(f, fieldnames=list(rows[0]))
-            writer.writeheader()
-            writer.writerows(rows)
-
-
-def verify(job: str, spark: SparkSession) -> dict[str, Any]:
+def verify_job(job: str, spark: SparkSession) -> SparkVerifyReport:
     """Run ``job`` end to end on its fixture and report how its output compares to the contract."""
     fixture = JOBS[job]
     with tempfile.TemporaryDirectory(prefix=f"verify-{job}-") as tmp:
         folder = Path(tmp)
-        _write_inputs(folder, fixture.inputs)
+        write_inputs(folder, fixture.inputs)
         output = str(folder / "output")
         fixture.main(["--input", str(folder), "--output", output], spark=spark)
         result = spark.read.parquet(output)
         ordered = result.orderBy(result.columns[0]).collect()
         rows = [tuple(str(v) if hasattr(v, "isoformat") else v for v in row) for row in ordered]
-        return {
-            "job": job,
-            "rows": len(rows),
-            "schema_matches": result.schema == as_nullable(fixture.output_schema),
-            "values_match": rows == fixture.expected,
-            "schema": result.schema.jsonValue(),
-        }
+        schema_matches = result.schema == as_nullable(fixture.output_schema)
+        values_match = rows == fixture.expected
+        return SparkVerifyReport(ok=schema_matches and values_match, job=job, rows=len(rows),
+                                 schema_matches=schema_matches, values_match=values_match,
+                                 schema=result.schema.jsonValue())
 
 
-class _JsonArgumentParser(argparse.ArgumentParser):
-    """Usage errors are results too: one JSON object on stdout, exit 2 (the engine parses nothing else)."""
+def verify(job: str, spark: SparkSession) -> dict[str, Any]:
+    """:func:`verify_job` as JSON-ready data."""
+    return verify_job(job, spark).to_dict()
 
-    def error(self, message: str) -> NoReturn:  # type: ignore[override]
-        self.print_usage(sys.stderr)
-        print(json.dumps({"error": message, "usage": True}, sort_keys=True))
-        raise SystemExit(2)
+
+def handle(argv: list[str]) -> Outcome:
+    parser = JsonArgumentParser(
+        prog="python -m northstar_spark.verify",
+        description="Smoke-test Spark jobs: in process (--job), or packaged job PEXes under Spark "
+        "(--job-pex PATH --job NAME, repeatable in pairs; see northstar_spark.verify_pex / verify_batch).",
+    )
+    parser.add_argument("--job", action="append", required=True, help="job name (repeat, paired with --job-pex)")
+    parser.add_argument("--job-pex", type=Path, action="append", default=[],
+                        help="a deployed job PEX to run in local mode (repeatable; n-th PEX goes with n-th --job)")
+    parser.add_argument("--timeout", type=float, default=600.0, help="seconds before a job run is killed")
+    args = parser.parse_args(argv)
+    unknown = [j for j in args.job if j not in JOBS]
+    if unknown and not args.job_pex:
+        raise UsageError(f"no verification fixture for job(s) {', '.join(unknown)} (known: {', '.join(sorted(JOBS))})",
+                         jobs=unknown)
+    if args.job_pex:
+        if len(args.job_pex) != len(args.job):
+            raise UsageError(f"{len(args.job_pex)} --job-pex for {len(args.job)} --job: give them in pairs")
+        if len(args.job) == 1:
+            from northstar_spark import verify_pex
+
+            return Outcome.of(verify_pex.run_job_pex(args.job[0], args.job_pex[0], JOBS, timeout_s=args.timeout))
+        from northstar_spark import verify_batch
+
+        return Outcome.of(verify_batch.run_job_pexes(list(zip(args.job, args.job_pex, strict=True)), JOBS,
+                                                     timeout_s=args.timeout))
+    if len(args.job) != 1:
+        raise UsageError("in-process verification takes one --job")
+    spark = local_session(f"verify-{args.job[0]}")
+    try:
+        return Outcome.of(verify_job(args.job[0], spark))
+    finally:
+        spark.stop()
 
 
 def main(argv: Sequence[str] | None = None) -> int:
-    parser = _JsonArgumentParser(
-        prog="python -m northstar_spark.verify",
-        description="Smoke-test a Spark job: in process (--job), or a packaged job PEX under spark-submit "
-        "(--job-pex PATH --job NAME; see northstar_spark.verify_pex).",
-    )
-    parser.add_argument("--job", required=True, choices=sorted(JOBS))
-    parser.add_argument("--job-pex", type=Path, help="a deployed job PEX to run under spark-submit in local mode")
-    parser.add_argument("--timeout", type=float, default=600.0, help="seconds before spark-submit is killed")
-    args = parser.parse_args(argv)
-    if args.job_pex is not None:
-        from northstar_spark import verify_pex
-
-        try:
-            report = verify_pex.run_job_pex(args.job, args.job_pex, timeout_s=args.timeout)
-        except verify_pex.UsageProblem as exc:
-            print(json.dumps({"job": args.job, "error": str(exc), "usage": True}, sort_keys=True))
-            return 2
-        print(json.dumps(report, sort_keys=True))
-        return 0 if report["schema_matches"] else 1
-    spark = local_session(f"verify-{args.job}")
-    try:
-        report = verify(args.job, spark)
-    finally:
-        spark.stop()
-    print(json.dumps(report, sort_keys=True))
-    return 0 if report["schema_matches"] and report["values_match"] else 1
+    """One JSON object on stdout (``northstar_contracts.harness``); exit 0 ok, 1 mismatch, 2 usage."""
+    return run_entrypoint(handle, argv, command="verify")
 
 
 if __name__ == "__main__":

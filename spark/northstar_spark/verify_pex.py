@@ -1,7 +1,7 @@
 """Deploy-time verification of a *packaged* Spark job: run the job PEX under spark-submit, as production does.
 
 ``python -m northstar_spark.verify --job-pex PATH --job daily_revenue`` (or the ``spark_verify`` PEX) prints one JSON
-object on stdout::
+object on stdout, a ``northstar_contracts.spark.SparkPexVerifyReport``::
 
     {"job", "pex_sha256", "rows", "schema_matches", "expected_schema", "actual_schema", "seconds", "mode", ...}
 
@@ -22,9 +22,11 @@ How the PEX is run -- the production launch, in local mode:
   verifying an older release after a rollback checks that release's own contract.
 * Spark's logs (log4j at WARN, to stderr) and anything the job prints go to stderr; stdout carries only the JSON.
 
-The fixture (input rows) comes from ``verify.JOBS``. ``values_match`` compares with the fixture's expected rows and is
-reported as evidence only: a release may legitimately change a job's values, while its output must always match the
-schema it declares. Schema comparison ignores nullability (Spark reads every Parquet column back as nullable).
+The fixture (input rows) comes from ``verify.JOBS`` (passed in by the caller: this module does not import ``verify``).
+Several jobs at once: ``verify_batch`` runs every job PEX against one shared JVM with the same launcher.
+``values_match`` compares with the fixture's expected rows and is reported as evidence only: a release may
+legitimately change a job's values, while its output must always match the schema it declares. Schema comparison
+ignores nullability (Spark reads every Parquet column back as nullable).
 """
 
 from __future__ import annotations
@@ -38,8 +40,14 @@ import sys
 import tempfile
 import time
 import zipfile
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
+
+from northstar_contracts.harness import UsageError
+from northstar_contracts.spark import SparkPexVerifyReport
+
+from northstar_spark.fixture import JobFixture, write_inputs
 
 LAUNCHER = '''\
 """spark-submit primary resource written by northstar_spark.verify_pex; runs inside the job PEX (PEX_INTERPRETER=1)."""
@@ -78,6 +86,10 @@ def _main():
         report.update(_describe(module, output))
     with open(result_path, "w") as fh:
         json.dump(report, fh)
+    from pyspark.sql import SparkSession
+    active = SparkSession.getActiveSession()
+    if active is not None:  # a shared JVM (verify_batch) runs the next job's context after this one
+        active.stop()
     return int(code or 0)
 
 sys.exit(_main())
@@ -98,10 +110,6 @@ logger.parquet.level = error
 STDERR_TAIL = 3000
 
 
-class UsageProblem(Exception):
-    """Bad input (exit 2)."""
-
-
 def sha256_file(path: Path) -> str:
     h = hashlib.sha256()
     with open(path, "rb") as fh:
@@ -116,7 +124,7 @@ def spark_home() -> Path:
 
     home = Path(pyspark.__file__).resolve().parent
     if not (home / "bin" / "spark-submit").exists():
-        raise UsageProblem(f"no bin/spark-submit under {home} (pyspark without its launcher scripts)")
+        raise UsageError(f"no bin/spark-submit under {home} (pyspark without its launcher scripts)")
     return home
 
 
@@ -127,51 +135,100 @@ def _normalised(schema: dict[str, Any] | None) -> list[tuple[str, str]] | None:
     return [(f["name"], json.dumps(f["type"], sort_keys=True)) for f in schema.get("fields", [])]
 
 
-def run_job_pex(job: str, pex: Path, timeout_s: float = 600.0, cores: int = 2) -> dict[str, Any]:
-    """Run ``pex`` under spark-submit on the job's fixture; return the report (see module docstring)."""
-    from northstar_spark.local import ensure_java_home
-    from northstar_spark.verify import JOBS, _write_inputs
+@dataclass(frozen=True)
+class JobPex:
+    """A job PEX checked before anything runs: its resolved path, PEX-INFO and digest."""
 
-    started = time.monotonic()
-    if job not in JOBS:
-        raise UsageProblem(f"no verification fixture for job {job!r} (known: {', '.join(sorted(JOBS))})")
+    job: str
+    path: Path
+    info: dict[str, Any]
+    sha256: str
+
+
+def inspect_pex(job: str, pex: Path, jobs: dict[str, JobFixture]) -> JobPex:
+    """Usage errors (exit 2) for an unknown job, a missing file or a file that is not a PEX."""
+    if job not in jobs:
+        raise UsageError(f"no verification fixture for job {job!r} (known: {', '.join(sorted(jobs))})", job=job)
     if not pex.is_file():
-        raise UsageProblem(f"job PEX not found: {pex}")
+        raise UsageError(f"job PEX not found: {pex}", job=job)
     pex = pex.resolve()
     try:
         with zipfile.ZipFile(pex) as zf:
-            pex_info = json.loads(zf.read("PEX-INFO"))
+            info = json.loads(zf.read("PEX-INFO"))
     except (zipfile.BadZipFile, KeyError, json.JSONDecodeError) as exc:
-        raise UsageProblem(f"{pex} is not a PEX file: {exc}") from exc
-    fixture = JOBS[job]
+        raise UsageError(f"{pex} is not a PEX file: {exc}", job=job) from exc
+    return JobPex(job=job, path=pex, info=info, sha256=sha256_file(pex))
+
+
+def stage_run(folder: Path, job: JobPex, fixture: JobFixture) -> tuple[Path, bool]:
+    """Write the fixture inputs, the launcher and the log config into ``folder``; return the runnable PEX path and
+    whether it is an executable copy (spark-submit execs PYSPARK_PYTHON; a store blob is usually not executable)."""
+    (folder / "input").mkdir()
+    write_inputs(folder / "input", fixture.inputs)
+    (folder / "launcher.py").write_text(LAUNCHER)
+    (folder / "log4j2.properties").write_text(LOG4J2)
+    if os.access(job.path, os.X_OK):
+        return job.path, False
+    runnable = folder / job.path.name
+    shutil.copyfile(job.path, runnable)
+    runnable.chmod(0o755)
+    return runnable, True
+
+
+def clean_env() -> dict[str, str]:
+    """This process's environment minus our own PEX settings and PYTHONPATH: the job PEX gets pyspark from
+    SPARK_HOME, as on a cluster."""
+    env = {k: v for k, v in os.environ.items() if not k.startswith("PEX")}
+    env.pop("PYTHONPATH", None)
+    return env
+
+
+def report_for(job: JobPex, fixture: JobFixture, *, mode: str, home: Path, java_home: str | None, ran_copy: bool,
+               exit_code: int, result: dict[str, Any], stderr: str, started: float,
+               spark_submit_exit_code: int | None) -> SparkPexVerifyReport:
+    """The per-job record from the launcher's result file and the exit code of what ran it."""
+    actual = result.get("actual_schema")
+    declared = result.get("declared_schema")
+    rows = result.get("rows")
+    schema_matches = (exit_code == 0 and actual is not None and declared is not None
+                      and _normalised(actual) == _normalised(declared))
+    error = stderr_tail = None
+    if declared is None and exit_code == 0:
+        error = "the job module inside the PEX declares no OUTPUT_SCHEMA"
+    elif exit_code != 0:
+        error = f"{'spark-submit' if mode == 'spark-submit' else 'the job PEX'} exited {exit_code}"
+        stderr_tail = stderr[-STDERR_TAIL:]
+    return SparkPexVerifyReport(
+        ok=schema_matches, job=job.job, pex=str(job.path), pex_sha256=job.sha256, mode=mode,
+        entry_point=job.info.get("entry_point"), inherit_path=job.info.get("inherit_path"), spark_home=str(home),
+        java_home=java_home, ran_copy=ran_copy,
+        spark_submit_exit_code=spark_submit_exit_code,
+        job_exit_code=result.get("job_exit_code"), driver_python=result.get("driver_python"),
+        job_module_file=result.get("job_module_file"), rows=len(rows) if rows is not None else 0,
+        schema_matches=schema_matches, expected_schema=declared, actual_schema=actual,
+        values_match=rows == fixture.expected_json_rows() if rows is not None else False,
+        seconds=round(time.monotonic() - started, 3), error=error, stderr_tail=stderr_tail)
+
+
+def run_job_pex(job: str, pex: Path, jobs: dict[str, JobFixture], timeout_s: float = 600.0,
+                cores: int = 2) -> SparkPexVerifyReport:
+    """Run ``pex`` under its own spark-submit on the job's fixture; return the record (see module docstring)."""
+    from northstar_spark.local import ensure_java_home
+
+    started = time.monotonic()
+    checked = inspect_pex(job, pex, jobs)
+    fixture = jobs[job]
     home = spark_home()
     java_home = ensure_java_home()
-    report: dict[str, Any] = {
-        "job": job, "pex": str(pex), "pex_sha256": sha256_file(pex), "mode": "spark-submit",
-        "entry_point": pex_info.get("entry_point"), "inherit_path": pex_info.get("inherit_path"),
-        "spark_home": str(home), "java_home": java_home,
-    }
     with tempfile.TemporaryDirectory(prefix=f"verify-pex-{job}-") as tmp:
         folder = Path(tmp)
-        inputs = folder / "input"
-        inputs.mkdir()
-        _write_inputs(inputs, fixture.inputs)
-        if not os.access(pex, os.X_OK):
-            # spark-submit execs PYSPARK_PYTHON directly; a blob from a content store is usually not executable.
-            runnable = folder / pex.name
-            shutil.copyfile(pex, runnable)
-            runnable.chmod(0o755)
-            report["ran_copy"] = True
-            pex = runnable
-        (folder / "launcher.py").write_text(LAUNCHER)
-        (folder / "log4j2.properties").write_text(LOG4J2)
+        runnable, ran_copy = stage_run(folder, checked, fixture)
         result_file = folder / "result.json"
-        env = {k: v for k, v in os.environ.items() if not k.startswith("PEX")}  # our own PEX's settings stay ours
-        env.pop("PYTHONPATH", None)  # the job PEX must get pyspark from SPARK_HOME, as on a cluster
+        env = clean_env()
         env.update({
             "SPARK_HOME": str(home),
-            "PYSPARK_PYTHON": str(pex),
-            "PYSPARK_DRIVER_PYTHON": str(pex),
+            "PYSPARK_PYTHON": str(runnable),
+            "PYSPARK_DRIVER_PYTHON": str(runnable),
             "PEX_INTERPRETER": "1",  # the PEX runs launcher.py (driver) and pyspark.daemon (workers)
             "NORTHSTAR_VERIFY_RESULT": str(result_file),
             "SPARK_LOCAL_IP": "127.0.0.1",
@@ -179,16 +236,9 @@ def run_job_pex(job: str, pex: Path, timeout_s: float = 600.0, cores: int = 2) -
         })
         if java_home:
             env["JAVA_HOME"] = java_home
-        log4j = f"-Dlog4j2.configurationFile=file:{folder / 'log4j2.properties'}"
-        cmd = [
-            str(home / "bin" / "spark-submit"), "--master", f"local[{cores}]",
-            "--conf", "spark.ui.enabled=false", "--conf", "spark.ui.showConsoleProgress=false",
-            "--conf", "spark.sql.shuffle.partitions=2", "--conf", "spark.sql.session.timeZone=UTC",
-            "--conf", "spark.driver.host=127.0.0.1", "--conf", "spark.driver.bindAddress=127.0.0.1",
-            "--conf", "spark.executorEnv.PEX_INTERPRETER=1", "--conf", f"spark.pyspark.python={pex}",
-            "--driver-java-options", log4j,
-            str(folder / "launcher.py"), "--input", str(inputs), "--output", str(folder / "output"),
-        ]
+        cmd = [str(home / "bin" / "spark-submit"), *spark_conf_args(folder, cores),
+               "--conf", f"spark.pyspark.python={runnable}",
+               str(folder / "launcher.py"), "--input", str(folder / "input"), "--output", str(folder / "output")]
         try:
             proc = subprocess.run(cmd, env=env, cwd=folder, capture_output=True, text=True, timeout=timeout_s)
             exit_code, out, err = proc.returncode, proc.stdout, proc.stderr
@@ -201,28 +251,18 @@ def run_job_pex(job: str, pex: Path, timeout_s: float = 600.0, cores: int = 2) -
         sys.stderr.write(out)
         sys.stderr.write(err)
         result = json.loads(result_file.read_text()) if result_file.exists() else {}
-    actual = result.get("actual_schema")
-    declared = result.get("declared_schema")
-    rows = result.get("rows")
-    expected_rows = [[v if isinstance(v, int | float | str | bool) or v is None else str(v) for v in r]
-                     for r in fixture.expected]
-    schema_matches = (exit_code == 0 and actual is not None and declared is not None
-                      and _normalised(actual) == _normalised(declared))
-    report.update({
-        "spark_submit_exit_code": exit_code,
-        "job_exit_code": result.get("job_exit_code"),
-        "driver_python": result.get("driver_python"),
-        "job_module_file": result.get("job_module_file"),
-        "rows": len(rows) if rows is not None else 0,
-        "schema_matches": schema_matches,
-        "expected_schema": declared,
-        "actual_schema": actual,
-        "values_match": rows == expected_rows if rows is not None else False,
-        "seconds": round(time.monotonic() - started, 3),
-    })
-    if declared is None and exit_code == 0:
-        report["error"] = "the job module inside the PEX declares no OUTPUT_SCHEMA"
-    elif exit_code != 0:
-        report["error"] = f"spark-submit exited {exit_code}"
-        report["stderr_tail"] = err[-STDERR_TAIL:]
-    return report
+    return report_for(checked, fixture, mode="spark-submit", home=home, java_home=java_home, ran_copy=ran_copy,
+                      exit_code=exit_code, result=result, stderr=err, started=started,
+                      spark_submit_exit_code=exit_code)
+
+
+def spark_conf_args(folder: Path, cores: int) -> list[str]:
+    """spark-submit options shared by the single-job and the shared-JVM runs (local mode, quiet, deterministic)."""
+    return [
+        "--master", f"local[{cores}]",
+        "--conf", "spark.ui.enabled=false", "--conf", "spark.ui.showConsoleProgress=false",
+        "--conf", "spark.sql.shuffle.partitions=2", "--conf", "spark.sql.session.timeZone=UTC",
+        "--conf", "spark.driver.host=127.0.0.1", "--conf", "spark.driver.bindAddress=127.0.0.1",
+        "--conf", "spark.executorEnv.PEX_INTERPRETER=1",
+        "--driver-java-options", f"-Dlog4j2.configurationFile=file:{folder / 'log4j2.properties'}",
+    ]

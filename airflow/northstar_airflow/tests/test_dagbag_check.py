@@ -13,6 +13,8 @@ import pytest
 
 from northstar_airflow import dagbag_check
 from northstar_airflow.tests.conftest import DAGS_DIR, expected_dag_ids
+from northstar_contracts.airflow import DagbagReport
+from northstar_contracts.base import parse_result
 
 GOOD_DAG = """
 from datetime import datetime
@@ -49,7 +51,8 @@ def run_check(*args: str, airflow_home: Path | None = None) -> tuple[int, dict[s
     if airflow_home is not None:
         env["AIRFLOW_HOME"] = str(airflow_home)
     package_root = Path(__file__).resolve().parents[2]
-    env["PYTHONPATH"] = os.pathsep.join(filter(None, [str(package_root), env.get("PYTHONPATH")]))
+    # sys.path carries the other source roots the entry point imports (northstar_contracts under pipelines/).
+    env["PYTHONPATH"] = os.pathsep.join(filter(None, [str(package_root), *sys.path, env.get("PYTHONPATH")]))
     proc = subprocess.run(
         [sys.executable, "-m", dagbag_check.__name__, *args],
         check=False,
@@ -59,6 +62,8 @@ def run_check(*args: str, airflow_home: Path | None = None) -> tuple[int, dict[s
         timeout=120,
     )
     report = json.loads(proc.stdout) if proc.stdout.strip() else None
+    if report is not None:  # the typed contract: unknown, missing or mistyped fields raise ContractError
+        parse_result(DagbagReport, report)
     return proc.returncode, report, proc.stderr
 
 
@@ -125,10 +130,12 @@ def test_broken_pass_through_dag_still_fails(tmp_path: Path) -> None:
 
 
 @pytest.mark.parametrize("args", [["/definitely/not/here"], [], ["--pass-through"]])
-def test_bad_usage_exits_2_without_json(args: list[str]) -> None:
+def test_bad_usage_exits_2_with_a_usage_error_record(args: list[str]) -> None:
+    """The shared entry-point contract (northstar_contracts.harness): usage errors are JSON too, exit 2."""
     code, report, stderr = run_check(*args)
     assert code == 2
-    assert report is None
+    assert report is not None and report["ok"] is False and report["kind"] == "usage" and report["usage"] is True
+    assert report["error"] and report["command"] == "dagbag_check"
     assert stderr
 
 

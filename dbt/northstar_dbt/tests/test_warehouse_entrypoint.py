@@ -19,6 +19,7 @@ from pathlib import Path
 from typing import Any
 
 import pytest
+from northstar_contracts.warehouse import parse_warehouse
 
 from northstar_dbt.project import copy_project
 
@@ -41,7 +42,9 @@ def run_wh(*args: str | Path) -> Result:
     # stdout must be exactly one JSON object: no SQLMesh / dbt log lines.
     lines = proc.stdout.strip().splitlines()
     assert len(lines) == 1, (proc.stdout[-2000:], proc.stderr[-2000:])
-    return Result(proc.returncode, json.loads(lines[0]), proc.stderr)
+    payload = json.loads(lines[0])
+    parse_warehouse(payload)  # the typed contract: unknown, missing or mistyped fields raise ContractError
+    return Result(proc.returncode, payload, proc.stderr)
 
 
 @dataclass(frozen=True)
@@ -165,6 +168,21 @@ def test_breaking_finance_change_needs_ack_rollback_pins_and_janitor(wh: Warehou
     assert MART in refused.payload["snapshots_gone"] and "refused" in refused.payload["error"]
     assert not refused.payload["applied"]
     assert wh.tables("dev") == dev_before and wh.tables("prod") == prod_before
+
+
+def test_check_runs_unit_tests_scratch_audit_and_plan_in_one_process(wh: Warehouse) -> None:
+    """The pre-deploy gate in one call: the three records the separate subcommands print, and one verdict."""
+    v2 = edited_copy(wh, "check_finance", f"models/marts/{MART}.sql", FILTER_OLD, FILTER_NEW)
+    prod_before = wh.tables("prod")
+    r = run_wh("check", *wh.args(v2), "--env", "prod")
+    assert r.code == 1, r.payload
+    p = r.payload
+    assert p["command"] == "check" and p["ok"] is False
+    assert p["unit_test"]["ok"] and p["unit_test"]["passed"] == 1
+    assert p["audit"]["ok"] and p["audit"]["mode"] == "scratch" and p["audit"]["passed"] >= 15
+    assert p["plan"]["categories"][MART] == "breaking" and p["plan"]["missing_ack"] == [MART]
+    assert not p["plan"]["applied"] and wh.tables("prod") == prod_before  # nothing shared changed
+    print(f"check: {p['timings']} plan {p['plan']['timings']} audit {p['audit']['timings']}")  # noqa: T201
 
 
 def test_failing_singular_test_fails_audit(wh: Warehouse) -> None:

@@ -78,7 +78,7 @@ def airflow_entrypoint() -> str:
     py = Path("/tmp/venv-airflow/bin/python")
     module = REPO / "airflow" / "northstar_airflow" / "dagbag_check.py"
     if py.exists() and module.exists():
-        return f"env PYTHONPATH={REPO / 'airflow'} {py} -m northstar_airflow.dagbag_check"
+        return f"env PYTHONPATH={REPO / 'airflow'}:{REPO / 'pipelines'} {py} -m northstar_airflow.dagbag_check"
     if os.environ.get("NORTHSTAR_SKIP_AIRFLOW") == "1":
         pytest.skip("NORTHSTAR_SKIP_AIRFLOW=1 and no dagbag_check entry point")
     pytest.fail("dagbag_check entry point unavailable: set NORTHSTAR_ENTRYPOINT_DAGBAG_CHECK, or create "

@@ -53,8 +53,8 @@ def warehouse_entrypoint() -> str:
     if pex.exists():
         return str(pex)
     py = Path("/tmp/venv-wh/bin/python")
-    if py.exists() and (REPO / "dbt" / "northstar_dbt" / "warehouse.py").exists():
-        return f"env PYTHONPATH={REPO / 'dbt'} {py} -m northstar_dbt.warehouse"
+    if py.exists() and (REPO / "dbt" / "northstar_dbt" / "warehouse").exists():
+        return f"env PYTHONPATH={REPO / 'dbt'}:{REPO / 'pipelines'} {py} -m northstar_dbt.warehouse"
     pytest.fail("warehouse entry point unavailable: set NORTHSTAR_ENTRYPOINT_WAREHOUSE, build it with "
                 "`./pants package dbt:warehouse`, or create /tmp/venv-wh (see dbt/README.md)")
 

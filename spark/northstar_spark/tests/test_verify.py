@@ -36,7 +36,7 @@ def test_verify_cli_prints_json_and_exits_0() -> None:
     package_root = Path(__file__).resolve().parents[2]
     env = dict(
         os.environ,
-        PYTHONPATH=os.pathsep.join(filter(None, [str(package_root), os.environ.get("PYTHONPATH")])),
+        PYTHONPATH=os.pathsep.join(filter(None, [str(package_root), *sys.path, os.environ.get("PYTHONPATH")])),
     )
     proc = subprocess.run(
         [sys.executable, "-m", "northstar_spark.verify", "--job", "daily_revenue"],

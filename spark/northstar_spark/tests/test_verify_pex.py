@@ -24,7 +24,7 @@ from typing import Any
 import pytest
 
 # Imported so Pants puts the verifier's sources in the sandbox (the tests run it as a subprocess).
-from northstar_spark import verify, verify_pex
+from northstar_spark import verify, verify_batch, verify_pex
 
 PACKAGE_ROOT = Path(__file__).resolve().parents[2]  # the folder holding northstar_spark/
 JOB_MODULE = "northstar_spark/jobs/daily_revenue.py"
@@ -42,8 +42,9 @@ def real_job_pex() -> Path:
 
 
 def run_verify(*args: str) -> tuple[int, dict[str, Any], str]:
+    # sys.path carries the other source roots the verifier imports (northstar_contracts under pipelines/).
     env = dict(os.environ,
-               PYTHONPATH=os.pathsep.join(filter(None, [str(PACKAGE_ROOT), os.environ.get("PYTHONPATH")])))
+               PYTHONPATH=os.pathsep.join(filter(None, [str(PACKAGE_ROOT), *sys.path, os.environ.get("PYTHONPATH")])))
     proc = subprocess.run([sys.executable, "-m", "northstar_spark.verify", *args], capture_output=True, text=True,
                           env=env, timeout=600, check=False)
     lines = proc.stdout.strip().splitlines()
@@ -114,3 +115,26 @@ def test_unknown_job_is_a_usage_error_with_json() -> None:
     assert "no_such_job" not in verify.JOBS
     code, report, _ = run_verify("--job", "no_such_job")
     assert code == 2 and report["usage"] is True
+
+
+def test_several_job_pexes_share_one_jvm_and_report_per_job(tmp_path: Path) -> None:
+    """Several --job-pex/--job pairs: one JVM for all of them, one record per job, exit 1 if any job drifted."""
+    real = real_job_pex()
+    drifted = drifted_pex(real, tmp_path / "daily_revenue_drifted.pex")
+    code, report, stderr = run_verify("--job-pex", str(real), "--job", "daily_revenue",
+                                      "--job-pex", str(drifted), "--job", "daily_revenue",
+                                      "--job-pex", str(real), "--job", "daily_revenue")
+    assert code == 1, (report, stderr[-3000:])
+    assert report["mode"] == verify_batch.MODE and report["jvm_starts"] == 1 and report["ok"] is False
+    jobs = report["jobs"]
+    assert [(j["pex"], j["schema_matches"]) for j in jobs] == [
+        (str(real), True), (str(drifted.resolve()), False), (str(real), True)]
+    assert jobs[0]["values_match"] is True and jobs[0]["rows"] == 2 and jobs[0]["mode"] == "shared-jvm"
+    assert jobs[1]["job_exit_code"] == 0 and jobs[1]["actual_schema"]["fields"][-1]["name"] == "revenue_usd"
+    assert jobs[2]["values_match"] is True  # a job after a failing one still gets a fresh SparkContext
+    print(f"3 job PEXes, one JVM: {report['seconds']}s; per job {[j['seconds'] for j in jobs]}")  # noqa: T201
+
+
+def test_unpaired_job_pexes_are_a_usage_error() -> None:
+    code, report, _ = run_verify("--job-pex", str(real_job_pex()), "--job", "daily_revenue", "--job", "daily_revenue")
+    assert code == 2 and report["usage"] is True and "pairs" in report["error"]

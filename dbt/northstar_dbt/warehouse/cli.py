@@ -1,0 +1,122 @@
+"""The warehouse entry point's command line: argv -> :class:`WarehouseOptions` -> one subcommand -> one record."""
+
+from __future__ import annotations
+
+import argparse
+import os
+import sys
+from collections.abc import Callable, Sequence
+from pathlib import Path
+
+from northstar_contracts.harness import JsonArgumentParser, Outcome, run_entrypoint
+
+from northstar_dbt.warehouse import commands
+from northstar_dbt.warehouse.engine import hermetic_env
+from northstar_dbt.warehouse.options import WarehouseOptions
+
+HANDLERS: dict[str, Callable[[WarehouseOptions], Outcome]] = {
+    "plan": commands.cmd_plan,
+    "check": commands.cmd_check,
+    "verify": commands.cmd_verify,
+    "audit": commands.cmd_audit,
+    "unit-test": commands.cmd_unit_test,
+    "tables": commands.cmd_tables,
+    "pin": commands.cmd_pin,
+    "unpin": commands.cmd_unpin,
+    "envs": commands.cmd_envs,
+    "janitor": commands.cmd_janitor,
+}
+
+
+def build_parser() -> argparse.ArgumentParser:
+    parser = JsonArgumentParser(prog="northstar_dbt.warehouse",
+                                description="Warehouse component entry point (SQLMesh over the dbt project).")
+    sub = parser.add_subparsers(dest="command", required=True, parser_class=JsonArgumentParser)
+
+    def common(p: argparse.ArgumentParser, warehouse: bool = True) -> None:
+        p.add_argument("--project", type=Path, required=True, help="dbt project dir with SQLMesh config.py")
+        p.add_argument("--warehouse", type=Path, required=warehouse, help="DuckDB warehouse file")
+        p.add_argument("--state", type=Path, required=False, help="SQLMesh state DuckDB file")
+        p.add_argument("--state-url", default=os.environ.get("NORTHSTAR_SQLMESH_STATE_URL") or None,
+                       help="postgresql://... SQLMesh state (instead of --state)")
+        p.add_argument("--target", default="duckdb", help="dbt profile target (gateway)")
+
+    def acks(p: argparse.ArgumentParser) -> None:
+        p.add_argument("--ack", action="append", default=[], metavar="MODEL",
+                       help="acknowledge a breaking finance / forward-only change of MODEL (repeatable)")
+
+    p = sub.add_parser("plan", help="plan (and with --apply, apply) the project into a SQLMesh environment")
+    common(p)
+    p.add_argument("--env", required=True)
+    p.add_argument("--apply", action="store_true")
+    acks(p)
+    p.add_argument("--virtual-only", action="store_true",
+                   help="refuse (exit 1) unless every snapshot already exists: rollback semantics")
+    p.add_argument("--verify", action="store_true", help="after applying: tables + audits of ENV (same process)")
+    p.add_argument("--pin", metavar="NAME", help="with --verify: when verified, pin the snapshots as keep_NAME")
+    p.add_argument("--unpin", action="append", default=[], metavar="NAME", help="with --verify: release old pins")
+
+    p = sub.add_parser("check", help="pre-deploy gate in one process: unit-test + audit --scratch + plan (no apply)")
+    common(p)
+    p.add_argument("--env", required=True)
+    acks(p)
+
+    p = sub.add_parser("verify", help="tables + audits of ENV as built from the project; optional pins")
+    common(p)
+    p.add_argument("--env", required=True)
+    p.add_argument("--pin", metavar="NAME")
+    p.add_argument("--unpin", action="append", default=[], metavar="NAME")
+
+    p = sub.add_parser("audit", help="run every SQLMesh audit (schema + singular tests) explicitly")
+    common(p, warehouse=False)
+    p.add_argument("--scratch", action="store_true", help="build into a throw-away warehouse first")
+
+    p = sub.add_parser("unit-test", help="dbt unit tests with dbt-core on a scratch DuckDB")
+    p.add_argument("--project", type=Path, required=True)
+
+    p = sub.add_parser("tables", help="row count + checksum per model as ENV sees it")
+    common(p)
+    p.add_argument("--env", required=True)
+
+    for verb, helptext in (("pin", "keep the project's snapshots alive as env keep_NAME"),
+                           ("unpin", "release a pin (janitor may then remove snapshots)")):
+        p = sub.add_parser(verb, help=helptext)
+        common(p)
+        p.add_argument("--name", required=True)
+
+    p = sub.add_parser("envs", help="list SQLMesh environments")
+    common(p)
+
+    p = sub.add_parser("janitor", help="run the SQLMesh janitor")
+    common(p)
+    p.add_argument("--ignore-ttl", action="store_true")
+    return parser
+
+
+def parse_options(argv: Sequence[str]) -> WarehouseOptions:
+    """argv -> the frozen, resolved options record (usage errors raise UsageError: exit 2)."""
+    ns = build_parser().parse_args(list(argv))
+    opts = WarehouseOptions(
+        command=ns.command, project=ns.project, warehouse=getattr(ns, "warehouse", None),
+        state=getattr(ns, "state", None), state_url=getattr(ns, "state_url", None),
+        target=getattr(ns, "target", "duckdb"), env=getattr(ns, "env", None), apply=getattr(ns, "apply", False),
+        acks=tuple(getattr(ns, "ack", ())), virtual_only=getattr(ns, "virtual_only", False),
+        verify=getattr(ns, "verify", False), pin=getattr(ns, "pin", None), unpin=tuple(getattr(ns, "unpin", ())),
+        scratch=getattr(ns, "scratch", False), ignore_ttl=getattr(ns, "ignore_ttl", False),
+        name=getattr(ns, "name", None))
+    return opts.resolved()
+
+
+def handle(argv: list[str]) -> Outcome:
+    opts = parse_options(argv)
+    return HANDLERS[opts.command](opts)
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    """One JSON object on stdout (``northstar_contracts.harness``); exit 0 ok / 1 problems / 2 usage."""
+    hermetic_env()
+    return run_entrypoint(handle, argv)
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,142 @@
+"""One function per subcommand: options record in, :class:`~northstar_contracts.harness.Outcome` out.
+
+Each command takes the warehouse lock and loads the project at most once (:func:`engine.session`); every step after
+that (apply, tables, audits, pins) reuses the loaded context.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import shutil
+import tempfile
+import time
+from pathlib import Path
+
+from northstar_contracts.base import EXIT_OK, EXIT_PROBLEMS
+from northstar_contracts.harness import Outcome
+from northstar_contracts.warehouse import (
+    EnvironmentEntry,
+    WarehouseAuditReport,
+    WarehouseCheckReport,
+    WarehouseEnvsReport,
+    WarehouseJanitorReport,
+    WarehouseUnpinReport,
+    WarehouseVerifyReport,
+)
+
+from northstar_dbt.warehouse import pins
+from northstar_dbt.warehouse.audits import failed_names, run_audits, tables_of, verify_env
+from northstar_dbt.warehouse.engine import session
+from northstar_dbt.warehouse.options import WarehouseOptions
+from northstar_dbt.warehouse.plan_report import plan_into
+from northstar_dbt.warehouse.unit_tests import run_unit_tests
+
+
+def cmd_plan(opts: WarehouseOptions) -> Outcome:
+    """Plan (and apply); with ``--apply --verify``: tables + audits of the env and, when verified, pins -- all on
+    the one loaded context."""
+    timings: dict[str, float] = {}
+    with session(opts, timings) as context:
+        code, report = plan_into(context, opts.environment, project=opts.project, apply=opts.apply,
+                                 virtual_only=opts.virtual_only, acks=opts.acks, timings=timings)
+        if code == EXIT_OK and opts.apply and opts.verify:
+            verified = verify_env(context, opts.environment)
+            pinned = pins.pin_and_unpin(context, opts.project, opts.pin, opts.unpin) if verified.ok else None
+            report = dataclasses.replace(report, verify=verified, pins=pinned)
+        return Outcome(code, report)
+
+
+def cmd_verify(opts: WarehouseOptions) -> Outcome:
+    with session(opts) as context:
+        verified = verify_env(context, opts.environment)
+        pinned = pins.pin_and_unpin(context, opts.project, opts.pin, opts.unpin) if verified.ok else None
+        return Outcome.of(WarehouseVerifyReport(
+            ok=verified.ok, tables=verified.tables, plan_id=verified.plan_id, audits_passed=verified.audits_passed,
+            audits_failed=verified.audits_failed, audits=verified.audits, seconds=verified.seconds, pins=pinned))
+
+
+def cmd_tables(opts: WarehouseOptions) -> Outcome:
+    with session(opts) as context:
+        return Outcome.of(tables_of(context, opts.environment))
+
+
+def audit_report(opts: WarehouseOptions) -> WarehouseAuditReport:
+    """Every audit; with ``scratch`` the project is first built into a throw-away warehouse + state (nothing shared
+    changes), otherwise the project's snapshots are audited as built in the given warehouse."""
+    timings: dict[str, float] = {}
+    scratch_dir = Path(tempfile.mkdtemp(prefix="wh-audit-")) if opts.scratch else None
+    build_error: str | None = None
+    try:
+        where = opts.in_scratch(scratch_dir) if scratch_dir is not None else opts
+        with session(where, timings) as context:
+            if scratch_dir is not None:
+                t0 = time.monotonic()
+                plan = context.plan_builder("prod", include_unmodified=True).build()
+                try:
+                    context.apply(plan)
+                except Exception as exc:  # noqa: BLE001 - blocking audits raise here; they are what we report
+                    build_error = f"{type(exc).__name__}: {str(exc)[:1500]}"
+                timings["build_s"] = round(time.monotonic() - t0, 3)
+            t0 = time.monotonic()
+            results = run_audits(context)
+            timings["audit_s"] = round(time.monotonic() - t0, 3)
+    finally:
+        if scratch_dir is not None:
+            shutil.rmtree(scratch_dir, ignore_errors=True)
+    failed = failed_names(results)
+    return WarehouseAuditReport(ok=not failed and build_error is None, mode="scratch" if opts.scratch else "warehouse",
+                                audits=results, passed=sum(r.status == "pass" for r in results), failed=failed,
+                                skipped=sum(r.status == "skipped" for r in results), timings=timings,
+                                build_error=build_error)
+
+
+def cmd_audit(opts: WarehouseOptions) -> Outcome:
+    return Outcome.of(audit_report(opts))
+
+
+def cmd_unit_test(opts: WarehouseOptions) -> Outcome:
+    return Outcome.of(run_unit_tests(opts.project))
+
+
+def cmd_check(opts: WarehouseOptions) -> Outcome:
+    """The pre-deploy gate in one process: unit tests, the scratch audit and a non-applying plan into the env."""
+    t0 = time.monotonic()
+    unit = run_unit_tests(opts.project)
+    audit = audit_report(dataclasses.replace(opts, scratch=True))
+    plan_timings: dict[str, float] = {}
+    with session(opts, plan_timings) as context:
+        code, plan = plan_into(context, opts.environment, project=opts.project, apply=False, acks=opts.acks,
+                               timings=plan_timings)
+    ok = unit.ok and audit.ok and code == EXIT_OK and not plan.missing_ack
+    record = WarehouseCheckReport(ok=ok, unit_test=unit, audit=audit, plan=plan,
+                                  timings={"total_s": round(time.monotonic() - t0, 3)})
+    return Outcome(EXIT_OK if ok else EXIT_PROBLEMS, record)
+
+
+def cmd_pin(opts: WarehouseOptions) -> Outcome:
+    with session(opts) as context:
+        code, report = pins.pin(context, opts.name or "", opts.project)
+        return Outcome(code, dataclasses.replace(report, pin=pins.pin_env(opts.name or "")))
+
+
+def cmd_unpin(opts: WarehouseOptions) -> Outcome:
+    with session(opts) as context:
+        return Outcome.of(WarehouseUnpinReport(
+            unpinned=pins.unpin(context, opts.name or ""),
+            note="the janitor removes the environment, then its unreferenced snapshots after snapshot_ttl"))
+
+
+def cmd_envs(opts: WarehouseOptions) -> Outcome:
+    with session(opts) as context:
+        envs = [EnvironmentEntry(name=e.name, expiration_ts=e.expiration_ts, expired=e.expired,
+                                 snapshots=len(e.snapshots), plan_id=e.plan_id,
+                                 pinned=e.name.startswith(pins.PIN_PREFIX))
+                for e in context.state_reader.get_environments()]
+        return Outcome.of(WarehouseEnvsReport(environments=sorted(envs, key=lambda x: x.name)))
+
+
+def cmd_janitor(opts: WarehouseOptions) -> Outcome:
+    with session(opts) as context:
+        ok = bool(context.run_janitor(ignore_ttl=opts.ignore_ttl))
+        return Outcome.of(WarehouseJanitorReport(ok=ok, ignore_ttl=opts.ignore_ttl))
+

@@ -1,0 +1,50 @@
+"""Pins: a never-expiring environment ``keep_NAME`` over a project's snapshots keeps them alive against the janitor,
+so rollbacks to known-good releases stay recompute-free. Pinning is a virtual-only plan (a virtual update)."""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from pathlib import Path
+from typing import Any
+
+from northstar_contracts.base import EXIT_OK
+from northstar_contracts.harness import UsageError
+from northstar_contracts.warehouse import PinsResult, WarehousePlanReport
+
+from northstar_dbt.warehouse.plan_report import plan_into
+
+PIN_PREFIX = "keep_"
+
+
+def pin_env(name: str) -> str:
+    """``rel-v2`` -> ``keep_rel_v2`` (already prefixed names are kept)."""
+    from sqlmesh.core.environment import Environment
+
+    clean = "".join(ch if ch.isalnum() else "_" for ch in name.lower()).strip("_")
+    if not clean:
+        raise UsageError(f"invalid pin name {name!r}")
+    return str(Environment.sanitize_name(clean if clean.startswith(PIN_PREFIX) else PIN_PREFIX + clean))
+
+
+def pin(context: Any, name: str, project: Path) -> tuple[int, WarehousePlanReport]:
+    """Plan the loaded project (virtual-only) into the pin environment for ``name``."""
+    env = pin_env(name)
+    context.pinned_environments = set(context.pinned_environments) | {env}
+    return plan_into(context, env, project=project, apply=True, virtual_only=True, command="pin")
+
+
+def unpin(context: Any, name: str) -> str:
+    """Invalidate the pin environment: the janitor removes it, then its unreferenced snapshots after the TTL."""
+    env = pin_env(name)
+    context.invalidate_environment(env)
+    return env
+
+
+def pin_and_unpin(context: Any, project: Path, new_pin: str | None, old_pins: Sequence[str]) -> PinsResult:
+    """After a verified switch: pin these snapshots as ``new_pin`` and release ``old_pins``."""
+    pinned = pin_error = None
+    if new_pin:
+        code, report = pin(context, new_pin, project)
+        pinned = pin_env(new_pin) if code == EXIT_OK else None
+        pin_error = None if code == EXIT_OK else report.error
+    return PinsResult(pinned=pinned, unpinned=[unpin(context, old) for old in old_pins], pin_error=pin_error)
