@@ -16,7 +16,6 @@ the key and the rule; nothing is written).
 from __future__ import annotations
 
 import argparse
-import pprint
 import re
 import sys
 from collections.abc import Sequence

@@ -37,7 +37,8 @@ def test_stale_module_is_detected(tmp_path: Path) -> None:
 @pytest.mark.parametrize(
     ("edit", "message"),
     [
-        (("customer_id: bigint", "customer_id: uuid"), "systems.retail_oltp.tables.customers.columns.customer_id: unknown logical type 'uuid'"),
+        (("customer_id: bigint", "customer_id: uuid"),
+         "systems.retail_oltp.tables.customers.columns.customer_id: unknown logical type 'uuid'"),
         (("{pk: customer_id,", "{pk: client_id,"), "systems.retail_oltp.tables.customers.pk: must name columns"),
         (("kind: kafka", "kind: rabbitmq"), "systems.kafka.kind: must be one of"),
     ],

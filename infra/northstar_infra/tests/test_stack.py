@@ -22,7 +22,7 @@ def _of_type(mocks: RecordingMocks, type_token: str) -> list[policies.Resource]:
 
 def _named(mocks: RecordingMocks, name: str, type_token: str | None = None) -> policies.Resource:
     """The resource called ``name`` (logical names repeat across types: the artifact key and bucket share one)."""
-    (resource,) = [r for r in mocks.resources if r.name == name and type_token in (None, r.type)]
+    (resource,) = (r for r in mocks.resources if r.name == name and type_token in (None, r.type))
     return resource
 
 
@@ -74,7 +74,7 @@ def test_mandatory_tags_on_every_taggable_resource(stack_run: tuple[str, Recordi
 
 def test_artifact_version_map_published_from_config(stack_run: tuple[str, RecordingMocks]) -> None:
     stack, mocks = stack_run
-    (param,) = [p for p in _of_type(mocks, policies.SSM_PARAMETER) if p.props["name"].endswith("/artifact-versions")]
+    (param,) = (p for p in _of_type(mocks, policies.SSM_PARAMETER) if p.props["name"].endswith("/artifact-versions"))
     assert param.props["name"] == f"/northstar/{stack}/artifact-versions"
     expected = json.loads(load_stack_config(stack)["northstar:artifactVersions"])
     assert json.loads(param.props["value"]) == expected
@@ -169,7 +169,8 @@ def test_unknown_environment_is_rejected(stack_runner: Callable[..., RecordingMo
         ("dev", "northstar:sizing", {"emrMaxVcpu": 16}, "northstar:sizing.kafkaMode must be one of"),
         ("staging", "northstar:sizing", ["mw1.small"], "northstar:sizing is required: a mapping"),
         ("staging", "northstar:sizing", "emrMaxVcpu=8", "northstar:sizing' value .* is not a valid"),
-        ("prod", "northstar:network", {"vpcId": "vpc-1", "subnetIds": ["subnet-a", "subnet-b", "subnet-c", "subnet-d"], "securityGroupIds": ["sg-1"]},
+        ("prod", "northstar:network",
+         {"vpcId": "vpc-1", "subnetIds": ["subnet-a", "subnet-b", "subnet-c", "subnet-d"], "securityGroupIds": ["sg-1"]},
          r"northstar:sizing.kafkaBrokers \(6\) must be a multiple of the 4 subnets"),
         ("prod", "northstar:network", {"vpcId": "main", "subnetIds": [], "securityGroupIds": []}, "northstar:network.vpcId"),
     ],

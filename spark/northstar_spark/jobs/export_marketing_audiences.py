@@ -90,7 +90,7 @@ def main(argv: Sequence[str] | None = None, spark: SparkSession | None = None) -
     p.add_argument("--high-value", type=Decimal, default=Decimal(500), help="lifetime value for the high_value segment")
 
     def compute(frames: Mapping[str, DataFrame], args: argparse.Namespace) -> DataFrame:
-        as_of = args.as_of or dt.datetime.now(dt.timezone.utc).date()
+        as_of = args.as_of or dt.datetime.now(dt.UTC).date()
         return transform(frames["customers"], frames["orders"], frames["order_lines"], as_of, args.high_value)
 
     return batch.run(p, argv, spark, lambda _args: INPUT_SCHEMAS, compute)

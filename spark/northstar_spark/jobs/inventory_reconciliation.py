@@ -23,8 +23,10 @@ from northstar_spark.common import source_schema
 
 JOB_NAME = "inventory_reconciliation"
 KIND = "batch"
-INBOUND = ("receipt", "customer_return", "transfer_in")
-OUTBOUND = ("sale", "shipment", "transfer_out", "write_off")
+# Producers differ in sign conventions (the WMS sends sale_pick with a negative quantity), so direction comes from the
+# movement type: inbound counts +|quantity|, outbound -|quantity|.
+INBOUND = ("receipt", "po_receipt", "customer_return", "transfer_in")
+OUTBOUND = ("sale", "sale_pick", "shipment", "transfer_out", "write_off")
 SIGNED = ("adjustment",)  # quantity already carries its sign
 INPUT_FORMAT = "parquet"  # default of --input-format
 INPUT_SCHEMAS = {

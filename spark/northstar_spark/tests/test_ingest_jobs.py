@@ -59,7 +59,12 @@ def test_finance_snapshot_refuses_conflicting_keys_and_writes_nothing(
 ) -> None:
     schema = ingest_finance_erp_snapshot.INPUT_SCHEMAS["gl_journal_lines"]
     line = (1, 7, 4000, 1, Decimal("10.00"), Decimal("0.00"), "USD")
-    rows = [line, line, (2, 7, 1000, 1, Decimal("0.00"), Decimal("10.00"), "USD"), (2, 7, 1000, 1, Decimal("0.00"), Decimal("99.00"), "USD")]
+    rows = [
+        line,
+        line,
+        (2, 7, 1000, 1, Decimal("0.00"), Decimal("10.00"), "USD"),
+        (2, 7, 1000, 1, Decimal("0.00"), Decimal("99.00"), "USD"),
+    ]
     synthetic.write_input(tmp_path / "in", "gl_journal_lines", "parquet", schema, rows)
     output = tmp_path / "out"
     assert ingest_finance_erp_snapshot.main(["--input", str(tmp_path / "in"), "--output", str(output)], spark=spark) == 1
@@ -69,7 +74,8 @@ def test_finance_snapshot_refuses_conflicting_keys_and_writes_nothing(
 
 
 def test_missing_input_is_a_usage_error(spark: SparkSession, tmp_path: Path, capsys: object) -> None:
-    code = ingest_finance_erp_snapshot.main(["--input", str(tmp_path), "--output", str(tmp_path / "o"), "--table", "cost_centers"], spark=spark)
+    argv = ["--input", str(tmp_path), "--output", str(tmp_path / "o"), "--table", "cost_centers"]
+    code = ingest_finance_erp_snapshot.main(argv, spark=spark)
     assert code == 2
     assert f"{tmp_path}/cost_centers.parquet does not exist" in capsys.readouterr().err  # type: ignore[attr-defined]
 
@@ -94,7 +100,8 @@ def test_feed_rejects_bad_rows_and_keeps_the_latest_file(spark: SparkSession, tm
     feed = tmp_path / "in" / "exchange_rates.csv"
     feed.mkdir(parents=True)
     synthetic.write_input(feed, "dt=2024-03-01", "csv", schema,
-                          [(day, "EUR", Decimal("1.08")), (day, "GBP", Decimal("1.27")), (day, "usd", Decimal("1")), (day, "JPY", Decimal("0"))])
+                          [(day, "EUR", Decimal("1.08")), (day, "GBP", Decimal("1.27")),
+                           (day, "usd", Decimal("1")), (day, "JPY", Decimal("0"))])
     synthetic.write_input(feed, "dt=2024-03-02", "csv", schema, [(day, "EUR", Decimal("1.09"))])  # restated rate
     output, rejects = tmp_path / "out", tmp_path / "rejects"
     argv = ["--input", str(tmp_path / "in"), "--output", str(output), "--rejects", str(rejects)]
