@@ -4,10 +4,12 @@ from __future__ import annotations
 
 import datetime as dt
 from decimal import Decimal
+from collections.abc import Sequence
 from pathlib import Path
+from typing import Any
 
 import pytest
-from pyspark.sql import SparkSession
+from pyspark.sql import DataFrame, SparkSession
 
 from northstar_spark.batch import JobDataError
 from northstar_spark.jobs import (
@@ -23,8 +25,8 @@ T0 = dt.datetime(2024, 3, 1, 10, 0)
 D = dt.date(2024, 3, 1)
 
 
-def _df(spark: SparkSession, module: object, name: str, rows: list[tuple[object, ...]]):  # type: ignore[no-untyped-def]
-    return synthetic.frame(spark, module.INPUT_SCHEMAS[name], rows)  # type: ignore[attr-defined]
+def _df(spark: SparkSession, module: Any, name: str, rows: Sequence[tuple[Any, ...]]) -> DataFrame:
+    return synthetic.frame(spark, module.INPUT_SCHEMAS[name], rows)
 
 
 def test_identity_merges_accounts_by_email_and_stitches_sessions(spark: SparkSession) -> None:
