@@ -16,7 +16,8 @@ from collections.abc import Callable, Mapping, Sequence
 from pyspark.sql import DataFrame, SparkSession
 from pyspark.sql.types import StructType
 
-from northstar_spark.common import ContractError, path_exists
+from northstar_spark.common import ContractError, glob_exists, path_exists
+from northstar_spark.source_contract import SOURCES
 
 FORMATS = ("csv", "json", "parquet")
 
@@ -39,11 +40,29 @@ def parser(job_name: str, doc: str | None, default_format: str = "csv") -> argpa
     return p
 
 
-def read_input(spark: SparkSession, input_dir: str, name: str, fmt: str, schema: StructType) -> DataFrame:
-    """Read ``<input_dir>/<name>.<fmt>`` (a file or a folder of part files) with the declared schema."""
-    path = f"{input_dir.rstrip('/')}/{name}.{fmt}"
-    if not path_exists(spark, path):
-        raise JobInputError(f"input {path} does not exist (expected {name}.{fmt} under --input)")
+def input_candidates(input_dir: str, name: str, fmt: str, sole_input: bool) -> list[tuple[str, str]]:
+    """Where an input may be, first match wins: ``<dir>/<name>.<fmt>``; the lake layout ``<dir>/bronze/<system>__<name>``
+    (Parquet; when the contract has exactly one table of that name); for single-input jobs ``<dir>`` itself (a feed's
+    ``dt=`` folder of part files, as landed)."""
+    base = input_dir.rstrip("/")
+    found = [(f"{base}/{name}.{fmt}", fmt)]
+    systems = [system for system, tables in SOURCES.items() if name in tables]
+    if len(systems) == 1:
+        found.append((f"{base}/bronze/{systems[0]}__{name}", "parquet"))
+    if sole_input:
+        found.extend((f"{base}/*.{ext}", fmt) for ext in ((fmt, "jsonl") if fmt == "json" else (fmt,)))
+    return found
+
+
+def read_input(
+    spark: SparkSession, input_dir: str, name: str, fmt: str, schema: StructType, sole_input: bool = False
+) -> DataFrame:
+    """Read one declared input (a file or a folder of part files) with the declared schema."""
+    candidates = input_candidates(input_dir, name, fmt, sole_input)
+    existing = [(p, f) for p, f in candidates if (glob_exists(spark, p) if "*" in p else path_exists(spark, p))]
+    if not existing:
+        raise JobInputError(f"input {name!r} not found under --input: looked for {', '.join(p for p, _ in candidates)}")
+    path, fmt = existing[0]
     if fmt == "csv":
         return spark.read.csv(path, header=True, schema=schema)
     if fmt == "json":
@@ -72,9 +91,10 @@ def run(
     args = p.parse_args(argv)
     active = session(spark, p.prog)
     try:
+        inputs = inputs_for(args)
         frames = {
-            name: read_input(active, args.input, name, args.input_format, schema)
-            for name, schema in inputs_for(args).items()
+            name: read_input(active, args.input, name, args.input_format, schema, sole_input=len(inputs) == 1)
+            for name, schema in inputs.items()
         }
         result = compute(frames, args)
         if write is None:

@@ -173,6 +173,15 @@ def path_exists(spark: SparkSession, path: str) -> bool:
     return bool(hpath.getFileSystem(spark.sparkContext._jsc.hadoopConfiguration()).exists(hpath))
 
 
+def glob_exists(spark: SparkSession, pattern: str) -> bool:
+    """Whether a Hadoop glob (``dir/*.csv``) matches at least one path."""
+    jvm = spark.sparkContext._jvm
+    assert jvm is not None
+    hpath = jvm.org.apache.hadoop.fs.Path(pattern)
+    matches = hpath.getFileSystem(spark.sparkContext._jsc.hadoopConfiguration()).globStatus(hpath)
+    return matches is not None and len(matches) > 0
+
+
 def replace_parquet(df: DataFrame, path: str, partition_by: Sequence[str] = ()) -> None:
     """Write ``df`` to ``path`` even when ``df`` reads from ``path`` (CDC merges into its own bronze table).
 

@@ -39,7 +39,11 @@ AVRO_PACKAGE = "org.apache.spark:spark-avro_2.12:3.5.1"
 
 
 def record_schema(system: str, table: str) -> StructType:
-    """A Kafka record as the local stand-in files carry it: the Kafka source's columns, ``value`` decoded."""
+    """A Kafka record as the local stand-in files carry it: the Kafka source's columns, ``value`` decoded.
+
+    The event's own columns are also accepted at the top level (a plain JSON-lines export of events, as the synthetic
+    data generator lands them); such records have no partition/offset lineage.
+    """
     return StructType(
         [
             StructField("topic", StringType()),
@@ -48,6 +52,7 @@ def record_schema(system: str, table: str) -> StructType:
             StructField("timestamp", TimestampType()),
             StructField("key", StringType()),
             StructField("value", source_schema(system, table)),
+            *source_schema(system, table).fields,
         ]
     )
 
@@ -89,8 +94,13 @@ def to_bronze_stream(records: DataFrame, system: str, table: str, event_time: st
     key is remembered in the checkpointed state for ``watermark`` of event time, then evicted (bounded state).
     """
     keys = primary_key(system, table)
+    columns = source_schema(system, table).names
+    if "value" in records.columns and all(c in records.columns for c in columns):  # file stand-in: either shape
+        event_cols = [F.when(F.col("value").isNotNull(), F.col(f"value.{c}")).otherwise(F.col(c)).alias(c) for c in columns]
+    else:
+        event_cols = [F.col(f"value.{c}").alias(c) for c in columns]
     events = records.select(
-        "value.*", F.col("partition").alias(KAFKA_PARTITION), F.col("offset").alias(KAFKA_OFFSET)
+        *event_cols, F.col("partition").alias(KAFKA_PARTITION), F.col("offset").alias(KAFKA_OFFSET)
     )
     valid: Column = F.col(event_time).isNotNull()
     for key in keys:

@@ -1,7 +1,8 @@
 """Merge a batch of CDC changes (PostgreSQL logical replication) into ``bronze.retail_oltp__<table>``.
 
-Input ``<input>/changes.<fmt>``: Debezium-style flattened change records -- the table's columns plus ``_op``
-(c=insert, u=update, r=snapshot read, d=delete) and ``_lsn`` (log sequence number). The bronze table at
+Input ``<input>/<table>.<fmt>``: Debezium-style flattened change records -- the table's columns plus ``_op``
+(c=insert, u=update, r=snapshot read, d=delete) and ``_lsn`` (log sequence number); rows without ``_op`` (a plain
+extract) are upserts. The bronze table at
 ``--output`` is the current state: per primary key the latest version by ``updated_at`` (then ``_lsn``) wins, so a
 replayed or out-of-order older change never overwrites a newer row, and a winning delete removes the key.
 
@@ -48,13 +49,15 @@ def change_schema(table: str) -> StructType:
 
 
 INPUT_FORMAT = "json"  # default of --input-format
-INPUT_SCHEMAS = {"changes": change_schema(DEFAULT_TABLE)}
+INPUT_SCHEMAS = {DEFAULT_TABLE: change_schema(DEFAULT_TABLE)}
 OUTPUT_SCHEMA = bronze_schema(SYSTEM, DEFAULT_TABLE)
 
 
 def transform(changes: DataFrame, current: DataFrame | None = None, table: str = DEFAULT_TABLE) -> DataFrame:
     """The new bronze state: ``current`` with ``changes`` applied (unknown ``_op`` values or null keys are dropped)."""
     keys = primary_key(SYSTEM, table)
+    # An extract without _op (a plain table dump in the landing zone) is a batch of upserts.
+    changes = changes.withColumn(CDC_OP, F.coalesce(F.col(CDC_OP), F.lit("u")))
     usable = changes.where(F.col(CDC_OP).isin(*CDC_OPS))
     for key in keys:
         usable = usable.where(F.col(key).isNotNull())
@@ -70,15 +73,15 @@ def main(argv: Sequence[str] | None = None, spark: SparkSession | None = None) -
     p.add_argument("--table", choices=TABLES, default=DEFAULT_TABLE, help="retail_oltp table with updated_at")
 
     def compute(frames: Mapping[str, DataFrame], args: argparse.Namespace) -> DataFrame:
-        session = frames["changes"].sparkSession
+        session = frames[args.table].sparkSession
         schema = bronze_schema(SYSTEM, args.table)
         current = session.read.schema(schema).parquet(args.output) if path_exists(session, args.output) else None
-        return transform(frames["changes"], current, args.table)
+        return transform(frames[args.table], current, args.table)
 
     def write(result: DataFrame, args: argparse.Namespace) -> None:
         replace_parquet(result, args.output)
 
-    return batch.run(p, argv, spark, lambda args: {"changes": change_schema(args.table)}, compute, write)
+    return batch.run(p, argv, spark, lambda args: {args.table: change_schema(args.table)}, compute, write)
 
 
 if __name__ == "__main__":

@@ -33,7 +33,7 @@ def test_cdc_keeps_latest_version_applies_deletes_and_ignores_replays(spark: Spa
         _order(2, "placed", 0, "c", 101),
         _order(3, "placed", 0, "c", 102),
     ]
-    synthetic.write_input(tmp_path / "b1", "changes", "json", schema, batch1)
+    synthetic.write_input(tmp_path / "b1", "orders", "json", schema, batch1)
     argv = ["--output", str(bronze), "--table", "orders"]
     assert ingest_retail_oltp_cdc.main(["--input", str(tmp_path / "b1"), *argv], spark=spark) == 0
 
@@ -43,13 +43,13 @@ def test_cdc_keeps_latest_version_applies_deletes_and_ignores_replays(spark: Spa
         _order(3, "placed", 90, "d", 111),  # delete
         _order(4, "placed", 5, "c", 112),
     ]
-    synthetic.write_input(tmp_path / "b2", "changes", "json", schema, batch2)
+    synthetic.write_input(tmp_path / "b2", "orders", "json", schema, batch2)
     assert ingest_retail_oltp_cdc.main(["--input", str(tmp_path / "b2"), *argv], spark=spark) == 0
 
     rows = {r["order_id"]: r for r in spark.read.parquet(str(bronze)).collect()}
     assert {k: r["order_status"] for k, r in rows.items()} == {1: "shipped", 2: "completed", 4: "placed"}
-    assert rows[1][common.SOURCE_FILE].endswith("b1/changes.json")  # unchanged row keeps its lineage
-    assert rows[2][common.SOURCE_FILE].endswith("b2/changes.json")
+    assert rows[1][common.SOURCE_FILE].endswith("b1/orders.json")  # unchanged row keeps its lineage
+    assert rows[2][common.SOURCE_FILE].endswith("b2/orders.json")
     assert all(r[common.INGESTED_AT] is not None for r in rows.values())
     assert not list(bronze.parent.glob("*.staging-*")) and not list(bronze.parent.glob("*.old-*"))
 
@@ -77,7 +77,8 @@ def test_missing_input_is_a_usage_error(spark: SparkSession, tmp_path: Path, cap
     argv = ["--input", str(tmp_path), "--output", str(tmp_path / "o"), "--table", "cost_centers"]
     code = ingest_finance_erp_snapshot.main(argv, spark=spark)
     assert code == 2
-    assert f"{tmp_path}/cost_centers.parquet does not exist" in capsys.readouterr().err  # type: ignore[attr-defined]
+    err = capsys.readouterr().err  # type: ignore[attr-defined]
+    assert f"input 'cost_centers' not found under --input: looked for {tmp_path}/cost_centers.parquet" in err
 
 
 def test_inventory_rerun_replaces_only_its_days(spark: SparkSession, tmp_path: Path) -> None:

@@ -33,8 +33,13 @@ def test_payment_stream_exactly_once_across_restarts(spark: SparkSession, tmp_pa
     # Restart with nothing new: no output change.
     assert stream_payment_events.main(argv, spark=spark) == 0
 
+    # A plain JSON-lines export of events (no Kafka envelope, as the synthetic generator lands them) is accepted too.
+    flat = [dict(zip(schema.names, _payment("e4", 3), strict=True))]
+    synthetic.land(landing, "f3.jsonl", flat)
+    assert stream_payment_events.main(argv, spark=spark) == 0
+
     rows = spark.read.parquet(str(output)).collect()
-    assert sorted((r["event_id"], r[common.KAFKA_OFFSET]) for r in rows) == [("e1", 0), ("e2", 1), ("e3", 3)]
+    assert sorted((r["event_id"], r[common.KAFKA_OFFSET]) for r in rows) == [("e1", 0), ("e2", 1), ("e3", 3), ("e4", None)]
 
 
 def test_kafka_source_without_connector_fails_clearly(spark: SparkSession, tmp_path: Path, capsys: object) -> None:
