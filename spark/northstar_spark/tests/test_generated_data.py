@@ -27,9 +27,9 @@ def _table(spark: SparkSession, data: Dataset, system: str, table: str) -> DataF
 
 
 def test_generated_journals_export_balanced(spark: SparkSession, dataset: Dataset) -> None:
-    ledger = export_finance_ledger_s3.transform(
-        *(_table(spark, dataset, "finance_erp", t) for t in ("gl_journal_entries", "gl_journal_lines", "gl_accounts"))
-    ).collect()
+    entries, lines, accounts = (_table(spark, dataset, "finance_erp", t)
+                                for t in ("gl_journal_entries", "gl_journal_lines", "gl_accounts"))
+    ledger = export_finance_ledger_s3.transform(entries, lines, accounts).collect()
     assert ledger
     assert sum(r["debit_total"] for r in ledger) == sum(r["credit_total"] for r in ledger) > Decimal(0)
     assert sum(r["line_count"] for r in ledger) == len(dataset.tables["finance_erp__gl_journal_lines"])
