@@ -11,6 +11,7 @@ them).
 
 from __future__ import annotations
 
+import json
 from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass, field
 from typing import Any
@@ -23,10 +24,20 @@ PUBLIC_ACCESS_BLOCK = "aws:s3/bucketPublicAccessBlock:BucketPublicAccessBlock"
 BUCKET_ACL = "aws:s3/bucketAclV2:BucketAclV2"
 KMS_KEY = "aws:kms/key:Key"
 SSM_PARAMETER = "aws:ssm/parameter:Parameter"
+SECRET = "aws:secretsmanager/secret:Secret"  # noqa: S105 - a resource type token
+SECRET_VERSION = "aws:secretsmanager/secretVersion:SecretVersion"  # noqa: S105 - a resource type token
+IAM_ROLE = "aws:iam/role:Role"
+IAM_ROLE_POLICY = "aws:iam/rolePolicy:RolePolicy"
+IAM_POLICY = "aws:iam/policy:Policy"
+EMR_SERVERLESS_APP = "aws:emrserverless/application:Application"
+MWAA_ENVIRONMENT = "aws:mwaa/environment:Environment"
+MSK_CLUSTER = "aws:msk/cluster:Cluster"
 
 BUCKET_TYPES = frozenset({BUCKET, BUCKET_V2})
 SSE_TYPES = frozenset({SSE_CONFIG, SSE_CONFIG_V2})
-TAGGABLE_TYPES = frozenset({BUCKET, BUCKET_V2, KMS_KEY, SSM_PARAMETER})
+TAGGABLE_TYPES = frozenset(
+    {BUCKET, BUCKET_V2, KMS_KEY, SSM_PARAMETER, SECRET, IAM_ROLE, EMR_SERVERLESS_APP, MWAA_ENVIRONMENT, MSK_CLUSTER}
+)
 REQUIRED_TAGS: tuple[str, ...] = ("environment", "owner", "cost-center", "managed-by")
 KMS_ALGORITHMS = frozenset({"aws:kms", "aws:kms:dsse"})
 PUBLIC_ACCESS_FLAGS: tuple[str, ...] = (
@@ -108,11 +119,90 @@ def check_no_public_acl(resource: Resource) -> list[Violation]:
     return []
 
 
+def check_service_encryption(resource: Resource) -> list[Violation]:
+    """Secrets, MWAA and MSK must name a customer-managed KMS key; MSK must also use TLS to clients."""
+    props = resource.props
+    problem = None
+    if resource.type == SECRET and not props.get("kmsKeyId"):
+        problem = "secret has no kmsKeyId"
+    elif resource.type == MWAA_ENVIRONMENT and not props.get("kmsKey"):
+        problem = "MWAA environment has no kmsKey"
+    elif resource.type == MSK_CLUSTER:
+        info = props.get("encryptionInfo") or {}
+        in_transit = info.get("encryptionInTransit") or {}
+        if not info.get("encryptionAtRestKmsKeyArn"):
+            problem = "MSK cluster has no encryptionAtRestKmsKeyArn"
+        elif in_transit.get("clientBroker") != "TLS" or in_transit.get("inCluster") is False:
+            problem = f"MSK cluster must use TLS client-broker and in-cluster, got {in_transit or None}"
+    return [Violation("encryption-kms", resource.name, problem)] if problem else []
+
+
+def check_private_endpoints(resource: Resource) -> list[Violation]:
+    """MWAA's web server must not be reachable from the internet; MSK must not allow unauthenticated clients."""
+    if resource.type == MWAA_ENVIRONMENT and resource.props.get("webserverAccessMode") != "PRIVATE_ONLY":
+        return [Violation("no-public-endpoints", resource.name, "webserverAccessMode must be PRIVATE_ONLY")]
+    if resource.type == MSK_CLUSTER and (resource.props.get("clientAuthentication") or {}).get("unauthenticated"):
+        return [Violation("no-public-endpoints", resource.name, "MSK must not allow unauthenticated clients")]
+    return []
+
+
+def check_no_secret_values(resource: Resource) -> list[Violation]:
+    """Secret values never go through the program (they would sit in state and previews): no SecretVersion."""
+    if resource.type == SECRET_VERSION:
+        return [Violation("no-secret-values", resource.name, "secret values must not be managed in the stack")]
+    return []
+
+
+def _as_list(value: Any) -> list[Any]:
+    return value if isinstance(value, list) else [value]
+
+
+def check_least_privilege(resource: Resource) -> list[Violation]:
+    """IAM policies: no wildcard actions (``*``, ``svc:*``), ``Resource: "*"`` only with a Condition, and role trust
+    only for AWS services (never ``Principal: "*"``)."""
+    if resource.type == IAM_ROLE:
+        trust = _load_json(resource.props.get("assumeRolePolicy"))
+        for st in _as_list((trust or {}).get("Statement") or []):
+            principal = (st or {}).get("Principal")
+            if principal == "*" or (isinstance(principal, dict) and ("AWS" in principal and "*" in _as_list(principal["AWS"]))):
+                return [Violation("iam-least-privilege", resource.name, "role trust policy allows any principal")]
+        return []
+    if resource.type not in (IAM_ROLE_POLICY, IAM_POLICY):
+        return []
+    document = _load_json(resource.props.get("policy"))
+    if document is None:
+        return [Violation("iam-least-privilege", resource.name, "policy is not a JSON document")]
+    problems = []
+    for st in _as_list(document.get("Statement") or []):
+        if (st or {}).get("Effect") != "Allow":
+            continue
+        sid = st.get("Sid", "?")
+        wild = [a for a in _as_list(st.get("Action") or []) if a == "*" or str(a).endswith(":*")]
+        if wild or "NotAction" in st:
+            problems.append(f"statement {sid}: wildcard actions {wild or ['NotAction']}")
+        if "*" in _as_list(st.get("Resource") or []) and not st.get("Condition"):
+            problems.append(f"statement {sid}: Resource '*' without a Condition")
+    return [Violation("iam-least-privilege", resource.name, "; ".join(problems))] if problems else []
+
+
+def _load_json(value: Any) -> Any:
+    if isinstance(value, dict):
+        return value
+    try:
+        return json.loads(value) if isinstance(value, str) else None
+    except json.JSONDecodeError:
+        return None
+
+
 RESOURCE_RULES: tuple[ResourceRule, ...] = (
     check_required_tags,
     check_encryption,
     check_public_access_block,
     check_no_public_acl,
+    check_service_encryption,
+    check_private_endpoints,
+    check_no_secret_values,
+    check_least_privilege,
 )
 
 

@@ -1,4 +1,10 @@
-"""The Northstar platform stack: one encrypted, private, versioned artifact bucket per environment.
+"""The Northstar platform stack: the seed's estate per environment.
+
+Per stack: the artifact bucket and its KMS key (release artifacts, the artifact-version map in SSM), the data lake
+(raw and bronze buckets under a separate data key, ``data_lake.py``), Secrets Manager references for the platform's
+credentials (``secrets.py``, never values), least-privilege roles for Spark and Airflow (``iam.py``), and the
+runtimes: EMR Serverless, MWAA and the Kafka cluster or its connection (``runtime.py``), sized by
+``northstar:sizing`` and placed by ``northstar:network`` (``sizing.py``).
 
 Why this shape:
 - The release engine publishes dbt projects, DAG bundles and Spark job PEXes as versioned artifacts; the
@@ -19,6 +25,9 @@ from dataclasses import dataclass
 
 import pulumi
 import pulumi_aws as aws
+
+from northstar_infra import iam, runtime, secrets, sizing
+from northstar_infra.data_lake import DataLake, build_data_lake
 
 REQUIRED_TAG_KEYS: tuple[str, ...] = ("environment", "owner", "cost-center", "managed-by")
 """Tags every taggable resource must carry; shared with ``policies.py``."""
@@ -75,11 +84,18 @@ class PlatformResources:
     encryption: aws.s3.BucketServerSideEncryptionConfiguration
     public_access_block: aws.s3.BucketPublicAccessBlock
     artifact_versions: aws.ssm.Parameter
+    data_lake: DataLake
+    secrets: dict[str, aws.secretsmanager.Secret]
+    roles: iam.Roles
+    spark_application: aws.emrserverless.Application
+    airflow: aws.mwaa.Environment
+    kafka: runtime.Kafka
 
 
 def build(settings: StackSettings | None = None) -> PlatformResources:
     """Declare all resources for the current stack and export the outputs the release engine reads."""
     s = settings or load_settings()
+    capacity, network, kafka_bootstrap = sizing.load()
     env = s.environment
     tags = s.tags
     # Prod data must survive an accidental `pulumi destroy` or a refactor that renames resources.
@@ -134,7 +150,29 @@ def build(settings: StackSettings | None = None) -> PlatformResources:
         tags=tags,
     )
 
+    lake = build_data_lake(env, tags, env == "prod", capacity.raw_retention_days)
+    platform_secrets = secrets.build_secrets(env, kms_key, tags, env == "prod")
+    kafka = runtime.build_kafka(env, capacity, network, lake.data_key, tags, env == "prod", kafka_bootstrap)
+    spark_app = runtime.build_spark_application(env, capacity, network, tags)
+    spark_role = iam.role(f"northstar-spark-jobs-{env}", ["emr-serverless.amazonaws.com"],
+                          "Runs Northstar Spark job PEXes on EMR Serverless", tags)
+    spark_policy = iam.role_policy(f"northstar-spark-jobs-{env}", spark_role, iam.spark_statements(
+        lake.raw.bucket.arn, lake.bronze.bucket.arn, bucket.arn, lake.data_key.arn, kms_key.arn,
+        [platform_secrets["retail-oltp-replication"].arn, platform_secrets["finance-erp-readonly"].arn],
+        kafka.cluster.arn if kafka.cluster is not None else None))
+    airflow_role = iam.role(f"northstar-airflow-{env}", ["airflow.amazonaws.com", "airflow-env.amazonaws.com"],
+                            "MWAA execution role for the Northstar DAGs", tags)
+    airflow_policy = iam.role_policy(f"northstar-airflow-{env}", airflow_role, iam.airflow_statements(
+        env, bucket.arn, kms_key.arn, spark_app.arn, spark_role.arn, platform_secrets["snowflake-loader"].arn))
+    airflow = runtime.build_airflow(env, capacity, network, bucket, kms_key, airflow_role, tags)
+
     pulumi.export("environment", env)
+    pulumi.export("rawBucketName", lake.raw.bucket.bucket)
+    pulumi.export("bronzeBucketName", lake.bronze.bucket.bucket)
+    pulumi.export("sparkApplicationId", spark_app.id)
+    pulumi.export("sparkJobRoleArn", spark_role.arn)
+    pulumi.export("airflowEnvironmentName", airflow.name)
+    pulumi.export("kafkaBootstrapParameter", kafka.bootstrap_parameter.name)
     pulumi.export("artifactBucketName", bucket.bucket)
     pulumi.export("artifactBucketArn", bucket.arn)
     pulumi.export("artifactVersionsParameter", artifact_versions.name)
@@ -146,4 +184,10 @@ def build(settings: StackSettings | None = None) -> PlatformResources:
         encryption=encryption,
         public_access_block=public_access_block,
         artifact_versions=artifact_versions,
+        data_lake=lake,
+        secrets=platform_secrets,
+        roles=iam.Roles(spark_role, spark_policy, airflow_role, airflow_policy),
+        spark_application=spark_app,
+        airflow=airflow,
+        kafka=kafka,
     )

@@ -16,7 +16,7 @@ import pytest
 import yaml
 
 from northstar_infra import policies
-from northstar_infra.check import _recording_mocks_class
+from northstar_infra.check import _recording_mocks_class, _urns_of
 
 INFRA_DIR = Path(__file__).resolve().parents[2]
 STACKS = ("dev", "staging", "prod")
@@ -54,15 +54,7 @@ def run_stack(stack: str, config: dict[str, str] | None = None) -> RecordingMock
 
     @pulumi.runtime.test
     def _program() -> pulumi.Output[Any]:
-        res = stack_module.build()
-        return pulumi.Output.all(
-            res.kms_key.urn,
-            res.bucket.urn,
-            res.versioning.urn,
-            res.encryption.urn,
-            res.public_access_block.urn,
-            res.artifact_versions.urn,
-        )
+        return pulumi.Output.all(*_urns_of(stack_module.build()))  # wait for every declared resource
 
     _program()
     return mocks

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import json
+
 from pulumi_policy import (
     PolicyCustomTimeouts,
     PolicyResource,
@@ -126,3 +128,44 @@ def test_policy_pack_adapter_reports_violations_in_process() -> None:
         ("[encryption-kms] bucket has no aws:kms encryption configuration", leaky_urn),
         ("[no-public-buckets] bucket has no complete public access block", leaky_urn),
     ]
+
+
+def _tagged(type_token: str, name: str, **props: object) -> policies.Resource:
+    return policies.Resource(type_token, name, {"tags": GOOD_TAGS, **props})
+
+
+def test_iam_wildcards_and_open_trust_are_flagged() -> None:
+    broad = json.dumps({"Statement": [
+        {"Sid": "All", "Effect": "Allow", "Action": "s3:*", "Resource": "arn:aws:s3:::b/*"},
+        {"Sid": "Anywhere", "Effect": "Allow", "Action": ["s3:GetObject"], "Resource": "*"},
+        {"Sid": "Scoped", "Effect": "Allow", "Action": ["cloudwatch:PutMetricData"], "Resource": "*",
+         "Condition": {"StringEquals": {"cloudwatch:namespace": "X"}}},
+    ]})
+    (violation,) = policies.validate_resource(policies.Resource(policies.IAM_ROLE_POLICY, "p", {"policy": broad}))
+    assert violation.rule == "iam-least-privilege"
+    assert violation.message == "statement All: wildcard actions ['s3:*']; statement Anywhere: Resource '*' without a Condition"
+    open_trust = json.dumps({"Statement": [{"Effect": "Allow", "Principal": "*", "Action": "sts:AssumeRole"}]})
+    assert [v.rule for v in policies.validate_resource(_tagged(policies.IAM_ROLE, "r", assumeRolePolicy=open_trust))] == [
+        "iam-least-privilege"]
+
+
+def test_service_encryption_public_endpoints_and_secret_values_are_flagged() -> None:
+    found = {
+        (v.rule, v.resource)
+        for r in [
+            _tagged(policies.SECRET, "no-key"),
+            policies.Resource(policies.SECRET_VERSION, "value", {"secretString": "x"}),
+            _tagged(policies.MWAA_ENVIRONMENT, "public-airflow", kmsKey="k", webserverAccessMode="PUBLIC_ONLY"),
+            _tagged(policies.MSK_CLUSTER, "plaintext", encryptionInfo={
+                "encryptionAtRestKmsKeyArn": "k", "encryptionInTransit": {"clientBroker": "TLS_PLAINTEXT"}},
+                clientAuthentication={"unauthenticated": True}),
+        ]
+        for v in policies.validate_resource(r)
+    }
+    assert found == {
+        ("encryption-kms", "no-key"),
+        ("no-secret-values", "value"),
+        ("no-public-endpoints", "public-airflow"),
+        ("encryption-kms", "plaintext"),
+        ("no-public-endpoints", "plaintext"),
+    }

@@ -24,6 +24,7 @@ from pyspark.sql.types import (
 )
 
 JOB_NAME = "daily_revenue"
+KIND = "batch"
 RECOGNIZED_STATUSES = ("shipped", "completed")
 
 ORDERS_SCHEMA = StructType(
@@ -42,6 +43,8 @@ PAYMENTS_SCHEMA = StructType(
         StructField("amount_cents", LongType()),
     ]
 )
+INPUT_FORMAT = "csv"  # default of --input-format
+INPUT_SCHEMAS = {"orders": ORDERS_SCHEMA, "payments": PAYMENTS_SCHEMA}
 OUTPUT_SCHEMA = StructType(
     [
         StructField("order_date", DateType(), nullable=True),

@@ -22,8 +22,15 @@ from northstar_spark.local import ensure_java_home, local_session  # noqa: E402
 ensure_java_home()
 
 
+TEST_SQL_CONF = {"spark.sql.codegen.wholeStage": "false", "spark.sql.shuffle.partitions": "1"}
+
+
 @pytest.fixture(scope="session")
 def spark() -> Iterator[SparkSession]:
     session = local_session("northstar-spark-tests", cores=2)
+    # Test data is a handful of rows: compiling generated code (whole-stage and expression codegen) and spreading
+    # tiny shuffles over several tasks cost far more than they save; interpreted, single-partition plans are faster.
+    for key, value in TEST_SQL_CONF.items():
+        session.conf.set(key, value)
     yield session
     session.stop()
