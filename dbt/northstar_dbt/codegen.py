@@ -111,13 +111,13 @@ def render_sources(system: str, spec: dict[str, Any], tables: list[SourceTable])
         "name": system,
         "description": str(spec.get("description", "")),
         "schema": "bronze",
-        "meta": {"kind": str(spec.get("kind"))},
+        "config": {"meta": {"kind": str(spec.get("kind"))}},
         "tables": [{
             "name": t.name,
             "identifier": t.identifier,
             "description": f"{KIND_LABEL.get(t.kind, t.kind)} {t.name}" + (f" ({t.location})" if t.location else ""),
-            "meta": {"pk": list(t.pk), **({"location": t.location} if t.location else {})},
-            **({"tags": list(t.tags)} if t.tags else {}),
+            "config": {"meta": {"pk": list(t.pk), **({"location": t.location} if t.location else {})},
+                       **({"tags": list(t.tags)} if t.tags else {})},
             "columns": [{"name": c, "data_type": typ} for c, typ in t.columns],
         } for t in tables],
     }]})
