@@ -96,13 +96,16 @@ def _load_synthetic(con: Any, orders: int, days: int) -> None:
         files, scratch = Path(tmp) / "files", Path(tmp) / "synthetic.duckdb"
         write_dataset(generate(Config(seed=SEED, orders=orders, days=days)), files)
         load_bronze(files, scratch)
+        row = con.execute("select current_database()").fetchone()
+        database = str(row[0]) if row else "main"  # qualified: a file named bronze.duckdb makes "bronze" ambiguous
         con.execute(f"attach '{scratch}' as {ATTACH_ALIAS} (read_only)")
         try:
             con.execute("begin transaction")
-            con.execute("create schema if not exists bronze")
+            con.execute(f'create schema if not exists "{database}".bronze')
             for key in expected_tables():
                 # Table names come from the generator's schema (sources.yaml), not from input.
-                con.execute(f"create table bronze.{key} as select * from {ATTACH_ALIAS}.bronze.{key}")  # noqa: S608
+                con.execute(f'create table "{database}".bronze.{key} as '  # noqa: S608
+                            f"select * from {ATTACH_ALIAS}.bronze.{key}")
             con.execute("commit")
         except Exception:
             con.execute("rollback")
