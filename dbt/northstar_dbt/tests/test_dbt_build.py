@@ -52,7 +52,8 @@ def test_dbt_build_runs_every_test_kind(tmp_path: Path, monkeypatch: pytest.Monk
     # The bronze layer came from the dbt-duckdb plugin (fresh DuckDB file): staging sees every source row.
     import duckdb
 
-    con = duckdb.connect(str(tmp_path / "dbt.duckdb"), read_only=True)
+    # Same configuration as dbt-duckdb's still-open connection in this process (DuckDB refuses a different one).
+    con = duckdb.connect(str(tmp_path / "dbt.duckdb"))
     try:
         bronze = con.execute("select count(*) from bronze.retail_oltp__orders").fetchone()
         staged = con.execute("select count(*) from analytics.stg_retail_oltp__orders").fetchone()

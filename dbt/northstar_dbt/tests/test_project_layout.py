@@ -50,7 +50,8 @@ def test_every_catalog_source_has_a_staging_model() -> None:
 def test_codegen_rejects_bad_catalog_with_file_key_and_rule(tmp_path: Path) -> None:
     bad = tmp_path / "sources.yaml"
     bad.write_text("systems:\n  shop:\n    kind: postgres\n    tables:\n      orders: {pk: id, columns: {id: uuid}}\n")
-    with pytest.raises(codegen.CatalogError, match=r"sources\.yaml: systems\.shop\.tables\.orders\.columns\.id: unknown column type 'uuid'"):
+    rule = r"sources\.yaml: systems\.shop\.tables\.orders\.columns\.id: unknown column type 'uuid'"
+    with pytest.raises(codegen.CatalogError, match=rule):
         codegen.render_all(bad)
     bad.write_text("systems:\n  shop:\n    kind: postgres\n    tables:\n      orders: {pk: nope, columns: {id: bigint}}\n")
     with pytest.raises(codegen.CatalogError, match=r"systems\.shop\.tables\.orders: needs columns and a pk"):
