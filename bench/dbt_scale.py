@@ -92,12 +92,13 @@ def main() -> int:
     python = find_python(opts.python)
     env = {**os.environ, "PYTHONPATH": PYTHONPATH, "DBT_SEND_ANONYMOUS_USAGE_STATS": "false", "DO_NOT_TRACK": "1",
            "SQLMESH__DISABLE_ANONYMIZED_ANALYTICS": "true"}
-    sys.path[:0] = [str(REPO / "dbt")]
-    from northstar_dbt.project import copy_project
-
     with tempfile.TemporaryDirectory(prefix="bench-dbt-scale-") as tmp:
         root, log = Path(tmp), Path(tmp) / "bench.log"
-        project = copy_project(root / "project")
+        # The project files as the warehouse artifact holds them (northstar_dbt.project.copy_project's rules; not
+        # imported: that package lives in the dbt resolve, this script in tools).
+        project = root / "project"
+        shutil.copytree(REPO / "dbt", project, ignore=shutil.ignore_patterns(
+            "target", "logs", ".cache", "*.duckdb", "*.duckdb.wal", "__pycache__", "northstar_dbt", "packages"))
         models = len(list((project / "models").rglob("*.sql")))
         bronze = root / "source.duckdb"
         size, _ = run(python, ["-c", BRONZE_WORKER, str(bronze), str(opts.orders), str(opts.days)], env, log)
