@@ -19,7 +19,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-import yaml  # pants: no-infer-dep  (PyYAML comes with dbt-core in the dbt resolve)
+import yaml  # type: ignore[import-untyped]  # pants: no-infer-dep  (PyYAML comes with dbt-core in the dbt resolve)
 
 from northstar_dbt.project import PROJECT_DIR
 

@@ -22,7 +22,7 @@ import sys
 from pathlib import Path
 from typing import Any
 
-import yaml  # pants: no-infer-dep  (PyYAML comes with dbt-core in the dbt resolve)
+import yaml  # type: ignore[import-untyped]  # pants: no-infer-dep  (PyYAML comes with dbt-core in the dbt resolve)
 
 from northstar_dbt.project import PROJECT_DIR
 

@@ -11,6 +11,12 @@ import pytest
 from northstar_dbt.bronze import BronzeError, ensure_bronze, ensure_bronze_file, expected_tables
 
 
+def _count(con: duckdb.DuckDBPyConnection, sql: str) -> int:
+    row = con.execute(sql).fetchone()
+    assert row is not None
+    return int(row[0])
+
+
 def _tables(con: duckdb.DuckDBPyConnection) -> set[str]:
     rows = con.execute("select table_name from information_schema.tables where table_schema = 'bronze'").fetchall()
     return {r[0] for r in rows}
@@ -21,14 +27,13 @@ def test_loads_every_source_table_then_leaves_them_alone(tmp_path: Path) -> None
     con = duckdb.connect(str(db))
     first = ensure_bronze(con, orders=40, days=2)
     assert len(expected_tables()) == 37 and set(first.loaded) == set(expected_tables()) == _tables(con)
-    orders = con.execute("select count(*) from bronze.retail_oltp__orders").fetchone()[0]
-    assert orders == 40
+    assert _count(con, "select count(*) from bronze.retail_oltp__orders") == 40
     con.execute("delete from bronze.retail_oltp__orders where order_id > 10")  # e.g. data someone else loaded
     con.close()
     again = ensure_bronze_file(db)
     assert again.loaded == () and again.present == 37
     con = duckdb.connect(str(db))
-    assert con.execute("select count(*) from bronze.retail_oltp__orders").fetchone()[0] == 10
+    assert _count(con, "select count(*) from bronze.retail_oltp__orders") == 10
     con.close()
 
 

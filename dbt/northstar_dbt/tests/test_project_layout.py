@@ -14,7 +14,7 @@ import shutil
 from pathlib import Path
 
 import pytest
-import yaml  # pants: no-infer-dep  (PyYAML comes with dbt-core in the dbt resolve)
+import yaml  # type: ignore[import-untyped]  # pants: no-infer-dep  (PyYAML comes with dbt-core in the dbt resolve)
 
 from northstar_dbt import codegen, vendor
 from northstar_dbt.project import PROJECT_DIR
