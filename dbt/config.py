@@ -11,6 +11,9 @@ Deviations from the init template, each deliberate:
 - separate DuckDB state connection: state must survive warehouse-file resets and never mix with model data.
   ``NORTHSTAR_SQLMESH_STATE_URL=postgresql://user:pw@host:port/db`` keeps the state in PostgreSQL instead (shared
   by several machines); otherwise ``NORTHSTAR_SQLMESH_STATE_PATH`` names the DuckDB state file.
+- bronze tables (embedded default only): the dbt sources read ``bronze.<system>__<name>``, which Spark writes in
+  production. On the DuckDB target this file makes sure they exist before SQLMesh plans (loaded from the
+  deterministic synthetic generator when the warehouse has none; see ``northstar_dbt/bronze.py``).
 """
 
 from __future__ import annotations
@@ -24,7 +27,7 @@ from sqlmesh.core.config.common import VirtualEnvironmentMode
 from sqlmesh.dbt.loader import sqlmesh_config
 
 PROJECT_DIR = Path(__file__).resolve().parent
-
+TARGET = os.environ.get("NORTHSTAR_DBT_TARGET") or None
 
 
 def _state_connection() -> DuckDBConnectionConfig | PostgresConnectionConfig:
@@ -45,9 +48,21 @@ def _state_connection() -> DuckDBConnectionConfig | PostgresConnectionConfig:
     )
 
 
+def _ensure_bronze() -> None:
+    if TARGET not in (None, "duckdb"):
+        return  # Snowflake: bronze is written by the Spark ingestion jobs
+    from northstar_dbt.bronze import enabled, ensure_bronze_file
+
+    if enabled():
+        # Same default as profiles.yml: relative to the working directory.
+        ensure_bronze_file(Path(os.environ.get("NORTHSTAR_DUCKDB_PATH") or "northstar.duckdb"))
+
+
+_ensure_bronze()
+
 config = sqlmesh_config(
     PROJECT_DIR,
-    dbt_target_name=os.environ.get("NORTHSTAR_DBT_TARGET") or None,
+    dbt_target_name=TARGET,
     state_connection=_state_connection(),
     profiles_dir=PROJECT_DIR,
     virtual_environment_mode=VirtualEnvironmentMode.FULL,

@@ -13,8 +13,10 @@ from pathlib import Path
 PROJECT_DIR: Path = Path(__file__).resolve().parents[1]
 """The dbt project root (``dbt/``): holds dbt_project.yml, profiles.yml and SQLMesh's config.py."""
 
+# dbt_packages/ is NOT ignored: it holds the vendored, resolved packages (package-lock.yml) the project needs to
+# parse; packages/ (their source, only read by `dbt deps`) is not needed to build.
 _IGNORED = shutil.ignore_patterns(
-    "target", "logs", ".cache", "dbt_packages", "*.duckdb", "*.duckdb.wal", "__pycache__", "northstar_dbt"
+    "target", "logs", ".cache", "*.duckdb", "*.duckdb.wal", "__pycache__", "northstar_dbt", "packages", "scripts"
 )
 
 

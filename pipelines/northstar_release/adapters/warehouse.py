@@ -70,9 +70,10 @@ ACK_TAG_PREFIX = "ack:"
 KEEP_KNOWN_GOOD = 3
 # Exactly the files of the Pants ``dbt_project`` target (pants-plugins/northstar/target_types.py), so "changed" in
 # ``./release plan`` and "changed" in the artifact digest agree. Never build output or local engine files.
-PROJECT_FILES = ("dbt_project.yml", "profiles.yml", "sqlmesh.yaml", "config.py", "packages.yml")
-PROJECT_DIRS = ("models", "seeds", "tests", "macros", "snapshots", "analyses", "audits")
-EXCLUDED_DIRS = ("target", "logs", ".cache", "dbt_packages", "__pycache__")
+PROJECT_FILES = ("dbt_project.yml", "profiles.yml", "sqlmesh.yaml", "config.py", "packages.yml", "package-lock.yml")
+# dbt_packages/: the vendored packages resolved by `dbt deps` (pinned by package-lock.yml) ship with the project.
+PROJECT_DIRS = ("models", "seeds", "tests", "macros", "snapshots", "analyses", "audits", "dbt_packages")
+EXCLUDED_DIRS = ("target", "logs", ".cache", "__pycache__")
 EXCLUDED_SUFFIXES = (".duckdb", ".duckdb.wal", ".wal", ".pyc", ".lock")
 
 

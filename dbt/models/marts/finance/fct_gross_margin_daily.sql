@@ -1,0 +1,8 @@
+-- Daily gross margin (USD): net revenue minus cost of goods at catalogue cost.
+select order_date, cast(sum(net_amount_usd) as decimal(18, 2)) as net_revenue_usd,
+       cast(sum(cost_amount_usd) as decimal(18, 2)) as cogs_usd,
+       cast(sum(net_amount_usd) - sum(cost_amount_usd) as decimal(18, 2)) as gross_margin_usd,
+       {{ northstar_utils.safe_divide('sum(net_amount_usd) - sum(cost_amount_usd)', 'sum(net_amount_usd)') }} as gross_margin_rate
+from {{ ref('int_order_lines__enriched') }}
+where order_status not in ('cancelled', 'pending')
+group by order_date

@@ -1,0 +1,3 @@
+-- Latest stock position per warehouse and product.
+select snapshot_date, warehouse_id, product_id, on_hand_qty, reserved_qty, available_qty, on_hand_value
+from {{ ref('int_inventory__latest_positions') }}
