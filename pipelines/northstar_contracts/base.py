@@ -82,12 +82,13 @@ def parse(record: type[R], data: Mapping[str, Any] | str | bytes) -> R:
     the tools (engine), dbt and airflow resolves; components in the spark and infra resolves only emit records.
     """
     try:
-        from pydantic import TypeAdapter, ValidationError  # pants: no-infer-dep
+        from pydantic import ValidationError  # pants: no-infer-dep
     except ImportError as exc:  # pragma: no cover - only in resolves without pydantic
         raise ContractError(f"parsing {record.__name__} needs pydantic, which this environment lacks") from exc
     text = data if isinstance(data, str | bytes) else json.dumps(dict(data), default=str)
     try:
-        return TypeAdapter(record).validate_json(text, strict=True)
+        result: R = _adapter(record).validate_json(text, strict=True)
+        return result
     except ValidationError as exc:
         problems = "; ".join(
             f"{'.'.join(str(p) for p in err['loc']) or '<root>'}: "
@@ -95,6 +96,19 @@ def parse(record: type[R], data: Mapping[str, Any] | str | bytes) -> R:
             for err in exc.errors()
         )
         raise ContractError(f"{record.__name__}: {problems}") from None
+
+
+_ADAPTERS: dict[type[Record], Any] = {}
+
+
+def _adapter(record: type[Record]) -> Any:
+    """One pydantic ``TypeAdapter`` per record class: building one costs milliseconds, the engine parses many."""
+    adapter = _ADAPTERS.get(record)
+    if adapter is None:
+        from pydantic import TypeAdapter  # pants: no-infer-dep
+
+        adapter = _ADAPTERS[record] = TypeAdapter(record)
+    return adapter
 
 
 def parse_result(record: type[R], data: Mapping[str, Any]) -> R | ErrorRecord:

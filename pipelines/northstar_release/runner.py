@@ -9,6 +9,12 @@ Resolution order for entry point ``dagbag_check``:
      ``/tmp/venv-airflow/bin/python -m northstar_airflow.dagbag_check``);
   2. ``<repo>/dist/entrypoints/dagbag_check.pex`` if it exists;
   3. otherwise a ComponentError (exit 2) saying how to build it.
+
+What comes back is typed: :func:`call` parses the entry point's JSON into the record its contract declares
+(``northstar_contracts``, shared with the entry point itself) -- or the ``ErrorRecord`` the entry point printed
+instead -- through the one generic :func:`northstar_contracts.base.parse_result`. A payload that does not match
+(a field renamed, missing or of another type on one side) is a ComponentError (exit 2) naming the entry point, the
+subcommand and each field: adapters never guess field names with ``.get("...")``.
 """
 
 from __future__ import annotations
@@ -21,10 +27,14 @@ import threading
 import time
 from collections.abc import Mapping
 from pathlib import Path
-from typing import Any
+from typing import Any, TypeVar
 
-from northstar_release.adapters.base import ComponentResult
+from northstar_contracts.base import ContractError, Record, parse_result
+
+from northstar_release.adapters.base import ComponentResult, ComponentRunner, Reported
 from northstar_release.errors import ComponentError
+
+R = TypeVar("R", bound=Record)
 
 STDERR_TAIL_CHARS = 4000
 
@@ -69,13 +79,10 @@ class SubprocessComponentRunner:
         pex = self.repo_root / "dist" / "entrypoints" / f"{entry_point}.pex"
         if pex.exists():
             return [str(pex)]
-        from northstar_release.kinds.registry import KINDS  # the KindSpec of each kind names its entry point's target
-
-        target = KINDS.entry_point_targets().get(entry_point, f"<dir>:{entry_point}")
         raise ComponentError(
             f"component entry point '{entry_point}' is not available",
             [f"set {var} to a command line (e.g. a PEX path or '<venv>/bin/python -m <module>')",
-             f"or build it: ./pants package {target}  (expected at {pex})"],
+             f"or build it: ./pants package {pants_target(entry_point)}  (expected at {pex})"],
         )
 
     def run(self, entry_point: str, args: list[str], env: Mapping[str, str] | None = None) -> ComponentResult:
@@ -107,6 +114,39 @@ class SubprocessComponentRunner:
                 [f"command: {shlex.join(cmd)}", f"output: {json.dumps(payload)[:500]}", f"stderr tail: {tail}"],
             )
         return ComponentResult(exit_code=proc.returncode, payload=payload, stderr_tail=tail)
+
+
+def pants_target(entry_point: str) -> str:
+    """The Pants target that builds ``entry_point`` (the KindSpec of each kind names it)."""
+    from northstar_release.kinds.registry import KINDS  # lazy: the registry imports every adapter, which import us
+
+    return KINDS.entry_point_targets().get(entry_point, f"<dir>:{entry_point}")
+
+
+def call(runner: ComponentRunner, entry_point: str, args: list[str], record: type[R], *,
+         subcommand: str | None = None, env: Mapping[str, str] | None = None) -> Reported[R]:
+    """Run ``entry_point`` and return its answer as ``record`` (or the ErrorRecord it printed instead).
+
+    ``subcommand`` only names the call in errors (``warehouse plan``); entry points without subcommands pass None.
+    """
+    return typed(runner.run(entry_point, args, env), entry_point, record, subcommand=subcommand)
+
+
+def typed(result: ComponentResult, entry_point: str, record: type[R], *, subcommand: str | None = None) -> Reported[R]:
+    """``result``'s JSON validated against ``record``; a mismatch is a ComponentError (exit 2), never a KeyError."""
+    name = f"{entry_point} {subcommand}" if subcommand else entry_point
+    try:
+        parsed = parse_result(record, result.payload)
+    except ContractError as exc:
+        raise ComponentError(
+            f"component entry point '{name}' printed a result that does not match its contract: {exc}",
+            [f"the engine reads {record.__module__}.{record.__name__}; build the entry point from the same "
+             f"northstar_contracts as the engine: ./pants package {pants_target(entry_point)}",
+             f"exit code: {result.exit_code}", f"output: {json.dumps(result.payload, default=str)[:500]}",
+             f"stderr tail: {result.stderr_tail[-1000:]}"],
+        ) from None
+    return Reported(entry_point=entry_point, subcommand=subcommand, exit_code=result.exit_code, record=parsed,
+                    stderr_tail=result.stderr_tail)
 
 
 def _tail(text: str | bytes | None) -> str:

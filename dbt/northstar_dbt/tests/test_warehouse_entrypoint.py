@@ -21,7 +21,7 @@ from typing import Any
 import pytest
 from northstar_contracts.warehouse import parse_warehouse
 
-from northstar_dbt.project import copy_project
+from northstar_dbt.project import copy_pilot_project, copy_project
 
 MART = "fct_daily_revenue"
 FILTER_OLD = "where status in ('shipped', 'completed')"
@@ -70,7 +70,7 @@ class Warehouse:
 @pytest.fixture(scope="module")
 def wh(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Warehouse]:
     root = tmp_path_factory.mktemp("warehouse")
-    v1 = copy_project(root / "v1")
+    v1 = copy_pilot_project(root / "v1")  # the entry point's mechanics on the 5-model pilot slice
     file, state = root / "wh" / "warehouse.duckdb", root / "wh" / "sqlmesh_state.duckdb"
     first = run_wh("plan", "--project", v1, "--warehouse", file, "--state", state, "--env", "dev", "--apply")
     yield Warehouse(root, v1, file, state, first)
@@ -91,11 +91,9 @@ def test_dev_plan_apply_builds_every_model(wh: Warehouse) -> None:
     p = r.payload
     assert p["applied"] and p["is_new_environment"] and not p["virtual_update"]
     assert p["categories"][MART] == "added" and p["needs_ack"] == []
-    by_model = p["rows_recomputed_by_model"]
-    assert {k: by_model[k] for k in ("fct_daily_revenue", "fct_orders", "raw_customers", "raw_orders", "raw_payments")} == {
-        "fct_daily_revenue": 5, "fct_orders": 30, "raw_customers": 12, "raw_orders": 30, "raw_payments": 34}
-    assert len(by_model) >= 130 and p["rows_recomputed"] == sum(by_model.values())  # every table model, no views
-    assert "stg_retail_oltp__orders" not in by_model and by_model["fct_sales_orders"] > 0
+    assert p["rows_recomputed_by_model"] == {"fct_daily_revenue": 5, "fct_orders": 30, "raw_customers": 12,
+                                             "raw_orders": 30, "raw_payments": 34}
+    assert p["rows_recomputed"] == 111  # table models and seeds only: the staging views hold no rows
     assert set(wh.tables("dev")) >= {MART, "fct_orders", "stg_orders", "raw_orders"}
     print(f"dev plan+apply: {p['timings']}")  # noqa: T201 - timing evidence in -s output
 
@@ -204,7 +202,7 @@ def test_failing_singular_test_fails_audit(wh: Warehouse) -> None:
 
 def test_failing_unit_test_fails(wh: Warehouse) -> None:
     good = run_wh("unit-test", "--project", wh.v1)
-    assert good.code == 0 and good.payload["passed"] == 5, good.payload
+    assert good.code == 0 and good.payload["passed"] == 1, good.payload  # the pilot's one unit test
     bad = edited_copy(wh, "bad_unit", "models/marts/schema.yml", "revenue: 19.75}", "revenue: 20.00}")
     r = run_wh("unit-test", "--project", bad)
     assert r.code == 1, r.payload

@@ -6,7 +6,8 @@ no per-instance state between calls, write no side files to pass data from one v
 reaches every verb through this protocol -- never through ``getattr``. ``current`` answers for every artifact of the
 kind that is live (name -> digest), so several artifacts of one kind (Spark jobs) are described exactly.
 Adapters never import heavy engines (Airflow, SQLMesh, Spark, Pulumi); they call component entry points through
-``ComponentRunner`` which returns parsed JSON.
+``ComponentRunner`` and read the answer as the typed record the shared contract declares (``northstar_contracts``,
+parsed by ``runner.call`` into a :class:`Reported`), never as a loose dict.
 """
 
 from __future__ import annotations
@@ -16,7 +17,9 @@ from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from enum import Enum
 from pathlib import Path
-from typing import Any, Protocol
+from typing import Any, Generic, Protocol, TypeVar
+
+from northstar_contracts.base import ErrorRecord, Record
 
 from northstar_release.fsutil import sha256_file
 from northstar_release.model import Artifact, ArtifactKind, EvidenceRef, GateOutcome, GateResult
@@ -30,6 +33,31 @@ class ComponentResult:
     exit_code: int
     payload: dict[str, Any]
     stderr_tail: str = ""
+
+
+R = TypeVar("R", bound=Record)
+
+
+@dataclass(frozen=True)
+class Reported(Generic[R]):
+    """A component entry point's answer, typed: the result record its contract declares, or the ``ErrorRecord`` it
+    printed instead (an operation it refused or an internal error, exit 1). Built by ``runner.call``."""
+
+    entry_point: str
+    subcommand: str | None
+    exit_code: int
+    record: R | ErrorRecord
+    stderr_tail: str = ""
+
+    @property
+    def result(self) -> R | None:
+        """The declared record, or None when the entry point printed an ErrorRecord."""
+        return None if isinstance(self.record, ErrorRecord) else self.record
+
+    @property
+    def error(self) -> str | None:
+        """The ErrorRecord's message, when the entry point printed one."""
+        return self.record.error if isinstance(self.record, ErrorRecord) else None
 
 
 class ComponentRunner(Protocol):
@@ -62,8 +90,9 @@ class DeployOutcome:
     message: str
     evidence: dict[str, Any] = field(default_factory=dict)
     # A kind whose switch ran its own post-switch verification in the same component process (the warehouse: plan,
-    # apply and audits in one SQLMesh load) returns that result here; ``verify`` receives it back in its request.
-    verified: dict[str, Any] | None = None
+    # apply and audits in one SQLMesh load) returns that result (its contract record) here; ``verify`` receives it
+    # back in its request.
+    verified: Record | None = None
     name: str = ""
     sha256: str = ""
 

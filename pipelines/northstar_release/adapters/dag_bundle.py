@@ -11,7 +11,8 @@ Why this shape:
 * The digest depends on the bundle's content only: the manifest lists the files and their hashes, never the commit or
   the release, so a release that does not touch a DAG ships the same digest and the env's bundle is not redeployed.
 * verify FULL runs the DagBag on the live folder; INTEGRITY re-hashes every live file against the bundle manifest.
-The DagBag check itself runs in the Airflow environment through the ``dagbag_check`` component entry point.
+The DagBag check itself runs in the Airflow environment through the ``dagbag_check`` component entry point, whose
+answer is the typed ``northstar_contracts.airflow.DagbagReport``.
 """
 
 from __future__ import annotations
@@ -25,16 +26,17 @@ import shutil
 import tarfile
 import tempfile
 from pathlib import Path
-from typing import Any
+
+from northstar_contracts.airflow import DagbagReport
 
 from northstar_release import gitutil
 from northstar_release.adapters.base import (
     BuildContext,
     CheckRequest,
     ClearRequest,
-    ComponentResult,
     DeployOutcome,
     EnvContext,
+    Reported,
     SwitchRequest,
     VerifyRequest,
     manifest_integrity,
@@ -42,6 +44,7 @@ from northstar_release.adapters.base import (
 from northstar_release.fsutil import fsync_dir, sha256_file
 from northstar_release.kinds.spec import KindSpec
 from northstar_release.model import Artifact, ArtifactKind, GateOutcome, GateResult
+from northstar_release.runner import call
 from northstar_release.stages import SwitchMode, VerifyMode
 
 ARTIFACT_NAME = "airflow-dags"
@@ -127,8 +130,7 @@ class DagBundleAdapter:
         for _, dest, pass_through in SOURCES:
             if pass_through:
                 args += ["--pass-through", str(root / dest)]
-        result: ComponentResult = env.runner.run(ENTRY_POINT, args)
-        return _gate_result(gate, target, result)
+        return _gate_result(gate, target, call(env.runner, ENTRY_POINT, args, DagbagReport))
 
     # ---- deploy --------------------------------------------------------------------------------------------------
     def current(self, env: EnvContext) -> dict[str, str]:  # one artifact of this kind per env
@@ -200,30 +202,31 @@ def _integrity(live: Path, target: str) -> GateResult:
     return manifest_integrity(live, MANIFEST, gate="dag_bundle.verify", target=target, what="live DAG")
 
 
-def _gate_result(gate: str, target: str, result: ComponentResult) -> GateResult:
-    payload: dict[str, Any] = result.payload
-    errors = payload.get("import_errors") or {}
-    violations = payload.get("policy_violations") or []
-    dag_ids = payload.get("dag_ids") or []
-    ok = result.exit_code == 0 and not errors and not violations
-    if ok:
-        summary = f"{len(dag_ids)} DAG(s) import cleanly, no policy violations"
+def _gate_result(gate: str, target: str, reported: Reported[DagbagReport]) -> GateResult:
+    report = reported.result
+    if report is None:  # the entry point printed an ErrorRecord: it could not even produce a report
+        ok, summary = False, f"dagbag_check failed: {reported.error}"
     else:
-        parts = []
-        if errors:
-            shown = [f"{f}: {_last_line(m)}" for f, m in list(errors.items())[:5]]
-            parts.append(f"{len(errors)} import error(s): " + "; ".join(shown))
-        if violations:
-            parts.append(f"{len(violations)} policy violation(s): " + "; ".join(
-                f"{v.get('dag_id')}: {v.get('rule')}: {v.get('message')}" for v in violations[:5]))
-        if not parts:
-            parts.append(f"dagbag_check exited {result.exit_code}")
-        summary = " | ".join(parts)
-    evidence = dict(payload)
-    if result.stderr_tail and not ok:
-        evidence["stderr_tail"] = result.stderr_tail[-2000:]
+        ok = reported.exit_code == 0 and report.ok
+        summary = f"{len(report.dag_ids)} DAG(s) import cleanly, no policy violations" if ok else _problems(report)
+        if not ok and not summary:
+            summary = f"dagbag_check exited {reported.exit_code}"
+    evidence = reported.record.to_dict()
+    if reported.stderr_tail and not ok:
+        evidence["stderr_tail"] = reported.stderr_tail[-2000:]
     return GateResult(gate=gate, target=target, outcome=GateOutcome.PASSED if ok else GateOutcome.FAILED,
                       summary=summary, evidence=evidence)
+
+
+def _problems(report: DagbagReport) -> str:
+    parts = []
+    if report.import_errors:
+        shown = [f"{f}: {_last_line(m)}" for f, m in list(report.import_errors.items())[:5]]
+        parts.append(f"{len(report.import_errors)} import error(s): " + "; ".join(shown))
+    if report.policy_violations:
+        parts.append(f"{len(report.policy_violations)} policy violation(s): " + "; ".join(
+            f"{v.dag_id}: {v.rule}: {v.message}" for v in report.policy_violations[:5]))
+    return " | ".join(parts)
 
 
 def _last_line(message: object) -> str:

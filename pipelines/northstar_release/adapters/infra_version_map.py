@@ -31,15 +31,16 @@ from pathlib import Path
 from typing import Any
 
 import yaml
+from northstar_contracts.infra import InfraCheckReport
 
 from northstar_release import gitutil
 from northstar_release.adapters.base import (
     BuildContext,
     CheckRequest,
     ClearRequest,
-    ComponentResult,
     DeployOutcome,
     EnvContext,
+    Reported,
     SwitchRequest,
     VerifyRequest,
 )
@@ -47,6 +48,7 @@ from northstar_release.errors import UsageError
 from northstar_release.fsutil import atomic_write, fsync_dir
 from northstar_release.kinds.spec import KindSpec
 from northstar_release.model import Artifact, ArtifactKind, GateOutcome, GateResult
+from northstar_release.runner import call
 from northstar_release.stages import SwitchMode, VerifyMode
 
 ARTIFACT_NAME = "infra-version-map"
@@ -160,8 +162,8 @@ class InfraVersionMapAdapter:
         return self._infra_check(config, env, target=target, gate="infra_version_map.verify")
 
     def _infra_check(self, config: Path, env: EnvContext, target: str, gate: str) -> GateResult:
-        result: ComponentResult = env.runner.run(ENTRY_POINT, ["--stack", env.env, "--config", str(config)])
-        return _gate_result(gate, target, result)
+        args = ["--stack", env.env, "--config", str(config)]
+        return _gate_result(gate, target, call(env.runner, ENTRY_POINT, args, InfraCheckReport))
 
     # ---- deploy --------------------------------------------------------------------------------------------------
     @staticmethod
@@ -243,22 +245,21 @@ def _integrity(config: Path, target: str) -> GateResult:
                       evidence={"mode": "integrity", "problems": problems})
 
 
-def _gate_result(gate: str, target: str, result: ComponentResult) -> GateResult:
-    payload: dict[str, Any] = result.payload
-    violations = payload.get("violations") or []
-    resources = payload.get("resources") or []
-    ok = result.exit_code == 0 and payload.get("ok") is True and not violations
-    if ok:
-        summary = f"{len(resources)} resource(s) under Pulumi mocks, no policy violations"
-    elif violations:
-        summary = f"{len(violations)} policy violation(s): " + "; ".join(
-            f"{v.get('policy')}: {str(v.get('resource') or '-').rsplit('::', 1)[-1]}: {v.get('message')}"
-            for v in violations[:5])
+def _gate_result(gate: str, target: str, reported: Reported[InfraCheckReport]) -> GateResult:
+    report = reported.result
+    ok = report is not None and reported.exit_code == 0 and report.ok and not report.violations
+    if report is None:  # the entry point printed an ErrorRecord instead of a report
+        summary = str(reported.error)
+    elif ok:
+        summary = f"{len(report.resources)} resource(s) under Pulumi mocks, no policy violations"
+    elif report.violations:
+        summary = f"{len(report.violations)} policy violation(s): " + "; ".join(
+            f"{v.policy}: {(v.resource or '-').rsplit('::', 1)[-1]}: {v.message}" for v in report.violations[:5])
     else:
-        summary = str(payload.get("error") or f"infra_check exited {result.exit_code}")
-    evidence = dict(payload)
-    if result.stderr_tail and not ok:
-        evidence["stderr_tail"] = result.stderr_tail[-2000:]
+        summary = f"infra_check exited {reported.exit_code}"
+    evidence = reported.record.to_dict()
+    if reported.stderr_tail and not ok:
+        evidence["stderr_tail"] = reported.stderr_tail[-2000:]
     return GateResult(gate=gate, target=target, outcome=GateOutcome.PASSED if ok else GateOutcome.FAILED,
                       summary=summary, evidence=evidence)
 

@@ -4,7 +4,10 @@ Why this shape:
 * package: the dbt project files (``dbt/`` minus build output, engine files and the Python helper package) are read
   from the git commit, never the working tree, and written with fixed tar/gzip metadata -> same commit, same sha256.
 * The engine never imports SQLMesh or dbt (ADR 0003): every warehouse operation is the ``warehouse`` component entry
-  point (``northstar_dbt.warehouse``) run as a subprocess that prints one JSON object.
+  point (``northstar_dbt.warehouse``) run as a subprocess that prints one JSON object, read here as the typed record
+  of its subcommand (``northstar_contracts.warehouse``).
+* check is ONE entry-point call (``check``: unit tests, the scratch audit and a non-applying plan into the env); when
+  the same digest passed before (scope ENVIRONMENT), only ``plan`` runs and the earlier evidence is carried over.
 * dev, staging and prod are SQLMesh *environments* in ONE DuckDB warehouse (``<state>/warehouse/warehouse.duckdb``,
   SQLMesh state in ``<state>/warehouse/sqlmesh_state.duckdb`` or PostgreSQL via ``NORTHSTAR_SQLMESH_STATE_URL``).
   A deploy extracts the artifact once into ``<env_dir>/warehouse/<sha256>/`` and plans it into the env with automatic
@@ -23,6 +26,7 @@ Why this shape:
 
 from __future__ import annotations
 
+import dataclasses
 import hashlib
 import json
 import os
@@ -30,7 +34,18 @@ import re
 import shutil
 import tempfile
 from pathlib import Path
-from typing import Any
+from typing import Any, TypeVar
+
+from northstar_contracts.base import Record
+from northstar_contracts.warehouse import (
+    PinsResult,
+    TableFingerprint,
+    VerifyResult,
+    WarehouseCheckReport,
+    WarehousePlanReport,
+    WarehouseTablesReport,
+    WarehouseVerifyReport,
+)
 
 from northstar_release import gitutil
 from northstar_release.adapters.base import (
@@ -40,6 +55,7 @@ from northstar_release.adapters.base import (
     ClearRequest,
     DeployOutcome,
     EnvContext,
+    Reported,
     SwitchRequest,
     VerifyRequest,
     outcome_for,
@@ -50,14 +66,17 @@ from northstar_release.adapters.warehouse_results import (
 )
 from northstar_release.adapters.warehouse_results import (
     check_result,
+    full_check_result,
     integrity_result,
-    reused_part,
+    reused_parts,
+    reused_summary,
     verify_result,
 )
 from northstar_release.errors import Blocked
 from northstar_release.fsutil import fsync_dir, sha256_file
 from northstar_release.kinds.spec import KindSpec
 from northstar_release.model import Artifact, ArtifactKind, GateOutcome, GateResult, Release
+from northstar_release.runner import call
 from northstar_release.stages import SwitchMode, VerifyMode
 
 ARTIFACT_NAME = "warehouse-project"
@@ -68,6 +87,7 @@ LIVE_FILE = "LIVE"
 PINS_FILE = "PINS.json"
 ACK_TAG_PREFIX = "ack:"
 KEEP_KNOWN_GOOD = 3
+R = TypeVar("R", bound=Record)
 # Exactly the files of the Pants ``dbt_project`` target (pants-plugins/northstar/target_types.py), so "changed" in
 # ``./release plan`` and "changed" in the artifact digest agree. Never build output or local engine files.
 PROJECT_FILES = ("dbt_project.yml", "profiles.yml", "sqlmesh.yaml", "config.py", "packages.yml", "package-lock.yml")
@@ -144,32 +164,18 @@ class WarehouseAdapter:
         """
         artifact, env = req.artifact, req.env
         target = f"{artifact.name}@{artifact.sha256[:12]}"
-        ack_list = sorted(set(req.acks))
-        reuse = req.scope == CheckScope.ENVIRONMENT and req.prior is not None and req.prior_ref is not None
+        acks = [a for ack in sorted(set(req.acks)) for a in ("--ack", ack)]
         with tempfile.TemporaryDirectory(prefix="warehouse-check-") as tmp:
             project = Path(tmp) / "project"
             self._extract_verified(artifact, env, project)
-            if reuse and req.prior is not None and req.prior_ref is not None:
+            args = [*self._engine_args(env, project), "--env", env.env, *acks]
+            if req.scope == CheckScope.ENVIRONMENT and req.prior is not None and req.prior_ref is not None:
                 # dbt unit tests and audits on a scratch build depend only on the project's bytes (this digest):
                 # they passed before; carry that evidence over, pointing at it, and run only the plan into this env.
-                unit, audit = reused_part(req.prior, req.prior_ref, "unit_tests"), \
-                    reused_part(req.prior, req.prior_ref, "audits")
-            else:
-                unit = env.runner.run(ENTRY_POINT, ["unit-test", "--project", str(project)])
-                audit = env.runner.run(ENTRY_POINT, ["audit", "--project", str(project), "--scratch"])
-            plan_args = ["plan", *self._engine_args(env, project), "--env", env.env]
-            for a in ack_list:
-                plan_args += ["--ack", a]
-            plan = env.runner.run(ENTRY_POINT, plan_args)
-        result = check_result(target, unit, audit, plan)
-        if reuse and req.prior_ref is not None:
-            ref = req.prior_ref
-            result = result.model_copy(update={
-                "summary": f"{result.summary} (unit tests and audits of this digest reused from {ref.env} deployment "
-                           f"#{ref.deployment_id}, audit seq {ref.audit_seq}; plan into {env.env} ran now)",
-                "evidence": {**result.evidence, "reused": {"parts": ["unit_tests", "audits"],
-                                                           "from": ref.model_dump(mode="json")}}})
-        return result
+                unit, audit = reused_parts(req.prior)
+                plan = _call(env, WarehousePlanReport, "plan", *args)
+                return reused_summary(check_result(target, unit, audit, plan), req.prior_ref, env.env)
+            return full_check_result(target, _call(env, WarehouseCheckReport, "check", *args))
 
     def verify(self, req: VerifyRequest) -> GateResult:
         env = req.env
@@ -179,33 +185,33 @@ class WarehouseAdapter:
                               summary="no warehouse project is live")
         target = f"{env.env}:{ARTIFACT_NAME}@{sha[:12]}"
         switched = outcome_for(req, sha)
-        if switched is not None and switched.verified is not None:
-            payload = switched.verified
-            source = "post-apply (same component process as the switch)"
-        elif req.mode == VerifyMode.INTEGRITY:
+        if switched is not None and isinstance(switched.verified, VerifyResult):
+            return verify_result(target, switched.verified, None, "post-apply (same component process as the switch)")
+        if req.mode == VerifyMode.INTEGRITY:
             return integrity_result(self._root(env) / sha, target)
-        else:
-            pin, unpin = self._pin_plan(env, sha)
-            args = ["verify", *self._engine_args(env, self._root(env) / sha), "--env", env.env, "--pin", pin]
-            for old in unpin:
-                args += ["--unpin", old]
-            result = env.runner.run(ENTRY_POINT, args)
-            payload = dict(result.payload)
-            if result.exit_code != 0 and "error" in payload:
-                payload.setdefault("audits_failed", [payload["error"]])
-            source = "verify subcommand"
-            self._remember_pins(env, payload.get("pins"))
-        return verify_result(target, payload, source)
+        pin, unpin = self._pin_plan(env, sha)
+        args = [*self._engine_args(env, self._root(env) / sha), "--env", env.env, "--pin", pin,
+                *(a for old in unpin for a in ("--unpin", old))]
+        reported = _call(env, WarehouseVerifyReport, "verify", *args)
+        if reported.result is not None:
+            self._remember_pins(env, reported.result.pins)
+        return verify_result(target, reported.result, reported.error, "verify subcommand")
 
-    def tables(self, env: EnvContext) -> dict[str, Any]:
+    def table_fingerprints(self, env: EnvContext) -> dict[str, TableFingerprint]:
         """Row count + checksum per model as the env sees it (e.g. "prod unchanged" evidence); {} when nothing is live."""
         sha = self._live(env)
         if sha is None:
             return {}
-        result = env.runner.run(ENTRY_POINT, ["tables", *self._engine_args(env, self._root(env) / sha), "--env", env.env])
-        if result.exit_code != 0:
-            raise Blocked(f"warehouse: cannot read the tables of {env.env}: {result.payload.get('error')}")
-        return dict(result.payload.get("tables") or {})
+        reported = _call(env, WarehouseTablesReport, "tables", *self._engine_args(env, self._root(env) / sha),
+                         "--env", env.env)
+        if reported.result is None or reported.exit_code != 0:
+            raise Blocked(f"warehouse: cannot read the tables of {env.env}: "
+                          f"{reported.error or 'component exited ' + str(reported.exit_code)}")
+        return dict(reported.result.tables)
+
+    def tables(self, env: EnvContext) -> dict[str, dict[str, Any]]:
+        """:meth:`table_fingerprints` as JSON-ready data (what ``./release tables`` prints)."""
+        return {name: t.to_dict() for name, t in self.table_fingerprints(env).items()}
 
     # ---- deploy --------------------------------------------------------------------------------------------------
     def current(self, env: EnvContext) -> dict[str, str]:  # one artifact of this kind per env
@@ -256,34 +262,34 @@ class WarehouseAdapter:
         else:
             for a in sorted(set(acks)):
                 args += ["--ack", a]
-        result = env.runner.run(ENTRY_POINT, args)
-        p = result.payload
-        if result.exit_code != 0 or not p.get("ok", False):
+        reported = _call(env, WarehousePlanReport, *args)
+        p = reported.result
+        if p is None or reported.exit_code != 0 or not p.ok:
             verb = "roll back" if rollback else "deploy"
+            why = reported.error if p is None else p.error
+            details = [] if p is None else [f"categories: {p.categories}", f"needs_ack: {p.needs_ack}",
+                                            f"snapshots_gone: {p.snapshots_gone}"]
             raise Blocked(f"warehouse: cannot {verb} {artifact.name}@{artifact.sha256[:12]} in {env.env}: "
-                          f"{p.get('error') or 'component exited ' + str(result.exit_code)}",
-                          [f"categories: {p.get('categories')}", f"needs_ack: {p.get('needs_ack')}",
-                           f"snapshots_gone: {p.get('snapshots_gone')}", result.stderr_tail[-1000:]])
+                          f"{why or 'component exited ' + str(reported.exit_code)}",
+                          [*details, reported.stderr_tail[-1000:]])
         self._write_live(env, artifact.sha256)
         verified = None
-        if p.get("verify") is not None:
-            verified = {**p["verify"], "pins": p.get("pins")}
-            self._remember_pins(env, p.get("pins"))
+        if p.verify is not None:
+            verified = dataclasses.replace(p.verify, pins=p.pins)
+            self._remember_pins(env, p.pins)
         evidence = {
             "from": previous, "to": artifact.sha256, "path": str(folder), "sqlmesh_environment": env.env,
-            "categories": p.get("categories", {}), "backfill": p.get("backfill", []),
-            "rows_recomputed": p.get("rows_recomputed", 0),
-            "rows_recomputed_by_model": p.get("rows_recomputed_by_model", {}),
-            "virtual_update": p.get("virtual_update"), "needs_ack": p.get("needs_ack", []),
-            "acknowledged": p.get("acknowledged", []), "timings": p.get("timings", {}),
-            "pins": p.get("pins"),
+            "categories": p.categories, "backfill": [b.to_dict() for b in p.backfill],
+            "rows_recomputed": p.rows_recomputed, "rows_recomputed_by_model": p.rows_recomputed_by_model,
+            "virtual_update": p.virtual_update, "needs_ack": p.needs_ack, "acknowledged": p.acknowledged,
+            "timings": p.timings, "pins": p.pins.to_dict() if p.pins is not None else None,
         }
-        kind = "virtual update" if p.get("virtual_update") else "backfill"
+        kind = "virtual update" if p.virtual_update else "backfill"
         verb = "rolled back to" if rollback else "deployed"
         return DeployOutcome(changed=True, evidence=evidence, verified=verified, name=artifact.name,
                              sha256=artifact.sha256,
                              message=f"{verb} {artifact.name}@{artifact.sha256[:12]} ({kind}, "
-                                     f"{p.get('rows_recomputed', 0)} rows recomputed)")
+                                     f"{p.rows_recomputed} rows recomputed)")
 
     def ensure_extracted(self, artifact: Artifact, env: EnvContext) -> Path:
         """Extract once per digest (temp dir + rename, ``.complete`` marker last); a folder without it is redone."""
@@ -335,18 +341,23 @@ class WarehouseAdapter:
         kept = [sha] + [s for s in self._pins(env) if s != sha]
         return pin_name(env.env, sha), [pin_name(env.env, s) for s in kept[self.keep_known_good:]]
 
-    def _remember_pins(self, env: EnvContext, pins: dict[str, Any] | None) -> None:
-        if not pins or not pins.get("pinned"):
+    def _remember_pins(self, env: EnvContext, pins: PinsResult | None) -> None:
+        if pins is None or not pins.pinned:
             return
         sha = self._live(env)
         if sha is None:
             return
-        unpinned = set(pins.get("unpinned") or [])
+        unpinned = set(pins.unpinned)
         kept = [sha] + [s for s in self._pins(env) if s != sha and f"keep_{pin_name(env.env, s)}" not in unpinned]
         root = self._root(env)
         tmp = root / f".{PINS_FILE}.tmp.{os.getpid()}"
         tmp.write_text(json.dumps(kept[: self.keep_known_good]) + "\n")
         os.replace(tmp, root / PINS_FILE)
+
+
+def _call(env: EnvContext, record: type[R], subcommand: str, *args: str) -> Reported[R]:
+    """Run one ``warehouse`` subcommand and read its answer as ``record`` (see ``runner.call``)."""
+    return call(env.runner, ENTRY_POINT, [subcommand, *args], record, subcommand=subcommand)
 
 
 def pin_name(env: str, sha: str) -> str:

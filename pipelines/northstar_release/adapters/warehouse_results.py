@@ -1,7 +1,9 @@
-"""The warehouse adapter's results: the ``warehouse`` entry point's JSON turned into GateResults with their evidence.
+"""The warehouse adapter's results: the ``warehouse`` entry point's records turned into GateResults with evidence.
 
 Why a module of its own: how a component's answer becomes a verdict (what fails, what the summary says, which evidence
-an auditor gets) is one job; switching and locating projects (warehouse.py) is another.
+an auditor gets) is one job; switching and locating projects (warehouse.py) is another. Every input is a typed record
+of ``northstar_contracts.warehouse`` (parsed by ``runner.call``); the evidence dicts built here are the engine's own
+audit evidence, and a reused part of a check is read back from that evidence, never from an entry point's JSON.
 """
 
 from __future__ import annotations
@@ -9,10 +11,20 @@ from __future__ import annotations
 from pathlib import Path
 from typing import Any
 
-from northstar_release.adapters.base import ComponentResult, manifest_integrity
+from northstar_contracts.warehouse import (
+    VerifyResult,
+    WarehouseAuditReport,
+    WarehouseCheckReport,
+    WarehousePlanReport,
+    WarehouseUnitTestReport,
+)
+
+from northstar_release.adapters.base import Reported, manifest_integrity
 from northstar_release.model import EvidenceRef, GateOutcome, GateResult
 
 MANIFEST = ".northstar-manifest.json"
+PLAN_EVIDENCE = ("environment", "categories", "backfill", "needs_ack", "missing_ack", "acknowledged",
+                 "virtual_update", "new_snapshots", "error")
 
 
 def integrity_result(folder: Path, target: str) -> GateResult:
@@ -20,62 +32,91 @@ def integrity_result(folder: Path, target: str) -> GateResult:
     return manifest_integrity(folder, MANIFEST, gate="warehouse.verify", target=target, what="live project")
 
 
-def reused_part(prior: GateResult, ref: EvidenceRef, key: str) -> ComponentResult:
-    """A passed part of an earlier check (unit tests or audits), as the component result it summarised."""
-    part = dict(prior.evidence.get(key) or {})
-    if key == "unit_tests":
-        part["unit_tests"] = part.pop("tests", None)
-    else:
-        part["audits"] = part.pop("failing", None) or []
-    return ComponentResult(exit_code=0, payload=part)
+def unit_evidence(report: WarehouseUnitTestReport) -> dict[str, Any]:
+    return {"ok": report.ok, "passed": report.passed, "failed": report.failed,
+            "tests": [t.to_dict() for t in report.unit_tests], "error": report.error}
 
 
-def check_result(target: str, unit: ComponentResult, audit: ComponentResult, plan: ComponentResult) -> GateResult:
-    u, a, p = unit.payload, audit.payload, plan.payload
+def audit_evidence(report: WarehouseAuditReport) -> dict[str, Any]:
+    return {"ok": report.ok, "passed": report.passed, "failed": report.failed,
+            "failing": [a.to_dict() for a in report.audits if a.status == "fail"],
+            "build_error": report.build_error, "error": None}
+
+
+def reused_parts(prior: GateResult) -> tuple[dict[str, Any], dict[str, Any]]:
+    """The unit-test and audit evidence of an earlier passed check of the same digest (the engine's own evidence)."""
+    return dict(prior.evidence["unit_tests"]), dict(prior.evidence["audits"])
+
+
+def full_check_result(target: str, reported: Reported[WarehouseCheckReport]) -> GateResult:
+    """The ``check`` subcommand's record (unit tests + scratch audits + a non-applying plan) as the gate verdict."""
+    report = reported.result
+    if report is None:
+        return GateResult(gate="warehouse.check", target=target, outcome=GateOutcome.FAILED,
+                          summary=f"warehouse check failed: {reported.error}",
+                          evidence={"error": reported.record.to_dict(), "stderr_tail": reported.stderr_tail[-1500:]})
+    return check_result(target, unit_evidence(report.unit_test), audit_evidence(report.audit),
+                        Reported(entry_point=reported.entry_point, subcommand="plan", exit_code=reported.exit_code,
+                                 record=report.plan, stderr_tail=reported.stderr_tail))
+
+
+def check_result(target: str, unit: dict[str, Any], audit: dict[str, Any],
+                 plan: Reported[WarehousePlanReport]) -> GateResult:
+    """Unit-test and audit evidence (run now or reused) and the plan into the env -> the gate verdict."""
     problems: list[str] = []
-    if unit.exit_code != 0 or not u.get("ok"):
-        problems.append(f"dbt unit tests failed: {', '.join(u.get('failed') or []) or u.get('error') or 'see evidence'}")
-    if audit.exit_code != 0 or not a.get("ok"):
-        problems.append(f"SQLMesh audits failed: {', '.join(a.get('failed') or []) or a.get('build_error') or a.get('error')}")
-    if plan.exit_code != 0:
-        problems.append(f"plan failed: {p.get('error')}")
-    elif p.get("missing_ack"):
-        problems.append(f"acknowledgement required (release tag ack:<model>) for: {', '.join(p['missing_ack'])} "
+    if not unit["ok"]:
+        problems.append(f"dbt unit tests failed: {', '.join(unit['failed']) or unit['error'] or 'see evidence'}")
+    if not audit["ok"]:
+        problems.append(f"SQLMesh audits failed: {', '.join(audit['failed']) or audit['build_error'] or audit['error']}")
+    p = plan.result
+    if p is None or not p.ok:
+        problems.append(f"plan failed: {plan.error if p is None else p.error}")
+    elif p.missing_ack:
+        problems.append(f"acknowledgement required (release tag ack:<model>) for: {', '.join(p.missing_ack)} "
                         f"-- breaking change to a finance model or forward-only change")
-    changed = {k: v for k, v in (p.get("categories") or {}).items()}
     if problems:
         summary = " | ".join(problems)
     else:
-        summary = (f"{u.get('passed', 0)} unit test(s) and {a.get('passed', 0)} audit(s) pass; plan: "
-                   + (", ".join(f"{k}={v}" for k, v in sorted(changed.items())) or "no changes")
-                   + (f"; acknowledged {', '.join(p.get('acknowledged') or [])}" if p.get("acknowledged") else ""))
-    evidence = {
-        "unit_tests": {"ok": u.get("ok"), "passed": u.get("passed"), "failed": u.get("failed"),
-                       "tests": u.get("unit_tests"), "error": u.get("error")},
-        "audits": {"ok": a.get("ok"), "passed": a.get("passed"), "failed": a.get("failed"),
-                   "failing": [x for x in a.get("audits") or [] if x.get("status") == "fail"],
-                   "build_error": a.get("build_error"), "error": a.get("error")},
-        "plan": {k: p.get(k) for k in ("environment", "categories", "backfill", "needs_ack", "missing_ack",
-                                       "acknowledged", "virtual_update", "new_snapshots", "error")},
+        assert p is not None
+        summary = (f"{unit['passed']} unit test(s) and {audit['passed']} audit(s) pass; plan: "
+                   + (", ".join(f"{k}={v}" for k, v in sorted(p.categories.items())) or "no changes")
+                   + (f"; acknowledged {', '.join(p.acknowledged)}" if p.acknowledged else ""))
+    plan_doc = plan.record.to_dict()
+    evidence: dict[str, Any] = {
+        "unit_tests": unit, "audits": audit,
+        "plan": {k: plan_doc.get(k) for k in PLAN_EVIDENCE},  # an ErrorRecord carries only ``error`` of these
     }
-    for name, r in (("unit_tests", unit), ("audits", audit), ("plan", plan)):
-        if r.exit_code != 0 and r.stderr_tail:
-            evidence[name]["stderr_tail"] = r.stderr_tail[-1500:]
+    if problems and plan.stderr_tail:
+        evidence["stderr_tail"] = plan.stderr_tail[-1500:]
     return GateResult(gate="warehouse.check", target=target,
                       outcome=GateOutcome.FAILED if problems else GateOutcome.PASSED, summary=summary,
                       evidence=evidence)
 
 
-def verify_result(target: str, payload: dict[str, Any], source: str) -> GateResult:
-    failed = payload.get("audits_failed") or []
-    tables = payload.get("tables") or {}
-    ok = bool(payload.get("ok")) and not failed and bool(tables)
+def verify_result(target: str, verified: VerifyResult | None, error: str | None, source: str) -> GateResult:
+    """Tables + audits of the live env (post-apply or the ``verify`` subcommand) -> the verification verdict."""
+    if verified is None:
+        return GateResult(gate="warehouse.verify", target=target, outcome=GateOutcome.FAILED,
+                          summary=error or "no verification result",
+                          evidence={"source": source, "tables": {}, "plan_id": None, "audits_passed": None,
+                                    "audits_failed": [error] if error else [], "pins": None})
+    failed, tables = verified.audits_failed, verified.tables
+    ok = verified.ok and not failed and bool(tables)
     if ok:
-        summary = f"{len(tables)} model(s) readable, {payload.get('audits_passed', 0)} audit(s) pass"
+        summary = f"{len(tables)} model(s) readable, {verified.audits_passed} audit(s) pass"
     else:
-        summary = ("audits failed: " + ", ".join(failed)) if failed else (payload.get("error") or "no tables")
-    evidence = {"source": source, "tables": tables, "plan_id": payload.get("plan_id"),
-                "audits_passed": payload.get("audits_passed"), "audits_failed": failed,
-                "pins": payload.get("pins")}
+        summary = ("audits failed: " + ", ".join(failed)) if failed else "no tables"
+    evidence = {"source": source, "tables": {k: t.to_dict() for k, t in tables.items()}, "plan_id": verified.plan_id,
+                "audits_passed": verified.audits_passed, "audits_failed": failed,
+                "pins": verified.pins.to_dict() if verified.pins is not None else None}
     return GateResult(gate="warehouse.verify", target=target,
                       outcome=GateOutcome.PASSED if ok else GateOutcome.FAILED, summary=summary, evidence=evidence)
+
+
+def reused_summary(result: GateResult, ref: EvidenceRef, env: str) -> GateResult:
+    """Say, in the summary and the evidence, which parts of ``result`` were carried over from ``ref``."""
+    return result.model_copy(update={
+        "summary": f"{result.summary} (unit tests and audits of this digest reused from {ref.env} deployment "
+                   f"#{ref.deployment_id}, audit seq {ref.audit_seq}; plan into {env} ran now)",
+        "evidence": {**result.evidence, "reused": {"parts": ["unit_tests", "audits"],
+                                                   "from": ref.model_dump(mode="json")}}})

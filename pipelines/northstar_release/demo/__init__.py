@@ -44,9 +44,10 @@ from northstar_release.demo.edits import (
 )
 from northstar_release.demo.errors import AdapterNotAvailable, DemoSetupError, StepFailed
 from northstar_release.demo.evidence import (
-    deployment_audit_entries,
+    clock_overrides,
+    deployment_starts,
+    failed_audits,
     failed_gates,
-    find_values,
     fingerprints_line,
     gate_line,
     rows_recomputed,
@@ -57,5 +58,6 @@ from northstar_release.demo.report import DemoReport, RollbackTiming, StepRecord
 __all__ = ["BAD_COLUMN", "BROKEN_DAG", "BROKEN_DAG_SOURCE", "FINANCE_MART", "GOOD_MART", "HERMETIC_UNSET", "MART_SCHEMA",
            "OUTSIDE_FREEZE", "SPARK_JOB", "AdapterNotAvailable", "Demo", "DemoReport", "DemoSetupError", "RollbackTiming",
            "StepFailed", "StepRecord", "add_failing_finance_column", "add_failing_finance_test", "add_mart_column",
-           "change_spark_job", "deployment_audit_entries", "edit", "failed_gates", "find_values", "fingerprints_line",
+           "change_spark_job", "clock_overrides", "deployment_starts", "edit", "failed_audits", "failed_gates",
+           "fingerprints_line",
            "gate_line", "render", "rows_recomputed", "run_demo", "summary_table", "table_fingerprints"]

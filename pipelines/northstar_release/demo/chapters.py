@@ -3,7 +3,6 @@ checks its expectations from the CLI's JSON documents."""
 
 from __future__ import annotations
 
-import json
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
@@ -27,7 +26,16 @@ from northstar_release.demo.edits import (
     edit,
 )
 from northstar_release.demo.errors import AdapterNotAvailable, StepFailed
-from northstar_release.demo.evidence import failed_gates, find_values, fingerprints_line, gate_line
+from northstar_release.demo.evidence import (
+    WAREHOUSE_GATE,
+    clock_overrides,
+    deployment_starts,
+    failed_audits,
+    failed_gates,
+    fingerprints_line,
+    gate_line,
+    rows_recomputed,
+)
 
 if TYPE_CHECKING:
     from northstar_release.demo.core import Demo
@@ -137,8 +145,8 @@ def chapter_c(d: Demo) -> None:
         s.result = f"blocked (exit 1): {len(failed_gates(doc))} failed gate result(s); dev still runs {dev}"
     doc = (deploy.doc or {}) if deploy else {}
     with d.step("c5 gate evidence: DAG import error", f"dag_integrity names {Path(BROKEN_DAG).name}") as s:
-        hits = [g for g in failed_gates(doc) if g.get("gate") == "dag_integrity"
-                and Path(BROKEN_DAG).name in json.dumps(g.get("evidence") or {})]
+        hits = [g for g in failed_gates(doc) if g["gate"] == "dag_integrity"
+                and any(Path(f).name == Path(BROKEN_DAG).name for f in g["evidence"].get("import_errors") or {})]
         if not hits:
             raise StepFailed("no failed dag_integrity result naming the broken DAG: "
                              + ("; ".join(gate_line(g) for g in failed_gates(doc)) or "no failed gates"))
@@ -150,11 +158,9 @@ def chapter_c(d: Demo) -> None:
                                       "gate could run the data test")
         # The failing audit must be named in the gate's list of failed tests -- an error that merely quotes
         # the edited file (e.g. a YAML parse error) is not the data test failing.
-        hits = [g for g in failed_gates(doc) if g.get("gate") != "dag_integrity"
-                and any(BAD_COLUMN in str(name) for names in find_values(g, "failed") if isinstance(names, list)
-                        for name in names)]
+        hits = [g for g in failed_gates(doc) if any(BAD_COLUMN in name for name in failed_audits(g))]
         if not hits:
-            raise StepFailed("no failed warehouse gate result names the failing test: "
+            raise StepFailed(f"no failed {WAREHOUSE_GATE} result names the failing test: "
                              + ("; ".join(gate_line(g) for g in failed_gates(doc)) or "no failed gates"))
         s.result = gate_line(hits[0])[:300]
     with d.step("c7 bad -> staging refused", "exit 1: the bad release never succeeded in dev") as s:
@@ -198,7 +204,7 @@ def chapter_d(d: Demo) -> None:
     with d.step("d2 rollback recompute", "0 rows recomputed (prod points back at v1's snapshots)") as s:
         if WAREHOUSE_KIND not in d.kinds(d.v1):
             raise AdapterNotAvailable(f"v1 carries no {WAREHOUSE_KIND} artifact: no warehouse rollback evidence")
-        timing.rows_recomputed = d.rows_for(d.v1, doc)
+        timing.rows_recomputed = rows_recomputed(doc)
         if timing.rows_recomputed is None:
             raise StepFailed("the rollback's warehouse evidence names no rows_recomputed")
         if timing.rows_recomputed != 0:
@@ -225,8 +231,8 @@ def chapter_e(d: Demo) -> None:
         s.result = "written: " + ", ".join(paths)
     with d.step("e3 clock override audited", f"deployments record clock.override={OUTSIDE_FREEZE}") as s:
         export = d.must("audit", "export", d.v1)
-        overrides = {str(c.get("override")) for c in find_values(export, "clock") if isinstance(c, dict)}
+        overrides = clock_overrides(export)
         if overrides != {OUTSIDE_FREEZE}:
-            raise StepFailed(f"audit entries record clock overrides {sorted(overrides)}")
-        starts = sum(1 for e in export.get("audit_entries", []) if str(e.get("action", "")).endswith(".start"))
+            raise StepFailed(f"audit entries record clock overrides {sorted(map(str, overrides))}")
+        starts = deployment_starts(export)
         s.result = f"{starts} deployment start entries record override {OUTSIDE_FREEZE} and the wall clock"

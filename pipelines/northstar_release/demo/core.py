@@ -9,7 +9,7 @@ import shutil
 import subprocess
 import tempfile
 import time
-from collections.abc import Iterator, Mapping
+from collections.abc import Iterator
 from contextlib import contextmanager
 from pathlib import Path
 from typing import Any
@@ -20,7 +20,7 @@ from northstar_release.cli_driver import APPROVER, ONCALL, OUTSIDE_FREEZE, RELEA
 from northstar_release.demo import chapters
 from northstar_release.demo.edits import DEMO_AUTHOR, WAREHOUSE_KIND
 from northstar_release.demo.errors import AdapterNotAvailable, DemoSetupError, StepFailed
-from northstar_release.demo.evidence import deployment_audit_entries, rows_recomputed, table_fingerprints
+from northstar_release.demo.evidence import rows_recomputed, table_fingerprints
 from northstar_release.demo.report import DemoReport, StepRecord, _console, render
 
 # The demo is self-contained: state, warehouse and environments come from its work dir and clone, never from the
@@ -226,7 +226,7 @@ class Demo:
         doc = call.doc or {}
         if call.exit_code != 0 or doc.get("status") not in ("succeeded", "noop"):
             raise StepFailed(f"{action} {rid} -> {env}: {call.describe_failure()}")
-        rows = self.rows_for(rid, doc)
+        rows = rows_recomputed(doc)
         has_wh = WAREHOUSE_KIND in self.kinds(rid)
         result = f"{doc.get('status')} (deployment #{doc.get('deployment_id')}, {call.seconds:.1f}s)"
         if expect_zero:
@@ -240,16 +240,6 @@ class Demo:
         if has_wh:
             result += f"; rows recomputed: {rows if rows is not None else 'not reported'}"
         return result
-
-    def rows_for(self, rid: str, doc: Mapping[str, Any]) -> int | None:
-        """Rows recomputed by the warehouse switch of one deployment: a structured ``rows_recomputed`` in the CLI's
-        JSON or in that deployment's audit entries, else the warehouse adapter's switch message."""
-        rows = rows_recomputed(doc)
-        if rows is not None or WAREHOUSE_KIND not in self.kinds(rid):
-            return rows
-        export = self.must("audit", "export", rid)
-        rows = rows_recomputed(deployment_audit_entries(export, doc.get("deployment_id")))
-        return rows
 
     def approve(self, rid: str) -> str:
         author = self.must("show", rid)["release"]["author"]

@@ -145,35 +145,57 @@ def test_refuses_a_workdir_from_an_earlier_run(tmp_path: Path) -> None:
 
 
 # --------------------------------------------------------------------------------------- evidence extraction ---
-def test_rows_recomputed_sums_every_report_and_none_without_evidence() -> None:
-    doc = {"messages": ["deployed"], "evidence": [{"warehouse": {"rows_recomputed": 0}},
-                                                  {"plan": {"rows_recomputed": 12, "flag": True}}]}
+def test_rows_recomputed_reads_only_the_warehouse_switches() -> None:
+    """One field per fact: ``switches[kind=warehouse_project].evidence.rows_recomputed``, nothing else (issue 8)."""
+    doc = {"messages": ["deployed warehouse-project (backfill, 99 rows recomputed)"],
+           "evidence": [{"rows_recomputed": 7}],  # not a switch: ignored
+           "switches": [{"kind": "dag_bundle", "changed": True, "evidence": {"rows_recomputed": 3}},
+                        {"kind": "warehouse_project", "changed": True, "evidence": {"rows_recomputed": 12}}]}
     assert demo.rows_recomputed(doc) == 12
-    assert demo.rows_recomputed({"messages": ["deployed airflow-dags"]}) is None
-    assert demo.rows_recomputed({"rows_recomputed": True}) is None  # a bool is not a row count
+    assert demo.rows_recomputed({"messages": ["deployed airflow-dags"], "switches": []}) is None
+    unchanged = {"kind": "warehouse_project", "changed": False, "evidence": {"sha256": "a" * 64}}
+    assert demo.rows_recomputed({"switches": [unchanged]}) == 0  # already live: nothing ran, nothing recomputed
+    hedge = {"kind": "warehouse_project", "changed": True, "evidence": {"row_count": 0}}
+    assert demo.rows_recomputed({"switches": [hedge]}) is None  # another field name is not evidence
+    flag = {"kind": "warehouse_project", "changed": True, "evidence": {"rows_recomputed": True}}
+    assert demo.rows_recomputed({"switches": [flag]}) is None  # a bool is not a row count
 
 
-def test_deployment_audit_entries_and_failed_gates() -> None:
-    export = {"audit_entries": [{"action": "deploy.switch", "payload": {"deployment_id": 7, "rows_recomputed": 0}},
-                                {"action": "deploy.switch", "payload": {"deployment_id": 8, "rows_recomputed": 5}}]}
-    assert demo.rows_recomputed(demo.deployment_audit_entries(export, 7)) == 0
-    assert demo.deployment_audit_entries(export, None) == []
-    doc = {"gate_results": [{"gate": "dag_integrity", "target": "t", "outcome": "failed", "summary": "1 import error"},
-                            {"gate": "warehouse_audit", "target": "w", "outcome": "passed", "summary": "ok"}]}
-    assert [g["gate"] for g in demo.failed_gates(doc)] == ["dag_integrity"]
+def test_failed_gates_audits_and_clock_overrides() -> None:
+    doc = {"gate_results": [
+        {"gate": "dag_integrity", "target": "t", "outcome": "failed", "summary": "1 import error",
+         "evidence": {"import_errors": {"dags/x.py": "boom"}, "failed": ["refunded_amount"]}},
+        {"gate": "warehouse_audit", "target": "w", "outcome": "failed", "summary": "audits failed",
+         "evidence": {"audits": {"failed": ["not_null_fct_daily_revenue_refunded_amount on fct_daily_revenue"]},
+                      "unit_tests": {"failed": []}}},
+        {"gate": "warehouse_audit", "target": "v", "outcome": "failed", "summary": "check failed",
+         "evidence": {"error": {"error": "boom"}}},
+        {"gate": "infra_policy", "target": "i", "outcome": "passed", "summary": "ok", "evidence": {}}]}
+    assert [g["gate"] for g in demo.failed_gates(doc)] == ["dag_integrity", "warehouse_audit", "warehouse_audit"]
     assert demo.gate_line(doc["gate_results"][0]) == "dag_integrity [t]: 1 import error"
+    assert [demo.failed_audits(g) for g in demo.failed_gates(doc)] == [
+        [], ["not_null_fct_daily_revenue_refunded_amount on fct_daily_revenue"], []]
+    export = {"audit_entries": [
+        {"action": "deploy.start", "payload": {"clock": {"override": "2026-01-01T12:00:00Z", "wall_clock": "x"}}},
+        {"action": "deploy.switch", "payload": {"clock": {"override": "ignored"}}},
+        {"action": "rollback.start", "payload": {"clock": {"override": None}}}]}
+    assert demo.clock_overrides(export) == {"2026-01-01T12:00:00Z", None}
+    assert demo.deployment_starts(export) == 2
 
 
 def test_table_fingerprints_of_the_warehouse_tables_payload() -> None:
     payload = {"ok": True, "environment": "prod", "tables": {
         "fct_orders": {"relation": "marts.fct_orders", "rows": 40, "checksum": "abc", "fingerprint": "1"},
-        "fct_daily_revenue": {"relation": "marts.fct_daily_revenue", "rows": 7, "checksum": "def"}}}
+        "fct_daily_revenue": {"relation": "marts.fct_daily_revenue", "rows": 7, "checksum": "def",
+                              "fingerprint": "2"}}}
     fp = demo.table_fingerprints(payload)
     assert list(fp) == ["fct_daily_revenue", "fct_orders"]
     assert fp["fct_orders"] == {"rows": 40, "checksum": "abc"}
-    assert demo.table_fingerprints({"tables": [{"name": "t", "row_count": 1, "sha256": "x"}]}) == {
-        "t": {"rows": 1, "checksum": "x"}}
     assert "fct_orders: 40 rows" in demo.fingerprints_line(fp)
+    # The field names the entry point never emitted are refused by name, not read as None.
+    hedged = {"tables": {"t": {"relation": "r", "row_count": 1, "sha256": "x", "fingerprint": "f"}}}
+    with pytest.raises(demo.StepFailed, match=r"table t: TableFingerprint: .*row_count: unknown field"):
+        demo.table_fingerprints(hedged)
 
 
 # --------------------------------------------------------------------------------------------- clone edits ---
@@ -274,12 +296,13 @@ def test_parse_json_document_and_clock_constant() -> None:
 def test_rows_from_the_structured_switch_evidence() -> None:
     """The CLI's JSON carries each switch's evidence (``switches``): no parsing of human messages (issue 8)."""
     doc = {"messages": ["deployed airflow-dags@0123456789ab"],
-           "switches": [{"kind": "dag_bundle", "evidence": {"path": "x"}},
-                        {"kind": "warehouse_project", "evidence": {"rows_recomputed": 0, "virtual_update": True}}]}
+           "switches": [{"kind": "dag_bundle", "changed": True, "evidence": {"path": "x"}},
+                        {"kind": "warehouse_project", "changed": True,
+                         "evidence": {"rows_recomputed": 0, "virtual_update": True}}]}
     assert demo.rows_recomputed(doc) == 0
-    doc = {"switches": [{"kind": "warehouse_project", "evidence": {"rows_recomputed": 42}}]}
+    doc = {"switches": [{"kind": "warehouse_project", "changed": True, "evidence": {"rows_recomputed": 42}}]}
     assert demo.rows_recomputed(doc) == 42
-    assert demo.rows_recomputed({"switches": [{"kind": "dag_bundle", "evidence": {}}]}) is None
+    assert demo.rows_recomputed({"switches": [{"kind": "dag_bundle", "changed": True, "evidence": {}}]}) is None
 
 
 def clone_with_environments(tmp_path: Path, extra_gate: str = "warehouse_audit") -> Path:

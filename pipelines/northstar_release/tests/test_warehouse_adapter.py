@@ -67,6 +67,14 @@ def make_dbt_repo(root: Path) -> Path:
     git(repo, "config", "user.name", "alice")
     shutil.copytree(REPO / "dbt", repo / "dbt", ignore=shutil.ignore_patterns(
         "target", "logs", ".cache", "*.duckdb", "*.duckdb.wal", "__pycache__"))
+    # Only the 5-model pilot slice (northstar_dbt.project.copy_pilot_project's rule, restated here because that
+    # package lives in the dbt resolve): the adapter's mechanics do not need the 214-model warehouse, whose SQLMesh
+    # load would dominate every step. The full project is tested in dbt/ and deployed by `./release demo`.
+    shutil.rmtree(repo / "dbt" / "models" / "intermediate", ignore_errors=True)
+    for layer in ("staging", "marts"):
+        for child in (repo / "dbt" / "models" / layer).iterdir():
+            if child.is_dir():
+                shutil.rmtree(child)
     git(repo, "add", "-A")
     git(repo, "commit", "-qm", "v1")
     return repo
