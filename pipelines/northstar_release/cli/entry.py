@@ -7,12 +7,14 @@ traceback. Here every outcome is one of the documented exit codes (0 done, 1 blo
   Python hands such bytes over as lone surrogates, which cannot be stored, printed or compared safely;
 * click usage errors (unknown option, missing argument) exit 2, as one JSON document on stdout under ``--json``;
 * any other exception is reported as an internal error (exit 2) naming its type; ``NORTHSTAR_DEBUG=1`` adds the
-  traceback for whoever fixes it. Commands themselves map their expected failures in ``cli.app.command``.
+  traceback for whoever fixes it;
+* SIGTERM is turned into ``SystemExit(143)`` so an interrupted deployment is closed as failed on the way out. Commands themselves map their expected failures in ``cli.app.command``.
 """
 
 from __future__ import annotations
 
 import os
+import signal
 import sys
 import traceback
 from collections.abc import Sequence
@@ -76,11 +78,19 @@ def _report(as_json: bool, code: int, message: str, reasons: list[str]) -> int:
     return code
 
 
+def _terminated(signum: int, frame: object) -> None:
+    """SIGTERM becomes an exception, so a running deployment is closed as failed (evaluator) and a component child is
+    killed (subprocess.run kills it on any exception) before the process exits 143, as if killed by the signal."""
+    raise SystemExit(128 + signum)
+
+
 def run(argv: Sequence[str] | None = None, prog_name: str | None = None) -> int:
     """Run the CLI on ``argv`` (default: ``sys.argv[1:]``) and return the exit code (commands may also ``sys.exit``)."""
     from northstar_release.cli.main import main
 
     args = list(sys.argv[1:] if argv is None else argv)
+    if argv is None:
+        signal.signal(signal.SIGTERM, _terminated)
     as_json = _wants_json(args)
     problems = _input_problems(args)
     if problems:
