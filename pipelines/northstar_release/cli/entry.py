@@ -8,7 +8,8 @@ traceback. Here every outcome is one of the documented exit codes (0 done, 1 blo
 * click usage errors (unknown option, missing argument) exit 2, as one JSON document on stdout under ``--json``;
 * any other exception is reported as an internal error (exit 2) naming its type; ``NORTHSTAR_DEBUG=1`` adds the
   traceback for whoever fixes it;
-* SIGTERM is turned into ``SystemExit(143)`` so an interrupted deployment is closed as failed on the way out. Commands themselves map their expected failures in ``cli.app.command``.
+* SIGTERM is turned into ``SystemExit(143)`` so an interrupted deployment is closed as failed on the way out.
+Commands themselves map their expected failures in ``cli.app.command``.
 """
 
 from __future__ import annotations
