@@ -29,6 +29,7 @@ from pathlib import Path
 from typing import Any
 
 import yaml
+
 from workflows.gh_expressions import WorkflowError, condition, evaluate, interpolate
 
 # Re-exported: the expression API is part of what the runner offers its callers and tests.

@@ -44,7 +44,8 @@ def infra_check_command() -> str:
         return configured
     pythons = sorted(glob.glob(str(REPO / "dist/export/python/virtualenvs/infra/*/bin/python")))
     if pythons and (REPO / "infra" / "northstar_infra" / "check.py").exists():
-        return f"env PYTHONPATH={shlex.quote(str(REPO / 'infra') + ':' + str(REPO / 'pipelines'))} {shlex.quote(pythons[0])} -m northstar_infra.check"
+        path = shlex.quote(str(REPO / "infra") + ":" + str(REPO / "pipelines"))
+        return f"env PYTHONPATH={path} {shlex.quote(pythons[0])} -m northstar_infra.check"
     pytest.fail(f"infra_check entry point unavailable: set {VAR} (e.g. dist/entrypoints/infra_check.pex from "
                 "`./pants package infra:infra_check`), or `./pants export --resolve=infra`")
 
