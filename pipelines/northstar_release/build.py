@@ -39,11 +39,9 @@ def _artifact_name(path: Path) -> str:
     return path.stem
 
 
-def build(repo: Path, store: StateStore, artifacts: LocalArtifactStore, adapters: Mapping[ArtifactKind, ArtifactAdapter],
-          actor: str, *, tags: Iterable[str] = (), ignore_paths: Iterable[Path] = (), contributors_since: str | None = None,
-          progress: Callable[[str], None] = lambda m: None, kinds: KindRegistry = KINDS) -> BuildResult:
-    """Package every adapter's artifact for HEAD, in the registry's order (the infra version map, last, pins the
-    digests of every other artifact), store blobs, save the Release and its audit entry in one transaction."""
+def require_clean_tree(repo: Path, ignore_paths: Iterable[Path] = ()) -> None:
+    """Refuse (exit 2) a working tree with uncommitted changes outside ``ignore_paths``. Cheap (one ``git status``),
+    so the CLI runs it before anything slow (computing release tags runs Pants)."""
     ignored = []
     for p in ignore_paths:
         try:
@@ -54,6 +52,14 @@ def build(repo: Path, store: StateStore, artifacts: LocalArtifactStore, adapters
     if dirty:
         raise UsageError("working tree has uncommitted changes; commit or stash them before building",
                          [f"dirty: {f}" for f in dirty])
+
+
+def build(repo: Path, store: StateStore, artifacts: LocalArtifactStore, adapters: Mapping[ArtifactKind, ArtifactAdapter],
+          actor: str, *, tags: Iterable[str] = (), ignore_paths: Iterable[Path] = (), contributors_since: str | None = None,
+          progress: Callable[[str], None] = lambda m: None, kinds: KindRegistry = KINDS) -> BuildResult:
+    """Package every adapter's artifact for HEAD, in the registry's order (the infra version map, last, pins the
+    digests of every other artifact), store blobs, save the Release and its audit entry in one transaction."""
+    require_clean_tree(repo, ignore_paths)
     info = gitutil.commit_info(repo)
     release_id = release_id_for(info.sha)
     existing = store.get_release(release_id)

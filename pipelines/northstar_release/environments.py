@@ -11,9 +11,9 @@ from collections.abc import Mapping
 from pathlib import Path
 from typing import Any
 
-import yaml
 from pydantic import ValidationError
 
+from northstar_release import strict_yaml
 from northstar_release.errors import ConfigError
 from northstar_release.gates import GATES
 from northstar_release.model import Environment, PromotionMode
@@ -30,21 +30,12 @@ def _fail(path: Path, problems: list[str]) -> ConfigError:
 
 
 def load_environments(path: Path, gate_names: set[str] | None = None) -> dict[str, Environment]:
-    """Parse, validate and return envs keyed by name, ordered by ``order``. Raises ConfigError listing every problem."""
+    """Parse, validate and return envs keyed by name, ordered by ``order``. Raises ConfigError listing every problem.
+
+    Parsing is strict (``strict_yaml``): duplicate keys, non-UTF-8 bytes and forbidden characters are refused with the
+    file, the line and the rule, before anything else runs."""
     gate_names = set(GATES) if gate_names is None else gate_names
-    try:
-        text = path.read_text()
-    except OSError as exc:
-        raise ConfigError(f"{path}: cannot read environment configuration: {exc.strerror}",
-                          [f"{path}: cannot read: {exc.strerror}"]) from exc
-    try:
-        data = yaml.safe_load(text)
-    except yaml.YAMLError as exc:
-        marked = exc if isinstance(exc, yaml.MarkedYAMLError) else None
-        mark = marked.problem_mark if marked is not None else None
-        where = f" line {mark.line + 1} column {mark.column + 1}" if mark is not None else ""
-        problem = (marked.problem if marked is not None else None) or str(exc)
-        raise _fail(path, [f"(document){where}: malformed YAML: {problem}"]) from exc
+    data = strict_yaml.load_file(path, "environment configuration")
     return parse_environments(data, path, gate_names)
 
 

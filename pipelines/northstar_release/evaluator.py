@@ -141,8 +141,14 @@ class PlanEvaluator:
             self._block_if_needed()
         except _Stop as stop:
             return stop.result
-        except Exception as exc:
-            notes = self._switch_back()
+        except BaseException as exc:
+            # Any way out of here but a verdict (a refused/corrupted artifact blob, a component error, Ctrl-C, SIGTERM
+            # mapped to SystemExit by the CLI) closes the deployment as failed before the error propagates: an aborted
+            # deployment must never stay ``running``. Only SIGKILL skips this; recovery.py closes those rows.
+            try:
+                notes = self._switch_back()
+            except Exception as back:  # noqa: BLE001 - the row must still be closed; the failure is recorded
+                notes = [f"switching back failed: {type(back).__name__}: {back}"]
             msg = exc.message if isinstance(exc, ReleaseError) else f"{type(exc).__name__}: {exc}"
             details = exc.reasons if isinstance(exc, ReleaseError) else []
             self._finish(DeploymentStatus.FAILED, f"{self.plan.action.value}.failed",

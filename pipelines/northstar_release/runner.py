@@ -19,13 +19,16 @@ subcommand and each field: adapters never guess field names with ``.get("...")``
 
 from __future__ import annotations
 
+import ctypes
 import json
 import os
 import shlex
+import signal
 import subprocess
+import sys
 import threading
 import time
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 from pathlib import Path
 from typing import Any, TypeVar
 
@@ -37,6 +40,39 @@ from northstar_release.errors import ComponentError
 R = TypeVar("R", bound=Record)
 
 STDERR_TAIL_CHARS = 4000
+_PR_SET_PDEATHSIG = 1
+
+
+def _load_prctl() -> Any:
+    if not sys.platform.startswith("linux"):
+        return None
+    try:
+        return ctypes.CDLL(None, use_errno=True).prctl
+    except (OSError, AttributeError):
+        return None
+
+
+_PRCTL = _load_prctl()  # resolved in the parent: the forked child must not load libraries before exec
+
+
+def die_with_parent(parent: int) -> Callable[[], None]:
+    """A ``preexec_fn`` for children of process ``parent``: before exec, ask the kernel to SIGKILL the child when the
+    CLI process (precisely: the thread that started it, which waits for it) dies.
+
+    Why: a component switches an environment (e.g. the warehouse entry point re-plans a SQLMesh environment). When the
+    CLI was SIGKILLed mid-switch, the component kept running and switched the environment *after* the kill, while
+    the next command already trusted the recorded state (issue 14, point 1). With the death signal the component dies
+    with the CLI, so nothing changes an environment without a live CLI holding its lock. Linux only; elsewhere a
+    no-op. (Processes the component itself spawns are not covered; the entry points run in-process.)
+    """
+
+    def preexec() -> None:
+        if _PRCTL is not None:
+            _PRCTL(_PR_SET_PDEATHSIG, signal.SIGKILL, 0, 0, 0)
+            if os.getppid() != parent:  # the CLI died between fork and prctl: the death signal will never come
+                os._exit(137)
+
+    return preexec
 
 
 def env_var_for(entry_point: str) -> str:
@@ -91,7 +127,8 @@ class SubprocessComponentRunner:
         self._enter()
         try:
             proc = subprocess.run(cmd, capture_output=True, text=True, timeout=self.timeout_s, env=proc_env,
-                                  cwd=self.repo_root if self.repo_root.is_dir() else None)
+                                  cwd=self.repo_root if self.repo_root.is_dir() else None,
+                                  preexec_fn=die_with_parent(os.getpid()))  # noqa: PLW1509 - only calls prctl(2), see below
         except FileNotFoundError as exc:
             raise ComponentError(f"component entry point '{entry_point}': cannot execute {cmd[0]!r}: {exc.strerror}",
                                  [f"check {env_var_for(entry_point)} or dist/entrypoints/{entry_point}.pex"]) from exc

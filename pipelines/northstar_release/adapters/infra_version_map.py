@@ -33,7 +33,7 @@ from typing import Any
 import yaml
 from northstar_contracts.infra import InfraCheckReport
 
-from northstar_release import gitutil
+from northstar_release import gitutil, strict_yaml
 from northstar_release.adapters.base import (
     BuildContext,
     CheckRequest,
@@ -111,7 +111,9 @@ def render_stack_config(version_map: Mapping[str, Any], env: str, map_sha256: st
             f"cannot write the artifact-version map into stack '{env}'",
             [f"stacks in this release: {', '.join(sorted(stacks)) or 'none'}",
              f"add infra/{stack_config_name(env)} (a Pulumi stack per environment) and build a new release"])
-    data = yaml.safe_load(base) or {}
+    # Strict: a duplicated key in the committed stack config must not silently drop settings (strict_yaml.py).
+    data = strict_yaml.loads(base.encode(), f"infra/{stack_config_name(env)} of release {version_map.get('release_id')}",
+                             "stack configuration") or {}
     if not isinstance(data, dict):
         raise UsageError(f"infra/{stack_config_name(env)} of release {version_map.get('release_id')} is not a mapping")
     config = data.get("config") or {}

@@ -1,7 +1,8 @@
 """``python -m northstar_release.cli`` (how ./release runs it); name the program the way users type it."""
 
 import os
+import sys
 
-from northstar_release.cli.main import main
+from northstar_release.cli.entry import run
 
-main(prog_name=os.environ.get("NORTHSTAR_PROG_NAME", "release"))
+sys.exit(run(prog_name=os.environ.get("NORTHSTAR_PROG_NAME", "release")))

@@ -3,7 +3,12 @@
 Exit codes (a contract with CI): 0 done (including idempotent no-ops); 1 blocked by a gate or policy (reasons printed);
 2 bad input/usage (unknown env or release, malformed environments.yaml, dirty tree, missing component); 3 the
 environment's lock is held by another operation (pass ``--wait`` to queue instead). ``--json`` prints exactly one JSON
-document on stdout; progress lines always go to stderr. Errors are printed in one place (``command``).
+document on stdout; progress lines always go to stderr. Errors are printed in one place (``command``; usage errors and
+anything else that escapes a command: ``cli.entry``).
+
+Why the consoles have markup and emoji off: every line may carry user input (release ids, actors, comments, reasons
+quoting arguments), and rich would interpret ``[/]`` or ``:x:`` inside it -- a crash or a changed message. Styling is
+applied with ``rich.text.Text`` spans instead, which never parse their content.
 """
 
 from __future__ import annotations
@@ -19,6 +24,7 @@ from typing import TYPE_CHECKING, Any
 
 import click
 from rich.console import Console
+from rich.text import Text
 
 from northstar_release import gitutil, policy
 from northstar_release.errors import ReleaseError, UsageError
@@ -30,9 +36,8 @@ if TYPE_CHECKING:
     from northstar_release.recovery import Runtime
     from northstar_release.state.base import StateStore
 
-OUT = Console(soft_wrap=True)
-ERR = Console(stderr=True, soft_wrap=True)
-PACKAGE_REPO = Path(__file__).resolve().parents[3]
+OUT = Console(soft_wrap=True, markup=False, emoji=False, highlight=False)
+ERR = Console(stderr=True, soft_wrap=True, markup=False, emoji=False, highlight=False)
 
 
 class App:
@@ -40,8 +45,8 @@ class App:
 
     def __init__(self, state_dir: Path | None, state_url: str | None, actor: str | None,
                  oidc_token: Path | None = None) -> None:
-        self.repo = gitutil.repo_root(Path.cwd()) or PACKAGE_REPO
-        self.state_dir = (state_dir or self.repo / ".release-state").absolute()
+        self._repo: Path | None = None
+        self._state_dir = state_dir
         self.state_url = state_url or None
         self._actor = actor
         self._oidc_token = oidc_token
@@ -49,6 +54,23 @@ class App:
         self._store: StateStore | None = None
         self._envs: Mapping[str, Environment] | None = None
         self.json = False
+
+    @property
+    def repo(self) -> Path:
+        """The git checkout the command works on: the one holding the current directory. Outside a checkout, commands
+        that need one refuse (exit 2) instead of silently using the checkout that holds ``./release``."""
+        if self._repo is None:
+            root = gitutil.repo_root(Path.cwd())
+            if root is None:
+                raise UsageError(f"{Path.cwd()} is not inside a git checkout",
+                                 ["run ./release from within the repository you release (cd into it first)"])
+            self._repo = root
+        return self._repo
+
+    @property
+    def state_dir(self) -> Path:
+        """--state-dir / NORTHSTAR_STATE_DIR, else ``<repo>/.release-state``."""
+        return (self._state_dir or self.repo / ".release-state").absolute()
 
     def _asserted_actor(self) -> tuple[str, str] | None:
         """The self-asserted identity and where it came from (for messages), or None."""
@@ -111,6 +133,9 @@ class App:
         if self._store is None:
             from northstar_release.state import open_store
 
+            # Validate the control configuration before the first write (creating the state dir and database):
+            # a command that a malformed environments.yaml rejects must leave nothing behind.
+            _ = self.environments
             self.state_dir.mkdir(parents=True, exist_ok=True)
             self._store = open_store(self.state_url, self.state_dir)
         return self._store
@@ -181,13 +206,9 @@ def command(fn: Callable[..., Any]) -> Callable[..., Any]:
             else:
                 code, message, reasons = 2, str(exc), []
             if app.json:
-                click.echo(json.dumps({"ok": False, "exit_code": code, "error": message, "reasons": reasons},
-                                      indent=2))
+                click.echo(error_doc(code, message, reasons))
             else:
-                label = {1: "BLOCKED", 2: "ERROR", 3: "LOCKED"}[code]
-                ERR.print(f"[bold red]{label}[/]: {message}", highlight=False)
-                for r in reasons:
-                    ERR.print(f"  - {r}", highlight=False, markup=False)
+                print_error({1: "BLOCKED", 2: "ERROR", 3: "LOCKED"}[code], message, reasons)
             sys.exit(code)
         except OSError as exc:
             # e.g. an unwritable state dir: bad input, not a policy decision, so never exit 1 ("blocked").
@@ -196,13 +217,23 @@ def command(fn: Callable[..., Any]) -> Callable[..., Any]:
     return wrapper
 
 
+def print_error(label: str, message: str, reasons: list[str]) -> None:
+    """``LABEL: message`` and one ``- reason`` line each on stderr; user text is never parsed as markup."""
+    ERR.print(Text.assemble((label, "bold red"), ": ", message))
+    for r in reasons:
+        ERR.print(f"  - {r}")
+
+
+def error_doc(code: int, message: str, reasons: list[str]) -> str:
+    """The one JSON document every failure prints under ``--json``."""
+    return json.dumps({"ok": False, "exit_code": code, "error": message, "reasons": reasons}, indent=2)
+
+
 def _fail(app: App, code: int, message: str, reasons: list[str]) -> None:
     if app.json:
-        click.echo(json.dumps({"ok": False, "exit_code": code, "error": message, "reasons": reasons}, indent=2))
+        click.echo(error_doc(code, message, reasons))
     else:
-        ERR.print(f"[bold red]ERROR[/]: {message}", highlight=False, markup=True)
-        for r in reasons:
-            ERR.print(f"  - {r}", highlight=False, markup=False)
+        print_error("ERROR", message, reasons)
     sys.exit(code)
 
 

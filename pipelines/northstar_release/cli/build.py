@@ -66,10 +66,11 @@ def plan_cmd(app: App, since: str | None, markdown: bool, as_json: bool) -> None
 @command
 def build_cmd(app: App, tags: tuple[str, ...], acks: tuple[str, ...], since: str | None, as_json: bool) -> None:
     """Build HEAD into a release (refuses a dirty tree; same commit -> same release, a no-op)."""
-    from northstar_release.build import build
+    from northstar_release.build import build, require_clean_tree
     from northstar_release.kinds.registry import KINDS
     from northstar_release.plan import live_release_id
 
+    require_clean_tree(app.repo, [app.state_dir])  # cheap check first: computing release tags runs Pants (~25 s)
     all_tags = set(tags) | {f"ack:{model}" for model in acks}
     live = live_release_id(app.store, "prod")
     live_release = app.store.get_release(live) if live else None

@@ -10,10 +10,11 @@ from typing import TYPE_CHECKING
 
 import click
 from rich.table import Table
+from rich.text import Text
 
 from northstar_release import policy
 from northstar_release.cli.app import ERR, OUT, App, command, emit, json_option
-from northstar_release.errors import Blocked
+from northstar_release.errors import Blocked, UsageError
 from northstar_release.explainer import Explanation
 from northstar_release.model import Environment, Release
 from northstar_release.recovery import Runtime
@@ -45,7 +46,20 @@ def _run_plan(app: App, rt: Runtime, plan: ReleasePlan, release: Release, dry_ru
     explanation, doc = explain(plan)
     table = _table(explanation)
     if dry_run:
-        emit(app, {"ok": True, "dry_run": True, "plan": doc}, lambda: OUT.print(table))
+        code, blockers = _predicted_exit(app, rt, plan, release)
+
+        def dry_human() -> None:
+            OUT.print(table)
+            if blockers:
+                ERR.print(Text.assemble(("WOULD BE BLOCKED", "bold red"), f": {plan.action.value} {release.id} -> "
+                                        f"{plan.env} (dry run: nothing changed)"))
+                for r in blockers:
+                    ERR.print(f"  - {r}")
+
+        emit(app, {"ok": code == 0, "dry_run": True, "exit_code": code, "would_block": blockers, "plan": doc},
+             dry_human)
+        if code:
+            sys.exit(code)
         return
     if not app.json:
         ERR.print(table)
@@ -59,17 +73,33 @@ def _run_plan(app: App, rt: Runtime, plan: ReleasePlan, release: Release, dry_ru
     def human() -> None:
         colour = {"succeeded": "green", "noop": "green", "blocked": "red", "failed": "red"}.get(result.status.value,
                                                                                              "white")
-        OUT.print(f"[{colour}]{result.status.value}[/]: {plan.action.value} {release.id} -> {plan.env} "
-                  f"(deployment #{result.deployment_id}, {elapsed:.2f}s: engine {timing['engine_s']:.2f}s, "
-                  f"component entry points {component:.2f}s)", highlight=False)
+        OUT.print(Text.assemble((result.status.value, colour),
+                                f": {plan.action.value} {release.id} -> {plan.env} (deployment #{result.deployment_id}, "
+                                f"{elapsed:.2f}s: engine {timing['engine_s']:.2f}s, component entry points "
+                                f"{component:.2f}s)"))
         for r in result.reasons:
-            OUT.print(f"  - {r}", highlight=False, markup=False)
+            OUT.print(f"  - {r}")
         for m in result.messages:
-            OUT.print(f"  {m}", highlight=False, markup=False)
+            OUT.print(f"  {m}")
 
     emit(app, out, human)
     if result.exit_code:
         sys.exit(result.exit_code)
+
+
+def _predicted_exit(app: App, rt: Runtime, plan: ReleasePlan, release: Release) -> tuple[int, list[str]]:
+    """The exit code the real command would end with, as far as it can be known without changing anything: the plan's
+    CHECK stages (previous env, approvals, freeze window, known-good) run read-only, exactly as the evaluator runs
+    them. Gates are not run (they may take minutes); a real run can still be blocked by one."""
+    from northstar_release import checks
+    from northstar_release.stages import CheckStage
+
+    env = app.environments[plan.env]
+    reasons: list[str] = []
+    for stage in plan.stages:
+        if isinstance(stage, CheckStage):
+            reasons += checks.run_check(stage.check, release, env, app.store, app.environments, rt.now())
+    return (1 if reasons else 0), reasons
 
 
 def _deploy(app: App, release_id: str, env_name: str, action: str, dry_run: bool, wait: bool) -> None:
@@ -142,6 +172,12 @@ def approve_cmd(app: App, release_id: str, env_name: str, approver: str | None, 
 
     env = app.env(env_name)
     release = app.release(release_id)
+    if policy.approvals_required(env, release) == 0:
+        # Validated before anything is written: an approval nobody needs would print "1/0 approvals" and suggest a
+        # control that does not exist.
+        raise UsageError(f"{env.name} needs no approval for {release.id} (promotion: {env.promotion.value}); "
+                         "nothing recorded",
+                         [f"environments that need approval: {', '.join(_approval_envs(app)) or 'none'}"])
     identity = app.identity_for(approver, "approve --as") if approver is not None else app.identity
     require_verified(env.name, env.require_verified_identity, identity)
     who = identity.subject
@@ -164,6 +200,10 @@ def approve_cmd(app: App, release_id: str, env_name: str, approver: str | None, 
         f"{'approved' if added else 'already approved'}: {release.id} for {env.name} by {who} "
         f"({len(verdict.counted)}/{verdict.required} approvals; identity "
         f"{'CI-verified' if identity.verified else 'unverified'})", highlight=False, markup=False))
+
+
+def _approval_envs(app: App) -> list[str]:
+    return [e.name for e in app.environments.values() if e.promotion.value == "approval" or e.approvers_required]
 
 
 # ------------------------------------------------------------------------------------------------------ rollback ---

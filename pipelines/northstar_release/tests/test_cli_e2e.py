@@ -137,8 +137,11 @@ def test_promote_to_prod_before_staging_is_blocked(fast: Cli, repo: Path) -> Non
     res = fast("promote", rel, "--to", "prod", expect=1)
     assert "has not succeeded in staging" in res.stderr + res.stdout
     assert fast.live_target("prod") is None
-    dry = json.loads(fast("promote", rel, "--to", "prod", "--dry-run", "--json").stdout)
+    # --dry-run exits with the code the real command would (1 here), and changes nothing.
+    dry = json.loads(fast("promote", rel, "--to", "prod", "--dry-run", "--json", expect=1).stdout)
     assert any("has not succeeded in staging" in n for n in dry["plan"]["notes"])
+    assert dry["exit_code"] == 1 and any("has not succeeded in staging" in r for r in dry["would_block"])
+    assert fast.live_target("prod") is None
     fast.audit_ok()
 
 
