@@ -33,7 +33,7 @@ MWAA = "aws:mwaa/environment:Environment"
 MSK = "aws:msk/cluster:Cluster"
 BUCKETS = ("aws:s3/bucket:Bucket", "aws:s3/bucketV2:BucketV2")
 KMS_KEY = "aws:kms/key:Key"
-SECRET = "aws:secretsmanager/secret:Secret"  # noqa: S105 - a resource type token
+SECRET = "aws:secretsmanager/secret:Secret"  # noqa: S105  # pragma: allowlist secret (a type token)
 
 USAGE_KEY = "northstar:costUsage"
 USAGE_NUMBERS = ("emrBusyHoursPerMonth", "s3PutRequestsMillions", "s3GetRequestsMillions", "kmsRequestsMillions",

@@ -157,10 +157,15 @@ class InfraVersionMapAdapter:
         target = f"{env.env}:{ARTIFACT_NAME}@{self.current(env).get(ARTIFACT_NAME, '?')[:12]}"
         if req.mode == VerifyMode.INTEGRITY:
             return _integrity(config, target)
-        return self._infra_check(config, env, target=target, gate="infra_version_map.verify")
+        # A passing full verification also records the stack state (resources with inputs): the baseline the
+        # infra_cost gate and `./release plan` diff the next release against (gates/cost.py).
+        return self._infra_check(config, env, target=target, gate="infra_version_map.verify",
+                                 extra=["--state-out", str(config.parent / f"state.{env.env}.json")])
 
-    def _infra_check(self, config: Path, env: EnvContext, target: str, gate: str) -> GateResult:
-        result: ComponentResult = env.runner.run(ENTRY_POINT, ["--stack", env.env, "--config", str(config)])
+    def _infra_check(self, config: Path, env: EnvContext, target: str, gate: str, extra: list[str] | None = None
+                     ) -> GateResult:
+        result: ComponentResult = env.runner.run(ENTRY_POINT, ["--stack", env.env, "--config", str(config),
+                                                               *(extra or [])])
         return _gate_result(gate, target, result)
 
     # ---- deploy --------------------------------------------------------------------------------------------------
