@@ -52,19 +52,19 @@ class Reference(_Strict):
 
 
 class Airflow(_Strict):
-    secrets_backend: Literal["local", "aws"]
+    backend: Literal["local", "aws"]  # the Airflow secrets backend the references are read through
     connections: dict[str, Reference] = Field(default_factory=dict)
     variables: dict[str, Reference] = Field(default_factory=dict)
 
     @model_validator(mode="after")
     def _names_and_backend(self) -> Airflow:
-        allowed = BACKENDS[self.secrets_backend]
+        allowed = BACKENDS[self.backend]
         for section, entries in (("connections", self.connections), ("variables", self.variables)):
             for name, entry in entries.items():
                 if not AIRFLOW_NAME.match(name):
                     raise ValueError(f"{section}.{name}: name must be lower_snake_case")
                 if entry.ref.split(":", 1)[0] not in allowed:
-                    raise ValueError(f"{section}.{name}.ref: the {self.secrets_backend} secrets backend reads only "
+                    raise ValueError(f"{section}.{name}.ref: the {self.backend} secrets backend reads only "
                                      f"{' / '.join(p + ':' for p in allowed)} references")
         return self
 
