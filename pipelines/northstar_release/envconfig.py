@@ -108,8 +108,17 @@ def config_path(env: str) -> str:
     return f"{CONFIG_DIR}/{env}.yaml"
 
 
-def _location(loc: tuple[Any, ...]) -> str:
-    return ".".join(str(p) for p in loc if p not in ("function-after[_names_and_backend(), Airflow]",)) or "<root>"
+_SUBKEY = re.compile(r"^([A-Za-z_][\w.-]*): (.*)$", re.DOTALL)
+
+
+def _problem(name: str, error: Any) -> str:
+    """``file: key.path: rule``; a validator that names a sub-key (``warehouse.ref: ...``) extends the path."""
+    loc = ".".join(str(p) for p in error["loc"]) or "<root>"
+    msg = str(error["msg"]).removeprefix("Value error, ")
+    sub = _SUBKEY.match(msg) if error["type"] == "value_error" else None
+    if sub:
+        loc, msg = f"{loc}.{sub.group(1)}", sub.group(2)
+    return f"{name}: {loc}: {msg}"
 
 
 def parse(raw: bytes, name: str, env: str) -> EnvConfig:
@@ -123,7 +132,7 @@ def parse(raw: bytes, name: str, env: str) -> EnvConfig:
     try:
         config = EnvConfig.model_validate(data)
     except ValidationError as exc:
-        reasons = [f"{name}: {_location(e['loc'])}: {e['msg'].removeprefix('Value error, ')}" for e in exc.errors()]
+        reasons = [_problem(name, e) for e in exc.errors()]
         raise ConfigError(f"{name}: invalid environment config ({len(reasons)} problem(s))", reasons) from None
     if config.environment != env:
         raise ConfigError(f"{name}: invalid environment config",

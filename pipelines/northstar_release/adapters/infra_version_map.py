@@ -277,6 +277,6 @@ def _atomic_write(path: Path, data: bytes) -> None:
 
 SPEC = KindSpec(
     kind=ArtifactKind.INFRA_VERSION_MAP, title="infra version map", source_roots=(INFRA_DIR,), entry_point=ENTRY_POINT,
-    entry_point_target="infra:infra_check", adapter=InfraVersionMapAdapter, gates=("infra_policy",),
+    entry_point_target="infra:infra_check", adapter=InfraVersionMapAdapter, gates=("infra_policy", "infra_cost"),
     rollback_verify=VerifyMode.FULL, verify_env_dependent=True,
     change_note="infra changed: review the infrastructure diff; infra changes can affect every environment")

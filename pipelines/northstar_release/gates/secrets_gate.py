@@ -10,8 +10,9 @@ appears in no output, log, state or audit record. Reviewed false positives live 
 ``.secrets.baseline`` (read from the commit being released, never from the working tree). An artifact member is
 matched against the baseline by rule and hashed value, since its path inside the artifact differs from the repo path.
 
-A clean scan of an artifact digest is remembered (``<state>/secret-scan/<baseline sha>/<digest>``), so a rebuild that
-leaves a kind unchanged does not rescan the same bytes.
+A clean scan is remembered under ``<state>/secret-scan/v<rules>-<baseline sha>/``: per artifact digest (a rebuild that
+leaves a kind unchanged does not rescan it) and per archive member digest (the job PEXes share their bootstrap and
+dependencies, so only the first one pays). A new baseline or rule version starts from nothing.
 """
 
 from __future__ import annotations
@@ -34,7 +35,8 @@ if TYPE_CHECKING:
     from northstar_secrets.scanner import Finding
 
 BASELINE_FILE = ".secrets.baseline"
-SCANNER_VERSION = "1"  # bump when the rule set changes: remembered clean scans are then redone
+SCANNER_VERSION = "1"
+MEMBERS_FILE = "clean-members.txt"  # sha256 of every archive member scanned clean under this baseline  # bump when the rule set changes: remembered clean scans are then redone
 
 
 def baseline_at(repo: Path, commit: str) -> tuple[set[tuple[str, str, str]], str]:
@@ -97,13 +99,14 @@ def scan_changed(repo: Path, since: str, rev: str = "HEAD") -> tuple[list[str], 
     return describe(findings), len(files)
 
 
-def scan_artifact(path: Path, label: str, reviewed: set[str]) -> tuple[list[str], int]:
-    """Scan one built artifact (an archive member by member, nested archives one level, or a plain file)."""
+def scan_artifact(path: Path, label: str, reviewed: set[str], clean: set[str] | None = None) -> tuple[list[str], int]:
+    """Scan one built artifact (an archive member by member, nested archives one level, or a plain file);
+    ``clean`` holds member digests already scanned clean (see ``northstar_secrets.archive.scan_archive``)."""
     from northstar_secrets import archive, scanner
 
     try:
         if tarfile.is_tarfile(path) or zipfile.is_zipfile(path):
-            findings, count = archive.scan_archive(path, None, label)
+            findings, count = archive.scan_archive(path, None, label, clean=clean)
         else:
             findings, count = scanner.scan_files([path], path.parent, None, {path.name: label}), 1
     except scanner.ScanError as exc:
@@ -118,16 +121,26 @@ class ArtifactScanner:
         baseline, digest = baseline_at(repo, commit)
         self.reviewed = _reviewed_fingerprints(baseline)
         self.cache = cache_dir / f"v{SCANNER_VERSION}-{digest[:16] or 'none'}" if cache_dir else None
+        self.clean: set[str] = set()
+        members = self.cache / MEMBERS_FILE if self.cache else None
+        if members is not None and members.is_file():
+            self.clean = set(members.read_text().split())
 
     def scan(self, path: Path, label: str, sha256: str | None = None) -> list[str]:
         sha256 = sha256 or hashlib.sha256(path.read_bytes()).hexdigest()
         marker = self.cache / sha256 if self.cache else None
         if marker is not None and marker.exists():
             return []
-        found, _count = scan_artifact(path, label, self.reviewed)
-        if not found and marker is not None:
-            marker.parent.mkdir(parents=True, exist_ok=True)
-            marker.touch()
+        before = set(self.clean)
+        found, _count = scan_artifact(path, label, self.reviewed, self.clean)
+        if self.cache is not None:
+            self.cache.mkdir(parents=True, exist_ok=True)
+            added = sorted(self.clean - before)
+            if added:  # one append per artifact: concurrent builds can only add lines, never lose the file
+                with (self.cache / MEMBERS_FILE).open("a") as handle:
+                    handle.write("\n".join(added) + "\n")
+            if not found and marker is not None:
+                marker.touch()
         return found
 
     def require_clean(self, path: Path, label: str) -> None:
@@ -147,10 +160,8 @@ class SecretScanGate:
     environment_dependent = False
 
     def evaluate(self, ctx: GateContext) -> list[GateResult]:
-        repo = getattr(ctx.env.runner, "repo_root", None) or gitutil.repo_root(Path.cwd())
-        if repo is None:
-            return [GateResult(gate=self.name, target=ctx.release.id, outcome=GateOutcome.FAILED,
-                               summary="cannot find the repository to read .secrets.baseline from")]
+        # Without the repository (or the commit in it) the baseline is empty: stricter, never looser.
+        repo = getattr(ctx.env.runner, "repo_root", None) or gitutil.repo_root(Path.cwd()) or Path(".")
         cache = ctx.env.env_dir.parent.parent / "secret-scan" if ctx.env.env_dir.parent.name == "envs" else None
         scanner = ArtifactScanner(Path(repo), ctx.release.git_commit, cache)
         results = []
