@@ -169,10 +169,10 @@ def resource_lines(resource: Any, prices: PriceTable, usage: Mapping[str, Any], 
                                p.price("mwaa", "additional_worker_hour", cls)))
         return lines
     if t == MSK:
-        group = props.get("brokerNodeGroupInfo") or {}
+        nodes = props.get("brokerNodeGroupInfo") or {}
         brokers = int(props.get("numberOfBrokerNodes", 0))
-        itype = str(group.get("instanceType"))
-        volume = float(((group.get("storageInfo") or {}).get("ebsStorageInfo") or {}).get("volumeSize", 0))
+        itype = str(nodes.get("instanceType"))
+        volume = float(((nodes.get("storageInfo") or {}).get("ebsStorageInfo") or {}).get("volumeSize", 0))
         return [_line(resource, f"MSK {itype} x{brokers}", brokers * p.hours, "broker-hour",
                       p.price("msk", "broker_hour", itype)),
                 _line(resource, f"MSK storage {volume:g} GB x{brokers}", brokers * volume, "GB-month",

@@ -76,7 +76,9 @@ def scan_archive(archive: Path, baseline: set[tuple[str, str, str]] | None = Non
         findings = scan_files(todo, root, baseline, rename)
         if clean is not None:
             dirty = {f.file for f in findings}
-            clean.update(digests[f] for f in todo if rename[f.relative_to(root).as_posix()] not in dirty)
+            for f in todo:
+                if rename[f.relative_to(root).as_posix()] not in dirty:
+                    clean.add(digests[f])
         scanned = len(todo)
         if depth > 0:
             for f in files:

@@ -31,6 +31,7 @@ from typing import Any
 
 from northstar_contracts.base import ContractError
 from northstar_contracts.infra import InfraPreviewReport
+
 from northstar_release import envconfig, gitutil
 from northstar_release.adapters.base import ComponentRunner
 from northstar_release.errors import UsageError
@@ -165,7 +166,7 @@ class InfraCostGate:
         target = f"{artifact.name}@{artifact.sha256[:12]}"
         repo = Path(getattr(ctx.env.runner, "repo_root", None) or gitutil.repo_root(Path.cwd()) or ".")
         version_map = json.loads(Path(ctx.env.artifact_path(artifact)).read_bytes())
-        stacks = sorted(((version_map.get("infra") or {}).get("stacks") or {}))
+        stacks = sorted((version_map.get("infra") or {}).get("stacks") or {})
         envs_root = ctx.env.env_dir.parent
         with tempfile.TemporaryDirectory(prefix="infra-cost-") as tmp:
             root = Path(tmp)

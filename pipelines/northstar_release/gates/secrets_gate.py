@@ -35,8 +35,8 @@ if TYPE_CHECKING:
     from northstar_secrets.scanner import Finding
 
 BASELINE_FILE = ".secrets.baseline"
-SCANNER_VERSION = "1"
-MEMBERS_FILE = "clean-members.txt"  # sha256 of every archive member scanned clean under this baseline  # bump when the rule set changes: remembered clean scans are then redone
+SCANNER_VERSION = "1"  # bump when the rule set changes: remembered clean scans are then redone
+MEMBERS_FILE = "clean-members.txt"  # sha256 of every archive member scanned clean under this baseline
 
 
 def baseline_at(repo: Path, commit: str) -> tuple[set[tuple[str, str, str]], str]:

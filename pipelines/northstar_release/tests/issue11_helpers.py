@@ -60,8 +60,8 @@ def issue11_repo(root: Path, infra: bool = True, dbt: bool = False) -> Path:
         (repo / "infra" / "pricing").mkdir(parents=True)
         for f in ["Pulumi.yaml", "Pulumi.dev.yaml", "Pulumi.staging.yaml", "Pulumi.prod.yaml"]:
             shutil.copy(REPO / "infra" / f, repo / "infra" / f)
-        for f in (REPO / "infra" / "pricing").glob("*.yaml"):
-            shutil.copy(f, repo / "infra" / "pricing" / f.name)
+        for table in (REPO / "infra" / "pricing").glob("*.yaml"):
+            shutil.copy(table, repo / "infra" / "pricing" / table.name)
     if dbt:
         (repo / "dbt").mkdir()
         (repo / "dbt" / "dbt_project.yml").write_text("name: northstar\nversion: '1.0'\nprofile: northstar\n")
