@@ -128,7 +128,12 @@ def preview(stack: str, config_path: Path, prices_path: Path, baseline_state: Pa
     adds, changes, removes = diff(old_records, new_records)
     try:
         new_cost = cost.estimate(new_records, prices, new["usage"], stack)
-        old_cost = cost.estimate(old_records, prices, cost.parse_usage(base.get("usage")), stack) if base else None
+        old_usage = cost.parse_usage(base.get("usage")) if base else {}
+        if base and not old_usage and new["usage"]:
+            # A baseline from before usage was declared: price it with the same usage, so that only resource changes
+            # count -- declaring the workload is not itself a cost increase.
+            old_usage, label = new["usage"], f"{label} (no usage declared there: priced with the new costUsage)"
+        old_cost = cost.estimate(old_records, prices, old_usage, stack) if base else None
     except cost.CostError as exc:
         raise UsageError(str(exc), stack=stack) from exc
     return InfraPreviewReport(ok=True, stack=stack, baseline=label, adds=adds, changes=changes, removes=removes,

@@ -108,3 +108,14 @@ def test_emr_on_ec2_eks_nodes_and_instances_are_priced_per_instance_hour() -> No
     with pytest.raises(cost.CostError, match="ec2_instance_hour.x9.huge"):
         cost.estimate([SimpleNamespace(type=cost.EC2_INSTANCE, name="i", props={"instanceType": "x9.huge"})],
                       prices, {}, "dev")
+
+
+def test_a_baseline_without_declared_usage_is_priced_with_the_new_usage(tmp_path: Path) -> None:
+    data = yaml.safe_load((INFRA_DIR / "Pulumi.prod.yaml").read_text())
+    del data["config"]["northstar:costUsage"]
+    old = tmp_path / "Pulumi.prod.yaml"
+    old.write_text(yaml.safe_dump(data))
+    code, report = run("preview", "--stack", "prod", "--config", str(INFRA_DIR / "Pulumi.prod.yaml"), "--prices",
+                       str(PRICES), "--baseline-config", str(old))
+    assert code == 0 and "priced with the new costUsage" in report["baseline"]
+    assert report["cost"]["monthly_usd"] == report["baseline_cost"]["monthly_usd"]
