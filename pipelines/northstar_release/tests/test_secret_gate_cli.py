@@ -13,9 +13,9 @@ from northstar_release.tests.helpers import Cli, commit, fake_checker_cmd, git
 from northstar_release.tests.issue11_helpers import (
     AWS_KEY,
     DAG_WITH_KEY,
+    FAKE_SF,
     PROFILE,
     SECRETS,
-    SNOWFLAKE_PASSWORD,
     files_containing,
     issue11_repo,
 )
@@ -35,7 +35,7 @@ def test_committed_secret_is_refused_at_plan_and_build_and_never_shown(cli: Cli,
         (cli.repo / path).write_text(DAG_WITH_KEY.format(key=AWS_KEY))
     else:
         path, line, rule = "dbt/profiles.yml", 8, "Password in Config"
-        (cli.repo / path).write_text(PROFILE.format(password=f'"{SNOWFLAKE_PASSWORD}"'))
+        (cli.repo / path).write_text(PROFILE.format(password=f'"{FAKE_SF}"'))
     commit(cli.repo, f"add {case}")
     outputs = []
 
