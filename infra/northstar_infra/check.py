@@ -2,7 +2,8 @@
 
 Usage::
 
-    python -m northstar_infra.check --stack ENV [--config FILE] [--program MODULE:FUNCTION]
+    python -m northstar_infra.check --stack ENV [--config FILE] [--program MODULE:FUNCTION] [--state-out FILE]
+    python -m northstar_infra.check preview ...   # resource diff and monthly cost (northstar_infra/preview.py)
 
 Prints exactly one JSON object on stdout (``northstar_contracts.harness``), a
 ``northstar_contracts.infra.InfraCheckReport``::
@@ -235,16 +236,28 @@ def check_stack(stack: str, config_path: Path, program_spec: str = DEFAULT_PROGR
 
 
 def handle(argv: list[str]) -> Outcome:
+    if argv[:1] == ["preview"]:  # `infra_check preview ...`: the diff and cost subcommand (preview.py)
+        from northstar_infra import preview
+
+        return preview.handle(argv[1:])
     parser = JsonArgumentParser(prog="northstar_infra.check", description=(__doc__ or "").split("\n\n")[0])
     parser.add_argument("--stack", required=True, help="stack / environment name (dev, staging, prod)")
     parser.add_argument("--config", type=Path, help="stack config file (default: infra/Pulumi.<stack>.yaml)")
     parser.add_argument("--program", default=DEFAULT_PROGRAM, help="MODULE:FUNCTION declaring the resources")
+    parser.add_argument("--state-out", type=Path,
+                        help="when the config passes, write the stack state (resources with inputs) here atomically: "
+                             "the baseline `preview` diffs against (the release engine keeps it per deployed env)")
     args = parser.parse_args(argv)
     try:
         config_path = args.config if args.config is not None else default_config_path(args.stack)
         if not config_path.is_file():
             raise UsageError(f"stack config {config_path} does not exist")
-        return Outcome.of(check_stack(args.stack, config_path, args.program))
+        report = check_stack(args.stack, config_path, args.program)
+        if report.ok and args.state_out is not None:
+            from northstar_infra import preview
+
+            preview.write_state(preview.snapshot(args.stack, config_path, args.program), args.state_out)
+        return Outcome.of(report)
     except UsageError as exc:
         exc.details.setdefault("stack", args.stack)
         raise

@@ -12,10 +12,11 @@ from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass
 from pathlib import Path
 
-from northstar_release import gitutil
+from northstar_release import envconfig, gitutil
 from northstar_release.adapters.base import ArtifactAdapter, BuildContext
 from northstar_release.artifact_store import LocalArtifactStore
 from northstar_release.errors import UsageError
+from northstar_release.gates.secrets_gate import ArtifactScanner
 from northstar_release.kinds.registry import KINDS, KindRegistry
 from northstar_release.model import Artifact, ArtifactKind, Release
 from northstar_release.state.base import StateStore
@@ -69,6 +70,10 @@ def build(repo: Path, store: StateStore, artifacts: LocalArtifactStore, adapters
         progress(f"{release_id} already built from {info.sha[:12]}: nothing to do")
         return BuildResult(existing, created=False)
 
+    # Issue 11 hooks: every env config at the commit must be valid (exit 2), and no built artifact may hold a
+    # potential secret (exit 1, checked before the blob is stored, so a secret never becomes an artifact).
+    envconfig.validate_commit(repo, info.sha)
+    scanner = ArtifactScanner(repo, info.sha, Path(artifacts.root).parent / "secret-scan")
     built: list[Artifact] = []
     with tempfile.TemporaryDirectory(prefix="northstar-build-") as tmp:
         for kind in kinds.package_order(adapters):
@@ -78,6 +83,7 @@ def build(repo: Path, store: StateStore, artifacts: LocalArtifactStore, adapters
                                pinned={a.name: a.sha256 for a in built},
                                pinned_kinds={a.name: a.kind.value for a in built})
             for path in adapters[kind].package(ctx):
+                scanner.require_clean(path, f"{kind.value}/{path.name}")
                 artifact = artifacts.put(path, kind, _artifact_name(path))
                 progress(f"packaged {kind.value} '{artifact.name}' sha256={artifact.sha256} ({artifact.size} bytes)")
                 built.append(artifact)

@@ -7,9 +7,11 @@ no device files) and size limits, scanned, and the folder is deleted. Findings n
 
 from __future__ import annotations
 
+import hashlib
 import tarfile
 import tempfile
 import zipfile
+from collections.abc import MutableSet
 from pathlib import Path
 
 from northstar_secrets.scanner import Finding, ScanError, expand, scan_files
@@ -50,9 +52,17 @@ def _unpack(archive: Path, into: Path) -> None:
         raise ScanError(f"{archive}: cannot unpack ({type(exc).__name__})") from None
 
 
+def _sha256(path: Path) -> str:
+    return hashlib.sha256(path.read_bytes()).hexdigest()
+
+
 def scan_archive(archive: Path, baseline: set[tuple[str, str, str]] | None = None, label: str | None = None,
-                 depth: int = 1) -> tuple[list[Finding], int]:
-    """Findings inside `archive` (and in archives it contains, `depth` levels down), and the number of files scanned."""
+                 depth: int = 1, clean: MutableSet[str] | None = None) -> tuple[list[Finding], int]:
+    """Findings inside `archive` (and in archives it contains, `depth` levels down), and the number of files scanned.
+
+    `clean`: sha256 digests of member files already scanned clean under the same rules and baseline. Members with
+    such a digest are skipped, and every member scanned without a finding is added -- twenty job PEXes share one
+    PEX bootstrap and most dependencies, so only the first pays for them."""
     if not archive.is_file():
         raise ScanError(f"{archive}: no such file")
     label = label or archive.as_posix()
@@ -60,13 +70,20 @@ def scan_archive(archive: Path, baseline: set[tuple[str, str, str]] | None = Non
         root = Path(tmp)
         _unpack(archive, root)
         files = expand([root])
+        digests = {f: _sha256(f) for f in files} if clean is not None else {}
+        todo = [f for f in files if clean is None or digests[f] not in clean]
         rename = {f.relative_to(root).as_posix(): f"{label}!{f.relative_to(root).as_posix()}" for f in files}
-        findings = scan_files(files, root, baseline, rename)
-        scanned = len(files)
+        findings = scan_files(todo, root, baseline, rename)
+        if clean is not None:
+            dirty = {f.file for f in findings}
+            for f in todo:
+                if rename[f.relative_to(root).as_posix()] not in dirty:
+                    clean.add(digests[f])
+        scanned = len(todo)
         if depth > 0:
             for f in files:
                 if f.name.endswith(NESTED_SUFFIXES) and (zipfile.is_zipfile(f) or tarfile.is_tarfile(f)):
-                    inner, count = scan_archive(f, baseline, rename[f.relative_to(root).as_posix()], depth - 1)
+                    inner, count = scan_archive(f, baseline, rename[f.relative_to(root).as_posix()], depth - 1, clean)
                     findings += inner
                     scanned += count
     return findings, scanned

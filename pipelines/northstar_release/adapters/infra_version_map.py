@@ -161,10 +161,14 @@ class InfraVersionMapAdapter:
         target = f"{env.env}:{ARTIFACT_NAME}@{self.current(env).get(ARTIFACT_NAME, '?')[:12]}"
         if req.mode == VerifyMode.INTEGRITY:
             return _integrity(config, target)
-        return self._infra_check(config, env, target=target, gate="infra_version_map.verify")
+        # A passing full verification also records the stack state (resources with inputs): the baseline the
+        # infra_cost gate and `./release plan` diff the next release against (gates/cost.py).
+        return self._infra_check(config, env, target=target, gate="infra_version_map.verify",
+                                 extra=["--state-out", str(config.parent / f"state.{env.env}.json")])
 
-    def _infra_check(self, config: Path, env: EnvContext, target: str, gate: str) -> GateResult:
-        args = ["--stack", env.env, "--config", str(config)]
+    def _infra_check(self, config: Path, env: EnvContext, target: str, gate: str, extra: list[str] | None = None
+                     ) -> GateResult:
+        args = ["--stack", env.env, "--config", str(config), *(extra or [])]
         return _gate_result(gate, target, call(env.runner, ENTRY_POINT, args, InfraCheckReport))
 
     # ---- deploy --------------------------------------------------------------------------------------------------
@@ -275,6 +279,6 @@ def _atomic_write(path: Path, data: bytes) -> None:
 
 SPEC = KindSpec(
     kind=ArtifactKind.INFRA_VERSION_MAP, title="infra version map", source_roots=(INFRA_DIR,), entry_point=ENTRY_POINT,
-    entry_point_target="infra:infra_check", adapter=InfraVersionMapAdapter, gates=("infra_policy",),
+    entry_point_target="infra:infra_check", adapter=InfraVersionMapAdapter, gates=("infra_policy", "infra_cost"),
     rollback_verify=VerifyMode.FULL, verify_env_dependent=True,
     change_note="infra changed: review the infrastructure diff; infra changes can affect every environment")

@@ -30,6 +30,10 @@ def plan_cmd(app: App, since: str | None, markdown: bool, as_json: bool) -> None
                 since = rel.git_commit
         except ReleaseError:
             raise
+    from northstar_release.plan_checks import run_plan_checks  # issue 11: secrets, env config, infra diff + cost
+    from northstar_release.runner import SubprocessComponentRunner
+
+    checks = run_plan_checks(app.repo, since, app.state_dir, SubprocessComponentRunner(app.repo))
     cp = compute_change_plan(app.repo, since, SubprocessPants(app.repo), app.environments)
 
     def human() -> None:
@@ -47,10 +51,12 @@ def plan_cmd(app: App, since: str | None, markdown: bool, as_json: bool) -> None
             OUT.print(f"approvals: {env} needs {n} (not the author)", highlight=False)
         for note in cp.risk_notes:
             OUT.print(f"risk: {note}", highlight=False, markup=False)
+        for line in checks.lines():
+            OUT.print(line, highlight=False, markup=False)
 
     if markdown and as_json:
         raise UsageError("choose one of --markdown and --json")
-    emit(app, cp.to_json(), human)
+    emit(app, {**cp.to_json(), **checks.to_json()}, human)
 
 
 # --------------------------------------------------------------------------------------------------------- build ---

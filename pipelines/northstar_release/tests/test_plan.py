@@ -37,20 +37,20 @@ def test_plan_for_prod_has_checks_then_deploy_verify_record(eng) -> None:
     envs = eng.rt.environments
     plan = plan_deploy(rel, envs["prod"], "promote", "carol", eng.rt.store, envs, NOW)
     kinds = [s.kind for s in plan.stages]
-    assert kinds == [StageKind.CHECK] * 3 + [StageKind.GATE] * 3 + [StageKind.DEPLOY, StageKind.VERIFY, StageKind.RECORD]
+    assert kinds == [StageKind.CHECK] * 3 + [StageKind.GATE] * 6 + [StageKind.DEPLOY, StageKind.VERIFY, StageKind.RECORD]
     assert [s.name for s in plan.stages[:3]] == ["check:previous_env", "check:approvals", "check:freeze_window"]
     assert any("has not succeeded in staging" in n for n in plan.notes)
     assert any("approver" in n for n in plan.notes)
     table, doc = explain(plan)
-    assert doc["stages"][6]["artifact"]["sha256"] == rel.artifacts[0].sha256  # first DEPLOY stage, after 3 checks + 3 gates
-    assert table.row_count == 9  # 3 checks, 3 gates, deploy, verify, record
+    assert doc["stages"][9]["artifact"]["sha256"] == rel.artifacts[0].sha256  # first DEPLOY stage, after 3 checks + 6 gates
+    assert table.row_count == 12  # 3 checks, 6 gates, deploy, verify, record
 
 
 def test_dev_plan_has_gate_and_already_live_skip(eng) -> None:
     rel = eng.build()
     envs = eng.rt.environments
     plan = plan_deploy(rel, envs["dev"], "deploy", "ci", eng.rt.store, envs, NOW)
-    assert [s.name for s in plan.stages][:1] == ["gate:dag_integrity"]
+    assert [s.name for s in plan.stages][:3] == ["gate:secret_scan", "gate:env_config", "gate:dag_integrity"]
     assert apply(plan, rel, eng.rt).status == "succeeded"
     again = plan_deploy(rel, envs["dev"], "deploy", "ci", eng.rt.store, envs, NOW)
     deploy = next(s for s in again.stages if s.kind == StageKind.DEPLOY)
