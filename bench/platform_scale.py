@@ -112,9 +112,9 @@ def measure_dagbag(clone: Path, log: Path) -> dict[str, Any]:
         sys.exit(f"bench: DagBag worker failed (exit {code}); see {log}")
     doc = json.loads(out.strip().splitlines()[-1])
     result: dict[str, Any] = {"process_wall_s": wall, "import_airflow_s": round(doc["import_airflow_s"], 2)}
-    for name, folders in zip(("first", "steady"), doc["passes"]):
+    for name, folders in zip(("first", "steady"), doc["passes"], strict=True):
         files = [f for folder in folders for f in folder["files"]]
-        slowest = max(files, key=lambda f: f["seconds"]) if files else {"file": None, "seconds": 0.0}
+        slowest: dict[str, Any] = max(files, key=lambda f: f["seconds"]) if files else {"file": None, "seconds": 0.0}
         result[name] = {"parse_s": round(sum(f["wall_s"] for f in folders), 3), "files": len(files),
                         "dags": sum(f["dags"] for f in folders), "import_errors": sum(f["import_errors"] for f in folders),
                         "slowest_file": slowest["file"], "slowest_file_s": round(slowest["seconds"], 3)}
@@ -186,7 +186,8 @@ def print_table(results: list[dict[str, Any]]) -> None:
     def line(label: str, values: list[Any], goal: str = "") -> None:
         print(f"{label:<44}" + "".join(f"{'-' if v is None else v:>12}" for v in values) + f"{goal:>10}")
 
-    line("DAG files / dbt models / Spark jobs", [f"{r['counts']['dags']}/{r['counts']['dbt_models']}/{r['counts']['spark_jobs']}" for r in results])
+    line("DAG files / dbt models / Spark jobs",
+         [f"{r['counts']['dags']}/{r['counts']['dbt_models']}/{r['counts']['spark_jobs']}" for r in results])
     if all("plan" in r for r in results):
         line("plan: component set-up (first use) s", [r["plan"]["setup_s"] for r in results])
         for i, label, goal in ((0, "plan: cold daemon s", f"<= {PLAN_COLD_GOAL_S:g}"), (1, "plan: warm s", f"<= {PLAN_WARM_GOAL_S:g}"),

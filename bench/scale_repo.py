@@ -19,7 +19,6 @@ from __future__ import annotations
 import argparse
 import json
 import re
-import shutil
 import subprocess
 import sys
 from pathlib import Path
@@ -66,6 +65,15 @@ def copy_dags(root: Path, suffix: str) -> int:
 
 
 # ------------------------------------------------------------------------------------------------ Spark jobs ---
+def _append_to_tuple(text: str, group: str, lines: str) -> str:
+    """Insert ``lines`` before the closing parenthesis of ``GROUP: tuple[str, ...] = (...)``."""
+    pattern = re.compile(rf"({group}: tuple\[str, \.\.\.\] = \(.*?)(\n\))", re.S)
+    match = pattern.search(text)
+    if match is None:
+        sys.exit(f"scale_repo: no {group} tuple to extend")
+    return text[:match.end(1)] + "\n" + lines + text[match.end(1):]
+
+
 def copy_spark_jobs(root: Path, suffix: str) -> int:
     jobs_dir = root / "spark" / "northstar_spark" / "jobs"
     registry = jobs_dir / "__init__.py"
@@ -78,9 +86,8 @@ def copy_spark_jobs(root: Path, suffix: str) -> int:
         names[group] = re.findall(r'"([a-z0-9_]+)"', body.group(1))
     for group, jobs in names.items():
         originals = [j for j in jobs if not COPY.search(j)]
-        added = "".join(f'    "{j}{suffix}",\n' for j in originals)
-        text = re.sub(rf"({group}: tuple\[str, \.\.\.\] = \(.*?)(\n\))", lambda m: m.group(1) + "\n" + added.rstrip("\n") + m.group(2),
-                      text, count=1, flags=re.S)
+        added = "".join(f'    "{j}{suffix}",\n' for j in originals).rstrip("\n")
+        text = _append_to_tuple(text, group, added)
         for job in originals:
             src = (jobs_dir / f"{job}.py").read_text()
             (jobs_dir / f"{job}{suffix}.py").write_text(
@@ -146,7 +153,8 @@ def counts(root: Path) -> dict[str, int]:
     dags = sum(1 for r in DAG_ROOTS for p in (root / r).rglob("*.py") if DAG_ID.search(p.read_text()))
     models = sum(1 for _ in (root / "dbt" / "models").rglob("*.sql"))
     jobs_text = (root / "spark" / "BUILD").read_text()
-    jobs = len(re.findall(r'^    "[a-z0-9_]+",$', re.search(r"SPARK_JOBS = \[(.*?)\n\]", jobs_text, re.S).group(0), re.M))  # type: ignore[union-attr]
+    listing = re.search(r"SPARK_JOBS = \[(.*?)\n\]", jobs_text, re.S)
+    jobs = len(re.findall(r'^    "[a-z0-9_]+",$', listing.group(0), re.M)) if listing else 0
     return {"dags": dags, "dbt_models": models, "spark_jobs": jobs}
 
 
