@@ -88,6 +88,9 @@ def main() -> int:
     parser.add_argument("--orders", type=int, default=300, help="bronze size knob (synthetic orders; default 300)")
     parser.add_argument("--days", type=int, default=7)
     parser.add_argument("--output", type=Path, default=REPO / "bench" / "results" / "dbt_scale.json")
+    parser.add_argument("--project", type=Path, default=REPO / "dbt",
+                        help="the dbt project to measure (default: this repository's dbt/; bench/platform_scale.py "
+                             "passes a scaled copy's)")
     opts = parser.parse_args()
     python = find_python(opts.python)
     env = {**os.environ, "PYTHONPATH": PYTHONPATH, "DBT_SEND_ANONYMOUS_USAGE_STATS": "false", "DO_NOT_TRACK": "1",
@@ -97,7 +100,7 @@ def main() -> int:
         # The project files as the warehouse artifact holds them (northstar_dbt.project.copy_project's rules; not
         # imported: that package lives in the dbt resolve, this script in tools).
         project = root / "project"
-        shutil.copytree(REPO / "dbt", project, ignore=shutil.ignore_patterns(
+        shutil.copytree(opts.project, project, ignore=shutil.ignore_patterns(
             "target", "logs", ".cache", "*.duckdb", "*.duckdb.wal", "__pycache__", "northstar_dbt", "packages"))
         models = len(list((project / "models").rglob("*.sql")))
         bronze = root / "source.duckdb"
@@ -136,6 +139,7 @@ def main() -> int:
         "models": models, "bronze": {"orders": opts.orders, "days": opts.days, "estimated_rows": size},
         "sqlmesh": steps,
         "dbt_build": {"wall_s": dbt_wall, "dbt_s": dbt_result["seconds"], "nodes": dbt_result["nodes"]},
+        "project": str(opts.project),
         "command": f"python3 bench/dbt_scale.py --orders {opts.orders} --days {opts.days}",
     }
     opts.output.parent.mkdir(parents=True, exist_ok=True)
