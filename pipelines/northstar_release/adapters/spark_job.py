@@ -3,8 +3,9 @@
 Why this shape:
 * package: ONE ``./pants package spark:<job1> spark:<job2> ...`` call for every job ``pex_binary`` under ``spark/``
   (found with ``./pants list --filter-target-type=pex_binary --filter-tag-regex=^spark_job$ spark::``; the verifier
-  ``spark:spark_verify`` is a component entry point, not a job): one Pants run builds them all in parallel. pyspark is not inside a job PEX (the cluster provides it; ``inherit_path="fallback"``), and Pants
-  builds PEXes reproducibly (fixed zip timestamps, sorted entries), so the same commit yields the same sha256.
+  ``spark:spark_verify`` is a component entry point, not a job): one Pants run builds them all in parallel. pyspark
+  is not inside a job PEX (the cluster provides it; ``inherit_path="fallback"``), and Pants builds PEXes
+  reproducibly (fixed zip timestamps, sorted entries), so the same commit yields the same sha256.
   ``build`` refuses a dirty tree, so the working tree Pants packages is exactly the release's commit.
 * deploy: the PEX is published once per digest to ``<env_dir>/spark/jobs/<sha256>.pex`` (temp file + rename, hash
   checked) and the env's pointer ``<env_dir>/spark/<job>.current`` -- a small JSON ``{job, sha256, pex}`` -- is
@@ -18,8 +19,9 @@ Why this shape:
   gone: no rebuild.
 
 Several jobs per release: the artifact name is the job name; ``current`` maps every live job to its digest; switch
-and clear handle one job, verify (and ``check_jobs``) take all the kind's jobs of a request in one process. With content digests a release that does not change a
-job ships the same digest, so only changed jobs are switched and verified. Jobs are discovered generically: every
+and clear handle one job, verify (and ``check_jobs``) take all the kind's jobs of a request in one process. With
+content digests a release that does not change a job ships the same digest, so only changed jobs are switched and
+verified. Jobs are discovered generically: every
 ``pex_binary`` under ``spark/`` tagged ``spark_job`` (no job name is written in the engine).
 """
 

@@ -40,9 +40,9 @@ from northstar_release.plan import plan_deploy
 from northstar_release.runner import SubprocessComponentRunner
 from northstar_release.stages import DeployStage, VerifyMode, VerifyStage
 from northstar_release.state import open_store
+from northstar_release.tests.adapter_calls import check, clear, current, deploy, rollback, verify
 from northstar_release.tests.fixtures_engine import NOW
 from northstar_release.tests.helpers import ENVIRONMENTS_YAML
-from northstar_release.tests.adapter_calls import check, clear, current, deploy, rollback, verify
 
 REPO = Path(__file__).resolve().parents[3]
 JOB = "daily_revenue"
