@@ -249,28 +249,6 @@ def test_verify_rollback_checks_the_known_good_bytes(world: dict[str, object]) -
     assert bad.outcome == GateOutcome.FAILED and "pointer names" in bad.summary
 
 
-def test_a_batch_of_jobs_runs_in_one_process_with_one_record_per_job(world: dict[str, object]) -> None:
-    ctx, good, other, runner = ctx_for(world, "batch-ok"), world["good"], world["other"], world["runner"]
-    assert isinstance(good, Artifact) and isinstance(other, Artifact) and isinstance(runner, CountingRunner)
-    adapter = SparkJobAdapter()
-    deploy(adapter, good, ctx)
-    deploy(adapter, other, ctx)
-    before = len(runner.calls)
-    t = time.monotonic()
-    result = verify(adapter, ctx)
-    print(f"verify of 2 jobs in one batch: {time.monotonic() - t:.3f}s")
-    assert result.outcome == GateOutcome.PASSED, (result.summary, result.evidence)
-    assert runner.jobs_per_call(before) == [[JOB, JOB2]]  # ONE spark_verify process for both jobs
-    jobs = result.evidence["jobs"]
-    assert set(jobs) == {JOB, JOB2} and result.evidence["failed_jobs"] == []
-    for job, artifact in ((JOB, good), (JOB2, other)):
-        assert jobs[job]["job"] == job and jobs[job]["pex_sha256"] == artifact.sha256
-        assert jobs[job]["mode"] == "shared-jvm" and jobs[job]["schema_matches"] is True and jobs[job]["rows"] > 0
-    per_job = result.evidence["results"]
-    assert [(r["target"], r["outcome"]) for r in per_job] == [(f"{JOB}@{good.sha256[:12]}", "passed"),
-                                                              (f"{JOB2}@{other.sha256[:12]}", "passed")]
-
-
 def test_a_failing_job_in_a_batch_blocks_with_only_its_own_failure_named(world: dict[str, object]) -> None:
     ctx, bad, other, runner = ctx_for(world, "batch-bad"), world["bad"], world["other"], world["runner"]
     assert isinstance(bad, Artifact) and isinstance(other, Artifact) and isinstance(runner, CountingRunner)
@@ -305,8 +283,9 @@ def test_pre_deploy_check_of_several_jobs_is_one_process_one_result_each(world: 
 
 
 def test_a_release_verifies_only_the_jobs_whose_digest_changed(world: dict[str, object], tmp_path: Path) -> None:
-    """Through the real planner and evaluator: a second release that changes one of two jobs switches and verifies
-    only that job (the unchanged one keeps its digest, its DEPLOY stage is "already live"), in one process."""
+    """Through the real planner and evaluator: a first release verifies its two jobs in ONE process with one record
+    per job; a second release that changes one of them switches and verifies only that job (the unchanged one keeps
+    its digest, its DEPLOY stage is "already live")."""
     good, bad, other, runner = world["good"], world["bad"], world["other"], world["runner"]
     assert isinstance(good, Artifact) and isinstance(bad, Artifact) and isinstance(other, Artifact)
     assert isinstance(runner, CountingRunner)
@@ -322,8 +301,19 @@ def test_a_release_verifies_only_the_jobs_whose_digest_changed(world: dict[str, 
 
     first = release("rel-a", good, other)
     before = len(runner.calls)
-    assert apply(plan_deploy(first, envs["dev"], "deploy", "ci", store, envs, NOW), first, rt).status == "succeeded"
-    assert runner.jobs_per_call(before) == [[JOB, JOB2]]
+    t = time.monotonic()
+    applied = apply(plan_deploy(first, envs["dev"], "deploy", "ci", store, envs, NOW), first, rt)
+    print(f"first release, 2 jobs verified in one batch: {time.monotonic() - t:.3f}s")
+    assert applied.status == "succeeded", applied.reasons
+    assert runner.jobs_per_call(before) == [[JOB, JOB2]]  # ONE spark_verify process for both jobs
+    verified = next(g for g in applied.gate_results if g.gate == "spark_job.verify")
+    jobs = verified.evidence["jobs"]
+    assert set(jobs) == {JOB, JOB2} and verified.evidence["failed_jobs"] == []
+    for job, artifact in ((JOB, good), (JOB2, other)):  # one record per job, each the digest that was switched
+        assert jobs[job]["job"] == job and jobs[job]["pex_sha256"] == artifact.sha256
+        assert jobs[job]["mode"] == "shared-jvm" and jobs[job]["schema_matches"] is True and jobs[job]["rows"] > 0
+    assert [(r["target"], r["outcome"]) for r in verified.evidence["results"]] == [
+        (f"{JOB}@{good.sha256[:12]}", "passed"), (f"{JOB2}@{other.sha256[:12]}", "passed")]
 
     second = release("rel-b", bad, other)
     plan = plan_deploy(second, envs["dev"], "deploy", "ci", store, envs, NOW)
