@@ -9,7 +9,7 @@ publishes every job PEX into a throwaway dev env through the real ``SparkJobAdap
 hits both alike. It fails unless both agree job by job. Run on demand (not a test), from a checkout:
 
     ./pants package spark:spark_verify $(./pants list --filter-tag-regex='^spark_job$' spark::)
-    PYTHONPATH=pipelines python3 bench/spark_verify_batch.py [--rounds 1] [--output bench/results/spark_verify.json]
+    PYTHONPATH=pipelines python3 bench/spark_verify_batch.py [--jobs N] [--rounds 1] [--output FILE.json]
 """
 
 from __future__ import annotations
@@ -38,9 +38,10 @@ def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0] if __doc__ else None)
     parser.add_argument("--dist", type=Path, default=REPO / "dist" / "spark", help="folder of the job PEXes")
     parser.add_argument("--rounds", type=int, default=1)
+    parser.add_argument("--jobs", type=int, default=0, help="only the first N job PEXes (by name); 0: all")
     parser.add_argument("--output", type=Path, help="also write the result as JSON here")
     args = parser.parse_args()
-    pexes = sorted(args.dist.glob("*.pex"))
+    pexes = sorted(args.dist.glob("*.pex"))[: args.jobs or None]
     if not pexes:
         sys.exit(f"bench: no job PEX under {args.dist}; build them first (see the module docstring)")
     runner = SubprocessComponentRunner(REPO, timeout_s=3600.0)
