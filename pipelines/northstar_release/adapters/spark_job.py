@@ -146,7 +146,9 @@ class SparkJobAdapter:
         return GateResult(gate="spark_job.verify", target=target,
                           outcome=GateOutcome.FAILED if failed else GateOutcome.PASSED, summary=summary,
                           evidence={"jobs": {run.job: r.evidence for run, r in zip(runs, per_job, strict=True)},
-                                    "results": [r.to_json() for r in per_job],
+                                    # one result per job (its record is under "jobs"): the verdicts, job by job
+                                    "results": [r.model_dump(mode="json", include={"gate", "target", "outcome",
+                                                                                   "summary"}) for r in per_job],
                                     "failed_jobs": [run.job for run, r in zip(runs, per_job, strict=True)
                                                     if r.blocking],
                                     "spark_verify_processes": 1})
