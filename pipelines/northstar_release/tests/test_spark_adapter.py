@@ -296,8 +296,11 @@ def test_a_release_verifies_only_the_jobs_whose_digest_changed(world: dict[str, 
                                                     runner=runner), now=lambda: NOW)
 
     def release(rid: str, *artifacts: Artifact) -> Release:
-        return Release(id=rid, git_commit=rid[-1] * 40, author="alice@northstar.test", created_at=NOW,
-                       artifacts=artifacts)
+        built = Release(id=rid, git_commit=rid[-1] * 40, author="alice@northstar.test", created_at=NOW,
+                        artifacts=artifacts)
+        with store.transaction() as tx:
+            tx.save_release(built)  # as build does: the evaluator switches back to artifacts of stored releases
+        return built
 
     first = release("rel-a", good, other)
     before = len(runner.calls)
