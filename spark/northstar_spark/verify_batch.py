@@ -126,8 +126,7 @@ def run_job_pexes(pairs: Sequence[tuple[str, Path]], jobs: dict[str, JobFixture]
                 "NORTHSTAR_VERIFY_RESULT": str(result_file),
                 "SPARK_LOCAL_IP": "127.0.0.1",
             })
-            cmd = [str(runnable), str(folder / "launcher.py"), "--input", str(folder / "input"),
-                   "--output", str(folder / "output")]
+            cmd = [str(runnable), str(folder / "launcher.py"), *jobs[job.job].argv(folder)]
             try:
                 proc = subprocess.run(cmd, env=env, cwd=folder, capture_output=True, text=True, timeout=timeout_s)
                 exit_code, out, err = proc.returncode, proc.stdout, proc.stderr

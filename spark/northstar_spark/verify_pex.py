@@ -24,7 +24,8 @@ How the PEX is run -- the production launch, in local mode:
 
 The fixture (input rows) comes from ``verify.JOBS`` (passed in by the caller: this module does not import ``verify``).
 Several jobs at once: ``verify_batch`` runs every job PEX against one shared JVM with the same launcher.
-``values_match`` compares with the fixture's expected rows and is reported as evidence only: a release may
+``values_match`` compares with the fixture's expected rows (False for a generated fixture without them) and is
+reported as evidence only: a release may
 legitimately change a job's values, while its output must always match the schema it declares. Schema comparison
 ignores nullability (Spark reads every Parquet column back as nullable).
 """
@@ -47,7 +48,7 @@ from typing import Any
 from northstar_contracts.harness import UsageError
 from northstar_contracts.spark import SparkPexVerifyReport
 
-from northstar_spark.fixture import JobFixture, write_inputs
+from northstar_spark.fixture import JobFixture
 
 LAUNCHER = '''\
 """spark-submit primary resource written by northstar_spark.verify_pex; runs inside the job PEX (PEX_INTERPRETER=1)."""
@@ -163,8 +164,7 @@ def inspect_pex(job: str, pex: Path, jobs: dict[str, JobFixture]) -> JobPex:
 def stage_run(folder: Path, job: JobPex, fixture: JobFixture) -> tuple[Path, bool]:
     """Write the fixture inputs, the launcher and the log config into ``folder``; return the runnable PEX path and
     whether it is an executable copy (spark-submit execs PYSPARK_PYTHON; a store blob is usually not executable)."""
-    (folder / "input").mkdir()
-    write_inputs(folder / "input", fixture.inputs)
+    fixture.write(folder / "input")
     (folder / "launcher.py").write_text(LAUNCHER)
     (folder / "log4j2.properties").write_text(LOG4J2)
     if os.access(job.path, os.X_OK):
@@ -206,7 +206,7 @@ def report_for(job: JobPex, fixture: JobFixture, *, mode: str, home: Path, java_
         job_exit_code=result.get("job_exit_code"), driver_python=result.get("driver_python"),
         job_module_file=result.get("job_module_file"), rows=len(rows) if rows is not None else 0,
         schema_matches=schema_matches, expected_schema=declared, actual_schema=actual,
-        values_match=rows == fixture.expected_json_rows() if rows is not None else False,
+        values_match=rows is not None and rows == fixture.expected_json_rows(),
         seconds=round(time.monotonic() - started, 3), error=error, stderr_tail=stderr_tail)
 
 
@@ -238,7 +238,7 @@ def run_job_pex(job: str, pex: Path, jobs: dict[str, JobFixture], timeout_s: flo
             env["JAVA_HOME"] = java_home
         cmd = [str(home / "bin" / "spark-submit"), *spark_conf_args(folder, cores),
                "--conf", f"spark.pyspark.python={runnable}",
-               str(folder / "launcher.py"), "--input", str(folder / "input"), "--output", str(folder / "output")]
+               str(folder / "launcher.py"), *fixture.argv(folder)]
         try:
             proc = subprocess.run(cmd, env=env, cwd=folder, capture_output=True, text=True, timeout=timeout_s)
             exit_code, out, err = proc.returncode, proc.stdout, proc.stderr

@@ -1,23 +1,27 @@
 """Spark job adapter (kind SPARK_JOB): each Spark job is one PEX built by Pants, content-addressed, named after the job.
 
 Why this shape:
-* package: ``./pants package spark:<job>`` for every job ``pex_binary`` under ``spark/`` (found with
-  ``./pants list --filter-target-type=pex_binary spark::``; the verifier ``spark:spark_verify`` is a component entry
-  point, not a job). pyspark is not inside a job PEX (the cluster provides it; ``inherit_path="fallback"``), and Pants
-  builds PEXes reproducibly (fixed zip timestamps, sorted entries), so the same commit yields the same sha256.
+* package: ONE ``./pants package spark:<job1> spark:<job2> ...`` call for every job ``pex_binary`` under ``spark/``
+  (found with ``./pants list --filter-target-type=pex_binary --filter-tag-regex=^spark_job$ spark::``; the verifier
+  ``spark:spark_verify`` is a component entry point, not a job): one Pants run builds them all in parallel. pyspark
+  is not inside a job PEX (the cluster provides it; ``inherit_path="fallback"``), and Pants builds PEXes
+  reproducibly (fixed zip timestamps, sorted entries), so the same commit yields the same sha256.
   ``build`` refuses a dirty tree, so the working tree Pants packages is exactly the release's commit.
 * deploy: the PEX is published once per digest to ``<env_dir>/spark/jobs/<sha256>.pex`` (temp file + rename, hash
   checked) and the env's pointer ``<env_dir>/spark/<job>.current`` -- a small JSON ``{job, sha256, pex}`` -- is
   replaced with ``os.replace``: readers (DAGs resolve a job through this pointer, never "latest") see the old or the
   new digest, never a mix. Re-deploying the live digest is a no-op.
-* verify runs the ``spark_verify`` component entry point (spark resolve; the engine never imports pyspark) on the
-  pointed-to PEX: spark-submit in local mode on a small fixture, output checked against the schema the job declares.
+* verify runs the ``spark_verify`` component entry point (spark resolve; the engine never imports pyspark) ONCE for
+  all the jobs to verify (``spark_batch``): every pointed-to PEX on its small fixture against one shared Spark JVM
+  (one job alone: its own spark-submit), each job's output checked against the schema its code declares, one record
+  and one result per job.
 * rollback is the same pointer switch to an older digest, re-published from the artifact store if the env's copy is
   gone: no rebuild.
 
-Several jobs per release: the artifact name is the job name; ``current`` maps every live job to its digest, and every
-verb that receives an artifact or a name handles that one job. With content digests a release that does not change a
-job ships the same digest, so only changed jobs are switched and verified. Jobs are discovered generically: every
+Several jobs per release: the artifact name is the job name; ``current`` maps every live job to its digest; switch
+and clear handle one job, verify (and ``check_jobs``) take all the kind's jobs of a request in one process. With
+content digests a release that does not change a job ships the same digest, so only changed jobs are switched and
+verified. Jobs are discovered generically: every
 ``pex_binary`` under ``spark/`` tagged ``spark_job`` (no job name is written in the engine).
 """
 
@@ -28,20 +32,22 @@ import os
 import shutil
 import subprocess
 import tempfile
+from collections.abc import Sequence
 from pathlib import Path
 from typing import Any
 
 from northstar_release import gitutil
+from northstar_release.adapters import spark_batch
 from northstar_release.adapters.base import (
     BuildContext,
     CheckRequest,
     ClearRequest,
-    ComponentResult,
     DeployOutcome,
     EnvContext,
     SwitchRequest,
     VerifyRequest,
 )
+from northstar_release.adapters.spark_batch import JobRun
 from northstar_release.errors import UsageError
 from northstar_release.fsutil import atomic_write, fsync_dir, sha256_file
 from northstar_release.kinds.spec import KindSpec
@@ -100,17 +106,22 @@ class SparkJobAdapter:
     # ---- checks --------------------------------------------------------------------------------------------------
     def check(self, req: CheckRequest) -> GateResult:
         """Run the verifier on the store's blob before deploying; nothing in the env changes."""
-        artifact, env = req.artifact, req.env
-        blob = Path(env.artifact_path(artifact))
-        result = env.runner.run(ENTRY_POINT, ["--job-pex", str(blob), "--job", artifact.name])
-        return _gate_result("spark_job.check", f"{artifact.name}@{artifact.sha256[:12]}", result, artifact.sha256)
+        return self.check_jobs(req.env, (req.artifact,))[0]
+
+    def check_jobs(self, env: EnvContext, artifacts: Sequence[Artifact]) -> list[GateResult]:
+        """Pre-deploy check of several jobs' store blobs in ONE ``spark_verify`` process: one GateResult per job."""
+        runs = [JobRun(job=a.name, pex=Path(env.artifact_path(a)), sha256=a.sha256) for a in artifacts]
+        return spark_batch.verify_jobs(env.runner, runs, "spark_job.check")
 
     def verify(self, req: VerifyRequest) -> GateResult:
         """Verify the jobs ``req.names`` (all live jobs when empty) the env's pointers name, one GateResult for the kind.
 
-        FULL: one spark-submit run per job. INTEGRITY: the published PEX bytes are exactly the digest the pointer
-        names -- used when a full run of that very digest already passed (a known-good rollback target in this env, or
-        a promotion of a digest verified in the previous env: the run depends only on the PEX bytes and the fixture)."""
+        FULL: every job in ONE ``spark_verify`` process (one Spark JVM; ``spark_batch``), judged job by job: the
+        evidence holds one record and one result per job, and the summary names only the jobs that failed.
+        INTEGRITY: the published PEX bytes are exactly the digest the pointer names -- used when a full run of that
+        very digest already passed (a known-good rollback target in this env, or a promotion of a digest verified in
+        the previous env: the run depends only on the PEX bytes and the fixture). The evaluator asks for the switched
+        jobs only, so a release that leaves a job's digest unchanged does not run that job again."""
         env = req.env
         pointers = self._pointers(env)
         if req.names:
@@ -125,21 +136,22 @@ class SparkJobAdapter:
                               else "no Spark job is live")
         if req.mode == VerifyMode.INTEGRITY:
             return self._integrity(env, pointers, target)
-        per_job: dict[str, GateResult] = {}
-        for job, pointer in sorted(pointers.items()):
-            pex = self._published_path(env, pointer["sha256"])
-            if not pex.exists():
-                per_job[job] = GateResult(gate="spark_job.verify", target=job, outcome=GateOutcome.FAILED,
-                                          summary=f"{job}: pointer names {pointer['sha256'][:12]} but {pex} is missing")
-                continue
-            result = env.runner.run(ENTRY_POINT, ["--job-pex", str(pex), "--job", job])
-            per_job[job] = _gate_result("spark_job.verify", f"{job}@{pointer['sha256'][:12]}", result,
-                                        pointer["sha256"])
-        failed = [r for r in per_job.values() if r.blocking]
-        summary = " | ".join(r.summary for r in (failed or per_job.values()))
+        runs = [JobRun(job=job, pex=self._published_path(env, p["sha256"]), sha256=p["sha256"])
+                for job, p in sorted(pointers.items())]
+        per_job = spark_batch.verify_jobs(env.runner, runs, "spark_job.verify")
+        failed = [r for r in per_job if r.blocking]
+        summary = (" | ".join(r.summary for r in failed) if failed else
+                   f"{len(per_job)} job(s) verified in one spark_verify process: "
+                   + " | ".join(r.summary for r in per_job))
         return GateResult(gate="spark_job.verify", target=target,
                           outcome=GateOutcome.FAILED if failed else GateOutcome.PASSED, summary=summary,
-                          evidence={"jobs": {job: r.evidence for job, r in per_job.items()}})
+                          evidence={"jobs": {run.job: r.evidence for run, r in zip(runs, per_job, strict=True)},
+                                    # one result per job (its record is under "jobs"): the verdicts, job by job
+                                    "results": [r.model_dump(mode="json", include={"gate", "target", "outcome",
+                                                                                   "summary"}) for r in per_job],
+                                    "failed_jobs": [run.job for run, r in zip(runs, per_job, strict=True)
+                                                    if r.blocking],
+                                    "spark_verify_processes": 1})
 
     def _integrity(self, env: EnvContext, pointers: dict[str, dict[str, Any]], target: str) -> GateResult:
         problems, checked = [], {}
@@ -262,29 +274,6 @@ def _find_built_pex(dist: Path, target: str) -> Path:
     if len(found) == 1:
         return found[0]
     raise UsageError(f"./pants package {target} did not produce {expected}", [f"found: {[str(f) for f in found]}"])
-
-
-def _gate_result(gate: str, target: str, result: ComponentResult, expected_sha: str) -> GateResult:
-    payload: dict[str, Any] = dict(result.payload)
-    ran_sha = payload.get("pex_sha256")
-    sha_ok = ran_sha == expected_sha
-    ok = result.exit_code == 0 and payload.get("schema_matches") is True and sha_ok
-    job = payload.get("job", "?")
-    if ok:
-        summary = (f"{job}: spark-submit local run OK, {payload.get('rows')} row(s), output matches the declared "
-                   f"schema ({payload.get('seconds')}s)")
-    elif not sha_ok and ran_sha:
-        summary = f"{job}: verified PEX has sha256 {ran_sha[:12]}, pointer says {expected_sha[:12]}"
-    elif payload.get("error") and not payload.get("actual_schema"):
-        summary = f"{job}: {payload['error']}"
-    else:
-        want = [f"{f['name']}:{f['type']}" for f in (payload.get("expected_schema") or {}).get("fields", [])]
-        got = [f"{f['name']}:{f['type']}" for f in (payload.get("actual_schema") or {}).get("fields", [])]
-        summary = f"{job}: output schema {got} does not match the declared schema {want}"
-    if result.stderr_tail and not ok:
-        payload["stderr_tail"] = result.stderr_tail[-2000:]
-    return GateResult(gate=gate, target=target, outcome=GateOutcome.PASSED if ok else GateOutcome.FAILED,
-                      summary=summary, evidence=payload)
 
 
 SPEC = KindSpec(

@@ -24,20 +24,29 @@ import os
 import shlex
 import time
 import zipfile
+from collections.abc import Mapping
+from dataclasses import dataclass, field
 from pathlib import Path
 
 import pytest
 
-from northstar_release.adapters.base import BuildContext, EnvContext
+from northstar_release.adapters.base import BuildContext, ComponentResult, EnvContext
 from northstar_release.adapters.spark_job import SparkJobAdapter, parse_job_targets
 from northstar_release.artifact_store import LocalArtifactStore
-from northstar_release.model import Artifact, ArtifactKind, GateOutcome
+from northstar_release.environments import load_environments
+from northstar_release.evaluator import Runtime, apply
+from northstar_release.model import Artifact, ArtifactKind, GateOutcome, Release
+from northstar_release.plan import plan_deploy
 from northstar_release.runner import SubprocessComponentRunner
-from northstar_release.stages import VerifyMode
+from northstar_release.stages import DeployStage, VerifyMode, VerifyStage
+from northstar_release.state import open_store
 from northstar_release.tests.adapter_calls import check, clear, current, deploy, rollback, verify
+from northstar_release.tests.fixtures_engine import NOW
+from northstar_release.tests.helpers import ENVIRONMENTS_YAML
 
 REPO = Path(__file__).resolve().parents[3]
 JOB = "daily_revenue"
+JOB2 = "stream_order_events"  # a second real job: batches of several jobs run on one shared JVM
 VERIFY_VAR = "NORTHSTAR_ENTRYPOINT_SPARK_VERIFY"
 
 
@@ -52,6 +61,16 @@ def job_pex() -> Path:
             return found
     pytest.fail("real job PEX missing: run under ./pants test (runtime_package_dependencies spark:daily_revenue), "
                 "set NORTHSTAR_SPARK_JOB_PEX, or ./pants package spark:daily_revenue", pytrace=False)
+
+
+def second_job_pex() -> Path:
+    """A second real job PEX (a streaming job) for batches of several jobs."""
+    for c in (os.environ.get("NORTHSTAR_SPARK_SECOND_JOB_PEX", ""), f"spark/{JOB2}.pex",
+              str(REPO / "dist" / "spark" / f"{JOB2}.pex")):
+        if found := _existing(c):
+            return found
+    pytest.fail(f"real job PEX missing: run under ./pants test (runtime_package_dependencies spark:{JOB2}), set "
+                f"NORTHSTAR_SPARK_SECOND_JOB_PEX, or ./pants package spark:{JOB2}", pytrace=False)
 
 
 def verify_command() -> str:
@@ -96,6 +115,21 @@ def drifted_pex(real: Path, out: Path) -> Path:
     return out
 
 
+@dataclass
+class CountingRunner:
+    """The real runner, recording each entry-point call: how many spark_verify processes a verb started."""
+
+    inner: SubprocessComponentRunner
+    calls: list[list[str]] = field(default_factory=list)
+
+    def run(self, entry_point: str, args: list[str], env: Mapping[str, str] | None = None) -> ComponentResult:
+        self.calls.append(list(args))
+        return self.inner.run(entry_point, args, env)
+
+    def jobs_per_call(self, since: int = 0) -> list[list[str]]:
+        return [[a[i + 1] for i in range(len(a)) if a[i] == "--job"] for a in self.calls[since:]]
+
+
 @pytest.fixture(scope="module")
 def world(tmp_path_factory: pytest.TempPathFactory) -> dict[str, object]:
     tmp = tmp_path_factory.mktemp("spark-adapter")
@@ -103,8 +137,9 @@ def world(tmp_path_factory: pytest.TempPathFactory) -> dict[str, object]:
     real = job_pex()
     good = store.put(real, ArtifactKind.SPARK_JOB, JOB, source_targets=("spark:daily_revenue",))
     bad = store.put(drifted_pex(real, tmp / "drifted.pex"), ArtifactKind.SPARK_JOB, JOB)
-    runner = SubprocessComponentRunner(REPO, environ={**os.environ, VERIFY_VAR: verify_command()})
-    return {"tmp": tmp, "store": store, "good": good, "bad": bad, "runner": runner}
+    other = store.put(second_job_pex(), ArtifactKind.SPARK_JOB, JOB2, source_targets=(f"spark:{JOB2}",))
+    runner = CountingRunner(SubprocessComponentRunner(REPO, environ={**os.environ, VERIFY_VAR: verify_command()}))
+    return {"tmp": tmp, "store": store, "good": good, "bad": bad, "other": other, "runner": runner}
 
 
 def ctx_for(world: dict[str, object], env: str) -> EnvContext:
@@ -214,6 +249,88 @@ def test_verify_rollback_checks_the_known_good_bytes(world: dict[str, object]) -
     assert bad.outcome == GateOutcome.FAILED and "pointer names" in bad.summary
 
 
+def test_a_failing_job_in_a_batch_blocks_with_only_its_own_failure_named(world: dict[str, object]) -> None:
+    ctx, bad, other, runner = ctx_for(world, "batch-bad"), world["bad"], world["other"], world["runner"]
+    assert isinstance(bad, Artifact) and isinstance(other, Artifact) and isinstance(runner, CountingRunner)
+    adapter = SparkJobAdapter()
+    deploy(adapter, bad, ctx)
+    deploy(adapter, other, ctx)
+    before = len(runner.calls)
+    result = verify(adapter, ctx)
+    assert runner.jobs_per_call(before) == [[JOB, JOB2]]
+    assert result.outcome == GateOutcome.FAILED and result.evidence["failed_jobs"] == [JOB]
+    assert result.summary.startswith(f"{JOB}: output schema") and JOB2 not in result.summary
+    assert "does not match the declared schema" in result.summary
+    bad_ev, other_ev = result.evidence["jobs"][JOB], result.evidence["jobs"][JOB2]
+    assert bad_ev["schema_matches"] is False and bad_ev["pex_sha256"] == bad.sha256
+    assert [f["name"] for f in bad_ev["actual_schema"]["fields"]][-1] == "revenue_usd"
+    assert other_ev["schema_matches"] is True and other_ev["pex_sha256"] == other.sha256  # ran and passed in the batch
+    assert {r["target"].split("@")[0]: r["outcome"] for r in result.evidence["results"]} == {JOB: "failed",
+                                                                                             JOB2: "passed"}
+
+
+def test_pre_deploy_check_of_several_jobs_is_one_process_one_result_each(world: dict[str, object]) -> None:
+    ctx, bad, other, runner = ctx_for(world, "batch-check"), world["bad"], world["other"], world["runner"]
+    assert isinstance(bad, Artifact) and isinstance(other, Artifact) and isinstance(runner, CountingRunner)
+    before = len(runner.calls)
+    results = SparkJobAdapter().check_jobs(ctx, [bad, other])
+    assert runner.jobs_per_call(before) == [[JOB, JOB2]]
+    assert [(r.gate, r.target, r.outcome) for r in results] == [
+        ("spark_job.check", f"{JOB}@{bad.sha256[:12]}", GateOutcome.FAILED),
+        ("spark_job.check", f"{JOB2}@{other.sha256[:12]}", GateOutcome.PASSED)]
+    assert JOB2 not in results[0].summary and results[1].evidence["pex_sha256"] == other.sha256
+    assert not (ctx.env_dir / "spark").exists()  # a check changes nothing in the env
+
+
+def test_a_release_verifies_only_the_jobs_whose_digest_changed(world: dict[str, object], tmp_path: Path) -> None:
+    """Through the real planner and evaluator: a first release verifies its two jobs in ONE process with one record
+    per job; a second release that changes one of them switches and verifies only that job (the unchanged one keeps
+    its digest, its DEPLOY stage is "already live")."""
+    good, bad, other, runner = world["good"], world["bad"], world["other"], world["runner"]
+    assert isinstance(good, Artifact) and isinstance(bad, Artifact) and isinstance(other, Artifact)
+    assert isinstance(runner, CountingRunner)
+    store, envs = open_store(None, tmp_path / "state"), load_environments(ENVIRONMENTS_YAML)
+    base = ctx_for(world, "engine-dev")
+    rt = Runtime(store=store, environments=envs, adapters={ArtifactKind.SPARK_JOB: SparkJobAdapter()},
+                 env_context=lambda env: EnvContext(env=env, env_dir=base.env_dir, artifact_path=base.artifact_path,
+                                                    runner=runner), now=lambda: NOW)
+
+    def release(rid: str, *artifacts: Artifact) -> Release:
+        built = Release(id=rid, git_commit=rid[-1] * 40, author="alice@northstar.test", created_at=NOW,
+                        artifacts=artifacts)
+        with store.transaction() as tx:
+            tx.save_release(built)  # as build does: the evaluator switches back to artifacts of stored releases
+        return built
+
+    first = release("rel-a", good, other)
+    before = len(runner.calls)
+    t = time.monotonic()
+    applied = apply(plan_deploy(first, envs["dev"], "deploy", "ci", store, envs, NOW), first, rt)
+    print(f"first release, 2 jobs verified in one batch: {time.monotonic() - t:.3f}s")
+    assert applied.status == "succeeded", applied.reasons
+    assert runner.jobs_per_call(before) == [[JOB, JOB2]]  # ONE spark_verify process for both jobs
+    verified = next(g for g in applied.gate_results if g.gate == "spark_job.verify")
+    jobs = verified.evidence["jobs"]
+    assert set(jobs) == {JOB, JOB2} and verified.evidence["failed_jobs"] == []
+    for job, artifact in ((JOB, good), (JOB2, other)):  # one record per job, each the digest that was switched
+        assert jobs[job]["job"] == job and jobs[job]["pex_sha256"] == artifact.sha256
+        assert jobs[job]["mode"] == "shared-jvm" and jobs[job]["schema_matches"] is True and jobs[job]["rows"] > 0
+    assert [(r["target"], r["outcome"]) for r in verified.evidence["results"]] == [
+        (f"{JOB}@{good.sha256[:12]}", "passed"), (f"{JOB2}@{other.sha256[:12]}", "passed")]
+
+    second = release("rel-b", bad, other)
+    plan = plan_deploy(second, envs["dev"], "deploy", "ci", store, envs, NOW)
+    assert {s.artifact.name: s.skip_reason for s in plan.stages if isinstance(s, DeployStage)} == {
+        JOB: None, JOB2: "already live"}
+    assert [t.names for s in plan.stages if isinstance(s, VerifyStage) for t in s.targets] == [(JOB,)]
+    before = len(runner.calls)
+    result = apply(plan, second, rt)
+    assert runner.jobs_per_call(before) == [[JOB]]  # the unchanged job is not run again
+    assert result.status == "failed" and len(result.reasons) == 1 and JOB in result.reasons[0]
+    assert JOB2 not in result.reasons[0]
+    assert SparkJobAdapter().current(base) == {JOB: good.sha256, JOB2: other.sha256}  # switched back
+
+
 def test_job_discovery_excludes_the_verifier() -> None:
     listing = "spark:daily_revenue\nspark:spark_verify\nspark:hourly_sessions\n"
     assert parse_job_targets(listing) == ["spark:daily_revenue", "spark:hourly_sessions"]
@@ -229,6 +346,7 @@ def test_package_is_deterministic_by_hand(tmp_path: Path) -> None:
         work = tmp_path / f"build{i}"
         work.mkdir()
         paths = adapter.package(BuildContext(repo_root=REPO, git_commit="HEAD", release_id="rel-test", work_dir=work))
-        assert [p.name for p in paths] == [f"{JOB}.pex"]
-        digests.append(hashlib.sha256(paths[0].read_bytes()).hexdigest())
+        names = [p.name for p in paths]
+        assert f"{JOB}.pex" in names and f"{JOB2}.pex" in names and len(names) == len(set(names))
+        digests.append({p.name: hashlib.sha256(p.read_bytes()).hexdigest() for p in paths})
     assert digests[0] == digests[1]

@@ -13,7 +13,7 @@ import pytest
 from pyspark.sql import SparkSession
 from pyspark.sql.types import DecimalType, StructField, StructType
 
-from northstar_spark import verify
+from northstar_spark import jobs, verify
 
 
 def test_verify_daily_revenue_in_process(spark: SparkSession) -> None:
@@ -22,6 +22,18 @@ def test_verify_daily_revenue_in_process(spark: SparkSession) -> None:
     assert report["rows"] == 2
     assert report["schema_matches"] is True
     assert report["values_match"] is True
+
+
+@pytest.mark.parametrize("job", ["product_affinity"])
+def test_every_registered_job_has_a_generated_fixture_the_verifier_runs(spark: SparkSession, job: str) -> None:
+    """A job with extra arguments, in process on its generated fixture: the schema decides; without hand-checked
+    values ``values_match`` stays False. (Streaming jobs on their generated fixtures are verified as packaged PEXes
+    in pipelines/northstar_release/tests/test_spark_adapter.py; the in-process verifier's strict StructType
+    comparison does not yet match a streaming job's read-back output.)"""
+    assert set(jobs.JOBS) <= set(verify.JOBS)
+    report = verify.verify(job, spark)
+    assert report["ok"] is True and report["schema_matches"] is True and report["rows"] > 0
+    assert report["values_match"] is False
 
 
 def test_verify_detects_schema_drift(spark: SparkSession, monkeypatch: pytest.MonkeyPatch) -> None:
