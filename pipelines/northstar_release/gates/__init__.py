@@ -8,10 +8,14 @@ from __future__ import annotations
 
 from northstar_release.gates.base import Gate, GateContext
 from northstar_release.gates.dag_integrity import DagIntegrityGate
+from northstar_release.gates.data_quality import DataQualityGate
+from northstar_release.gates.freshness import FreshnessGate
 from northstar_release.gates.infra_policy import InfraPolicyGate
+from northstar_release.gates.tests_gate import TestsGate
 from northstar_release.gates.warehouse_audit import WarehouseAuditGate
 
-GATES: dict[str, Gate] = {g.name: g for g in (DagIntegrityGate(), WarehouseAuditGate(), InfraPolicyGate())}
+GATES: dict[str, Gate] = {g.name: g for g in (DagIntegrityGate(), WarehouseAuditGate(), InfraPolicyGate(), TestsGate(),
+                                              DataQualityGate(), FreshnessGate())}
 
 
 def get_gate(name: str) -> Gate:

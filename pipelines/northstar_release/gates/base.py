@@ -29,6 +29,9 @@ class GateContext:
     # environment-dependent gate may reuse the parts of its verdict that depend only on the artifact's bytes.
     prior: tuple[GateResult, ...] = ()
     prior_ref: EvidenceRef | None = None
+    # The commit of the release live in the furthest environment that has one (prod, else staging, ...; None while
+    # nothing is live anywhere): the base a gate diffs the release against (the tests gate's --changed-since).
+    baseline_commit: str | None = None
 
 
 class Gate(Protocol):
