@@ -13,7 +13,7 @@ from typing import Any
 
 from northstar_dq.thresholds import ConfigError, _load_yaml
 
-COMBINATION_TESTS = ("dbt_utils.unique_combination_of_columns", "unique_combination_of_columns")
+COMBINATION_TEST = "unique_combination_of_columns"  # dbt_utils., northstar_utils. or unqualified
 
 
 def _tests(node: dict[str, Any]) -> list[Any]:
@@ -29,11 +29,12 @@ def _test_name(test: Any) -> str:
 
 
 def key_from_entry(entry: dict[str, Any]) -> tuple[str, ...]:
-    """The key one schema-YAML model entry declares: a model-level unique combination first, else the first column
+    """The key one schema-YAML model entry declares: a model-level unique combination of columns (any package's
+    ``*.unique_combination_of_columns``) first, else the first column
     whose tests include ``unique``; () when none."""
     for test in _tests(entry):
         name = _test_name(test)
-        if name in COMBINATION_TESTS and isinstance(test, dict):
+        if name.rsplit(".", 1)[-1] == COMBINATION_TEST and isinstance(test, dict):
             body = test[name] or {}
             args = body.get("arguments", body) if isinstance(body, dict) else {}
             cols = args.get("combination_of_columns") if isinstance(args, dict) else None

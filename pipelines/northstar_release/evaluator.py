@@ -169,7 +169,8 @@ class PlanEvaluator:
             prior_ok = bool(self._reused(stage))  # the original evidence is still in the chain, unchanged
             results = GATES[stage.gate].evaluate(GateContext(
                 self.release, self.ctx, self.rt.adapters, prior=stage.reuse if prior_ok else (),
-                prior_ref=stage.reused_from if prior_ok else None, baseline_commit=self._baseline_commit()))
+                prior_ref=stage.reused_from if prior_ok else None, baseline_commit=self._baseline_commit(),
+                repo=self.rt.repo))
         self.gate_results += results
         failed = [r for r in results if r.blocking]
         for r in results:

@@ -47,7 +47,7 @@ class FreshnessGate:
             return [GateResult(gate=self.name, target=ctx.release.id, outcome=GateOutcome.PASSED,
                                summary="release carries no warehouse project")]
         adapter = ctx.adapters.get(self.kind)
-        repo = gitutil.repo_root(Path.cwd())  # the engine runs in the repository, as the CLI does
+        repo = ctx.repo
         if not isinstance(adapter, WarehouseAdapter) or repo is None:
             return [GateResult(gate=self.name, target=ctx.release.id, outcome=GateOutcome.FAILED,
                                summary="freshness cannot run: no warehouse adapter or no git repository here")]

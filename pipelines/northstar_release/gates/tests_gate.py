@@ -64,7 +64,7 @@ def parse_pants_test_output(text: str) -> dict[str, dict[str, object]]:
         m = _LINE.match(line)
         if m:
             out[m.group(2)] = {"outcome": m.group(3), "seconds": float(m.group(4)) if m.group(4) else None,
-                               "cached": "cached" in m.group(5)}
+                               "cached": "cached" in m.group(5) or "memoized" in m.group(5)}
     return out
 
 
@@ -118,10 +118,10 @@ class TestsGate:
     def evaluate(self, ctx: GateContext) -> list[GateResult]:
         commit = ctx.release.git_commit
         target = f"{ctx.release.id}@{commit[:12]}"
-        repo = gitutil.repo_root(Path.cwd())  # the engine runs in the repository, as the CLI does
+        repo = ctx.repo
         if repo is None:
             return [GateResult(gate=self.name, target=target, outcome=GateOutcome.FAILED,
-                               summary="tests gate: not inside a git repository, cannot check out the commit")]
+                               summary="tests gate: the runtime names no git repository, cannot check out the commit")]
         listed = subprocess.run(["git", "-C", str(repo), "cat-file", "-e", f"{commit}:pants"], capture_output=True)
         if listed.returncode != 0:
             return [GateResult(gate=self.name, target=target, outcome=GateOutcome.PASSED,
