@@ -40,10 +40,10 @@ def latest_arrivals(con: Any, tables: list[str]) -> dict[str, tuple[datetime | N
     logged: dict[str, tuple[datetime, int | None]] = {}
     if con.execute("select count(*) from information_schema.tables where table_schema = ? and table_name = ?",
                    [SCHEMA, TABLE]).fetchone()[0]:
-        for name, at, rows in con.execute(
+        for name, at, logged_rows in con.execute(
                 f"select table_name, loaded_at, rows from {SCHEMA}.{TABLE} "  # noqa: S608 (constant name)
                 "qualify row_number() over (partition by table_name order by loaded_at desc) = 1").fetchall():
-            logged[str(name)] = (at, rows)
+            logged[str(name)] = (at, logged_rows)
     out: dict[str, tuple[datetime | None, int | None]] = {}
     for table in tables:
         candidates: list[datetime] = []

@@ -86,5 +86,5 @@ def test_freshness_subcommand_blocks_on_a_stale_bronze_table(tmp_path: Path) -> 
     assert second.code == 1
     report = second.record
     assert "bronze.retail_oltp__orders" in report.stale  # type: ignore[attr-defined]
-    (orders,) = [t for t in report.tables if t.table == "bronze.retail_oltp__orders"]  # type: ignore[attr-defined]
+    (orders,) = (t for t in report.tables if t.table == "bronze.retail_oltp__orders")  # type: ignore[attr-defined]
     assert orders.status == "stale" and orders.max_age_s == 4800 and orders.age_s > 3 * 3600 - 5

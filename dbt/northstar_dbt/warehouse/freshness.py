@@ -16,8 +16,7 @@ from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import Any
 
-import yaml  # type: ignore[import-untyped]
-
+import yaml  # type: ignore[import-untyped]  # pants: no-infer-dep (installed by dbt-core, see dbt/BUILD)
 from northstar_contracts.harness import Outcome, UsageError
 from northstar_contracts.warehouse import BronzeFreshness, WarehouseFreshnessReport
 
@@ -67,7 +66,7 @@ def _sla(path: Path, p: dict[str, Any]) -> tuple[str, str, float]:
 
 def schedule_interval_s(cron: str, where: str) -> float:
     """The longest gap between consecutive fire times of ``cron`` over one week (irregular schedules included)."""
-    from croniter import croniter  # installed by sqlmesh
+    from croniter import croniter  # type: ignore[import-untyped]  # pants: no-infer-dep (installed by sqlmesh)
 
     if not croniter.is_valid(cron):
         raise UsageError(f"{where}: schedule {cron!r} is not a valid cron expression")

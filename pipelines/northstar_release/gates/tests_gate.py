@@ -27,7 +27,6 @@ import time
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from northstar_release import gitutil
 from northstar_release.gates.base import GateContext
 from northstar_release.model import ArtifactKind, GateOutcome, GateResult
 
@@ -93,9 +92,10 @@ def _clean_at(repo: Path, commit: str) -> bool:
     return head == commit and not dirty
 
 
-def run_pants_tests(workdir: Path, base: str | None) -> TestRun:
-    args = [PANTS, f"--changed-since={base}", "--changed-dependents=transitive", "test"] if base else \
-        [PANTS, "test", "::"]
+def run_pants_tests(workdir: Path, base: str | None, daemon: bool = True) -> TestRun:
+    """``daemon=False`` for a throw-away checkout: a pantsd started there would outlive the folder it serves."""
+    args = [PANTS] + ([] if daemon else ["--no-pantsd"])
+    args += [f"--changed-since={base}", "--changed-dependents=transitive", "test"] if base else ["test", "::"]
     started = time.monotonic()
     try:
         proc = subprocess.run(args, cwd=workdir, capture_output=True, text=True, timeout=TIMEOUT_S)
@@ -136,7 +136,7 @@ class TestsGate:
             try:
                 subprocess.run(["git", "-C", str(repo), "worktree", "add", "--detach", "--quiet", str(work), commit],
                                check=True, capture_output=True)
-                run, where = run_pants_tests(work, base), "a temporary git worktree of the commit"
+                run, where = run_pants_tests(work, base, daemon=False), "a temporary git worktree of the commit"
             finally:
                 subprocess.run(["git", "-C", str(repo), "worktree", "remove", "--force", str(work)],
                                capture_output=True)

@@ -77,7 +77,7 @@ def run(cli: Cli, *args: str, expect: int | None = 0, **extra: str) -> dict:
 
 
 def dq_result(doc: dict) -> dict:
-    (result,) = [g for g in doc["gate_results"] if g["gate"] == "data_quality"]
+    (result,) = (g for g in doc["gate_results"] if g["gate"] == "data_quality")
     return result
 
 
@@ -98,7 +98,7 @@ def test_95_percent_row_drop_is_blocked_at_dev_then_acknowledged(cli: Cli) -> No
     gate = dq_result(blocked)
     assert gate["outcome"] == "failed"
     assert "fct_orders: row_count_delta: row count 30 -> 1" in gate["summary"], gate["summary"]
-    (model,) = [m for m in gate["evidence"]["models"] if m["model"] == "fct_orders"]
+    (model,) = (m for m in gate["evidence"]["models"] if m["model"] == "fct_orders")
     stats = model["verdict"]["stats"]
     assert (stats["prod_rows"], stats["candidate_rows"], stats["rows_removed"]) == (30, 1, 29)
     assert model["prod_relation"].endswith(".fct_orders") and "__wap_dev" in model["candidate_relation"]

@@ -77,7 +77,9 @@ def test_repository_without_pants_has_no_test_targets(tmp_path: Path) -> None:
 
 @pytest.mark.skipif(os.environ.get("NORTHSTAR_TEST_PANTS") != "1",
                     reason="runs ./pants, impossible inside a Pants sandbox; run by hand with NORTHSTAR_TEST_PANTS=1")
-def test_failing_unit_test_of_a_changed_target_blocks_with_real_pants(tmp_path: Path) -> None:
+def test_failing_unit_test_of_a_changed_target_blocks_with_real_pants(tmp_path: Path,
+                                                                    monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setenv("PANTS_PANTSD", "false")  # no daemon left behind for the throw-away clone
     clone = tmp_path / "clone"
     subprocess.run(["git", "clone", "-q", "--local", str(REPO), str(clone)], check=True)
     git(clone, "config", "user.email", "alice@northstar.test")
@@ -87,7 +89,7 @@ def test_failing_unit_test_of_a_changed_target_blocks_with_real_pants(tmp_path: 
     canary.write_text("def test_canary() -> None:\n    assert 1 + 1 == 3\n")
     commit(clone, "a failing unit test in a changed target")
     (result,) = TestsGate().evaluate(context(release_at(clone), clone, tmp_path, baseline=base))
-    assert result.outcome == GateOutcome.FAILED, result.summary
+    assert result.outcome == GateOutcome.FAILED, (result.summary, result.evidence.get("output_tail"))
     assert "pipelines/northstar_contracts/tests/test_canary.py:../contracts_tests" in result.evidence["failed"]
     assert result.evidence["base"] == base and result.evidence["duration_s"] > 0
     assert result.evidence["counts"].get("failed") == 1
