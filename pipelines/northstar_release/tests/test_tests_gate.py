@@ -24,11 +24,11 @@ from northstar_release.tests.helpers import REPO, commit, git, make_repo
 # Pants 2.17's summary, as printed by `./pants test` (captured from this repository).
 PANTS_OUTPUT = """\
 04:55:54.71 [INFO] Completed: Run Pytest - dbt/northstar_dq/tests/test_keys.py:../../dq_tests - succeeded.
-04:55:58.10 [ERROR] Completed: Run Pytest - pipelines/northstar_contracts/tests/test_canary.py:../contracts_tests - failed (exit code 1).
+04:55:58.10 [ERROR] Completed: Run Pytest - pipelines/northstar_contracts/tests/test_canary.py:../../contracts_tests - failed (exit code 1).
 
 ✓ dbt/northstar_dq/tests/test_keys.py:../../dq_tests succeeded in 5.55s.
-✓ pipelines/northstar_contracts/tests/test_records.py:../contracts_tests succeeded in 0.82s (cached).
-✕ pipelines/northstar_contracts/tests/test_canary.py:../contracts_tests failed in 1.20s.
+✓ pipelines/northstar_contracts/tests/test_records.py:../../contracts_tests succeeded in 0.82s (cached).
+✕ pipelines/northstar_contracts/tests/test_canary.py:../../contracts_tests failed in 1.20s.
 """
 
 
@@ -47,8 +47,8 @@ def test_parse_pants_summary() -> None:
     targets = parse_pants_test_output(PANTS_OUTPUT)
     assert targets["dbt/northstar_dq/tests/test_keys.py:../../dq_tests"] == {
         "outcome": "succeeded", "seconds": 5.55, "cached": False}
-    assert targets["pipelines/northstar_contracts/tests/test_records.py:../contracts_tests"]["cached"] is True
-    assert targets["pipelines/northstar_contracts/tests/test_canary.py:../contracts_tests"]["outcome"] == "failed"
+    assert targets["pipelines/northstar_contracts/tests/test_records.py:../../contracts_tests"]["cached"] is True
+    assert targets["pipelines/northstar_contracts/tests/test_canary.py:../../contracts_tests"]["outcome"] == "failed"
     assert len(targets) == 3  # the [INFO]/[ERROR] log lines are not results
 
 
@@ -90,7 +90,7 @@ def test_failing_unit_test_of_a_changed_target_blocks_with_real_pants(tmp_path: 
     commit(clone, "a failing unit test in a changed target")
     (result,) = TestsGate().evaluate(context(release_at(clone), clone, tmp_path, baseline=base))
     assert result.outcome == GateOutcome.FAILED, (result.summary, result.evidence.get("output_tail"))
-    assert "pipelines/northstar_contracts/tests/test_canary.py:../contracts_tests" in result.evidence["failed"]
+    assert "pipelines/northstar_contracts/tests/test_canary.py:../../contracts_tests" in result.evidence["failed"]
     assert result.evidence["base"] == base and result.evidence["duration_s"] > 0
     assert result.evidence["counts"].get("failed") == 1
 
