@@ -92,6 +92,8 @@ def _load_synthetic(con: Any, orders: int, days: int) -> None:
     from northstar_synthetic import Config, generate, write_dataset
     from northstar_synthetic.duckdb_load import load_bronze
 
+    from northstar_dbt.arrivals import record_arrival
+
     with tempfile.TemporaryDirectory(prefix="northstar-bronze-") as tmp:
         files, scratch = Path(tmp) / "files", Path(tmp) / "synthetic.duckdb"
         write_dataset(generate(Config(seed=SEED, orders=orders, days=days)), files)
@@ -106,6 +108,9 @@ def _load_synthetic(con: Any, orders: int, days: int) -> None:
                 # Table names come from the generator's schema (sources.yaml), not from input.
                 con.execute(f'create table "{database}".bronze.{key} as '  # noqa: S608
                             f"select * from {ATTACH_ALIAS}.bronze.{key}")
+                row = con.execute(f'select count(*) from "{database}".bronze.{key}').fetchone()  # noqa: S608
+                # The real arrival time (the rows' _ingested_at is a fixed value): the freshness gate reads it.
+                record_arrival(con, key, int(row[0]) if row else None, "synthetic", database=database)
             con.execute("commit")
         except Exception:
             con.execute("rollback")

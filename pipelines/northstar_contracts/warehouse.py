@@ -228,6 +228,71 @@ class WarehouseJanitorReport(Record):
     ignore_ttl: bool
 
 
+@dataclasses.dataclass(frozen=True, kw_only=True)
+class DqModelResult(Record):
+    """One model compared with prod: why it was compared, the verdict, and northstar_dq's evidence (thresholds,
+    checks, row counts, added/removed/changed, null rates, sample rows with PII masked)."""
+
+    model: str
+    why: str  # "changed" | "downstream of <model>"
+    status: str  # "pass" | "blocked" | "acknowledged" | "new" (no prod table: first release of it)
+    summary: str
+    prod_relation: str | None
+    candidate_relation: str
+    key: list[str]
+    verdict: dict[str, Any] | None = None
+
+
+@dataclasses.dataclass(frozen=True, kw_only=True)
+class WarehouseDqReport(Record):
+    """``dq --env ENV [--ack MODEL[:CHECK] ...]``: write-audit-publish. The project is planned and applied into the
+    SQLMesh environment ``candidate_environment`` (the env's staging branch; nothing the env serves changes), and
+    each changed model and its direct downstream is diffed against prod with ``northstar_dq``."""
+
+    command: str = "dq"
+    ok: bool
+    environment: str
+    candidate_environment: str
+    baseline_environment: str
+    baseline_exists: bool
+    models: list[DqModelResult]
+    blocked: list[str]
+    acknowledged: list[str]
+    plan: WarehousePlanReport | None = None
+    timings: dict[str, float] = dataclasses.field(default_factory=dict)
+    error: str | None = None
+
+
+@dataclasses.dataclass(frozen=True, kw_only=True)
+class BronzeFreshness(Record):
+    """One bronze table feeding a changed model: when it last arrived, and the SLA it must meet."""
+
+    table: str
+    pipeline: str | None  # the catalog pipeline whose sink it is (None: no pipeline declares it)
+    sla: str  # e.g. "schedule 5 * * * * (every 60 min) + batch 20 min"
+    max_age_s: float | None
+    loaded_at: str | None  # latest recorded arrival (ISO-8601, UTC)
+    age_s: float | None
+    rows: int | None
+    status: str  # "fresh" | "stale" | "never_loaded" | "no_sla"
+    feeds: list[str]  # changed models downstream of it
+
+
+@dataclasses.dataclass(frozen=True, kw_only=True)
+class WarehouseFreshnessReport(Record):
+    """``freshness --env ENV --catalog DIR``: bronze tables upstream of the models the project changes in ENV."""
+
+    command: str = "freshness"
+    ok: bool
+    environment: str
+    checked_at: str
+    changed_models: list[str]
+    tables: list[BronzeFreshness]
+    stale: list[str]
+    timings: dict[str, float] = dataclasses.field(default_factory=dict)
+    error: str | None = None
+
+
 RECORDS: dict[str, type[Record]] = {
     "plan": WarehousePlanReport,
     "pin": WarehousePlanReport,
@@ -239,6 +304,8 @@ RECORDS: dict[str, type[Record]] = {
     "unpin": WarehouseUnpinReport,
     "envs": WarehouseEnvsReport,
     "janitor": WarehouseJanitorReport,
+    "dq": WarehouseDqReport,
+    "freshness": WarehouseFreshnessReport,
 }
 """Subcommand -> the record it prints on success or on a reported problem (else an ``ErrorRecord``)."""
 

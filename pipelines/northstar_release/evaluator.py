@@ -175,7 +175,8 @@ class PlanEvaluator:
             prior_ok = bool(self._reused(stage))  # the original evidence is still in the chain, unchanged
             results = GATES[stage.gate].evaluate(GateContext(
                 self.release, self.ctx, self.rt.adapters, prior=stage.reuse if prior_ok else (),
-                prior_ref=stage.reused_from if prior_ok else None))
+                prior_ref=stage.reused_from if prior_ok else None, baseline_commit=self._baseline_commit(),
+                repo=self.rt.repo))
         self.gate_results += results
         failed = [r for r in results if r.blocking]
         for r in results:
@@ -286,6 +287,17 @@ class PlanEvaluator:
         self.result.status, self.result.exit_code, self.result.reasons = status, 1, reasons
         self.result.gate_results = self.gate_results
         return self.result
+
+    def _baseline_commit(self) -> str | None:
+        """The commit live in the furthest environment (by order) that has a release live; None if none has."""
+        from northstar_release.plan import live_release_id
+
+        for env in sorted(self.rt.environments.values(), key=lambda e: -e.order):
+            rid = live_release_id(self.rt.store, env.name)
+            release = self.rt.store.get_release(rid) if rid else None
+            if release is not None:
+                return release.git_commit
+        return None
 
     def _reused(self, stage: GateStage) -> list[GateResult]:
         """The plan's reusable results, if their original audit entry is still in the chain unchanged."""

@@ -9,6 +9,7 @@ from __future__ import annotations
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from datetime import UTC, datetime
+from pathlib import Path
 
 from northstar_release.adapters.base import ArtifactAdapter, EnvContext, SwitchRequest
 from northstar_release.kinds.registry import KINDS, KindRegistry
@@ -33,6 +34,8 @@ class Runtime:
     # Cumulative seconds spent in component entry points (subprocesses); lets callers report engine-only time.
     component_seconds: Callable[[], float] = lambda: 0.0
     kinds: KindRegistry = KINDS
+    # The git repository the release was built from (gates that read the release's commit: tests, freshness).
+    repo: Path | None = None
 
 
 def actual_live(rt: Runtime, env: str) -> dict[tuple[str, str], str | None]:

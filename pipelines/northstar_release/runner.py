@@ -82,7 +82,10 @@ def env_var_for(entry_point: str) -> str:
 class SubprocessComponentRunner:
     """Implements ``adapters.base.ComponentRunner`` by spawning the resolved command."""
 
-    def __init__(self, repo_root: Path, timeout_s: float = 600.0, environ: Mapping[str, str] | None = None) -> None:
+    def __init__(self, repo_root: Path, timeout_s: float | None = None, environ: Mapping[str, str] | None = None) -> None:
+        # NORTHSTAR_COMPONENT_TIMEOUT_S: a full warehouse build on a loaded machine can need more than the default.
+        if timeout_s is None:
+            timeout_s = float(os.environ.get("NORTHSTAR_COMPONENT_TIMEOUT_S", "600"))
         self.repo_root = repo_root
         self.timeout_s = timeout_s
         self.environ = dict(os.environ if environ is None else environ)

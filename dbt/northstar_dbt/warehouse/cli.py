@@ -10,7 +10,7 @@ from pathlib import Path
 
 from northstar_contracts.harness import JsonArgumentParser, Outcome, run_entrypoint
 
-from northstar_dbt.warehouse import commands
+from northstar_dbt.warehouse import commands, freshness, quality
 from northstar_dbt.warehouse.engine import hermetic_env
 from northstar_dbt.warehouse.options import WarehouseOptions
 
@@ -25,6 +25,8 @@ HANDLERS: dict[str, Callable[[WarehouseOptions], Outcome]] = {
     "unpin": commands.cmd_unpin,
     "envs": commands.cmd_envs,
     "janitor": commands.cmd_janitor,
+    "dq": quality.cmd_dq,
+    "freshness": freshness.cmd_freshness,
 }
 
 
@@ -60,6 +62,17 @@ def build_parser() -> argparse.ArgumentParser:
     common(p)
     p.add_argument("--env", required=True)
     acks(p)
+
+    p = sub.add_parser("dq", help="write-audit-publish: apply into wap_ENV, diff changed models + direct downstream "
+                                  "with prod (northstar_dq thresholds)")
+    common(p)
+    p.add_argument("--env", required=True)
+    acks(p)
+
+    p = sub.add_parser("freshness", help="bronze tables upstream of the models changed in ENV arrived within SLA")
+    common(p)
+    p.add_argument("--env", required=True)
+    p.add_argument("--catalog", type=Path, required=True, help="pipeline catalog folder (pipelines/catalog)")
 
     p = sub.add_parser("verify", help="tables + audits of ENV as built from the project; optional pins")
     common(p)
@@ -103,7 +116,7 @@ def parse_options(argv: Sequence[str]) -> WarehouseOptions:
         acks=tuple(getattr(ns, "ack", ())), virtual_only=getattr(ns, "virtual_only", False),
         verify=getattr(ns, "verify", False), pin=getattr(ns, "pin", None), unpin=tuple(getattr(ns, "unpin", ())),
         scratch=getattr(ns, "scratch", False), ignore_ttl=getattr(ns, "ignore_ttl", False),
-        name=getattr(ns, "name", None))
+        name=getattr(ns, "name", None), catalog=getattr(ns, "catalog", None))
     return opts.resolved()
 
 

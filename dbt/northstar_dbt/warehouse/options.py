@@ -32,6 +32,7 @@ class WarehouseOptions:
     scratch: bool = False  # audit: build into a throw-away warehouse first
     ignore_ttl: bool = False  # janitor
     name: str | None = None  # pin / unpin
+    catalog: Path | None = None  # freshness: the pipeline catalog folder (SLAs)
 
     @property
     def environment(self) -> str:

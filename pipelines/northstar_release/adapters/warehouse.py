@@ -366,7 +366,7 @@ def pin_name(env: str, sha: str) -> str:
 
 SPEC = KindSpec(
     kind=ArtifactKind.WAREHOUSE_PROJECT, title="warehouse project", source_roots=(SOURCE,), entry_point=ENTRY_POINT,
-    entry_point_target="dbt:warehouse", adapter=WarehouseAdapter, gates=("warehouse_audit",),
+    entry_point_target="dbt:warehouse", adapter=WarehouseAdapter, gates=("warehouse_audit", "data_quality"),
     # The switch itself re-plans the env from the stored project and audits it in the same process: FULL is free.
     rollback_verify=VerifyMode.FULL, verify_env_dependent=True,
     change_note=("warehouse project changed: SQLMesh categorizes each model at deploy; a breaking change to a finance "

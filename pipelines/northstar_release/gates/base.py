@@ -14,6 +14,7 @@ from __future__ import annotations
 
 from collections.abc import Mapping
 from dataclasses import dataclass
+from pathlib import Path
 from typing import Protocol
 
 from northstar_release.adapters.base import ArtifactAdapter, CheckRequest, EnvContext
@@ -29,6 +30,10 @@ class GateContext:
     # environment-dependent gate may reuse the parts of its verdict that depend only on the artifact's bytes.
     prior: tuple[GateResult, ...] = ()
     prior_ref: EvidenceRef | None = None
+    # The commit of the release live in the furthest environment that has one (prod, else staging, ...; None while
+    # nothing is live anywhere): the base a gate diffs the release against (the tests gate's --changed-since).
+    baseline_commit: str | None = None
+    repo: Path | None = None  # the git repository holding the release's commit (None: not known to this runtime)
 
 
 class Gate(Protocol):

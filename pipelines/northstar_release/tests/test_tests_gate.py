@@ -1,0 +1,101 @@
+"""The tests gate: which base it diffs against, how it reads Pants' results, and (by hand, with real Pants) that a
+failing unit test of a changed target blocks.
+
+Pants cannot run inside a Pants test sandbox, so the real-Pants test runs only with ``NORTHSTAR_TEST_PANTS=1`` from a
+checkout (``pytest pipelines/northstar_release/tests/test_tests_gate.py``): it clones this repository, commits a
+failing test into a small target and runs the gate there -- real ``./pants --changed-since ... test``.
+"""
+
+from __future__ import annotations
+
+import os
+import subprocess
+from datetime import UTC, datetime
+from pathlib import Path
+
+import pytest
+
+from northstar_release.adapters.base import EnvContext
+from northstar_release.gates.base import GateContext
+from northstar_release.gates.tests_gate import TestsGate, choose_base, parse_pants_test_output
+from northstar_release.model import GateOutcome, Release
+from northstar_release.tests.helpers import REPO, commit, git, make_repo
+
+# Pants 2.17's summary, as printed by `./pants test` (captured from this repository).
+PANTS_OUTPUT = """\
+04:55:54.71 [INFO] Completed: Run Pytest - dbt/northstar_dq/tests/test_keys.py:../../dq_tests - succeeded.
+04:55:58.10 [ERROR] Completed: Run Pytest - pipelines/northstar_contracts/tests/test_canary.py:../../contracts_tests - failed (exit code 1).
+
+✓ dbt/northstar_dq/tests/test_keys.py:../../dq_tests succeeded in 5.55s.
+✓ pipelines/northstar_contracts/tests/test_records.py:../../contracts_tests succeeded in 0.82s (cached).
+✕ pipelines/northstar_contracts/tests/test_canary.py:../../contracts_tests failed in 1.20s.
+"""
+
+
+def release_at(repo: Path) -> Release:
+    sha = git(repo, "rev-parse", "HEAD")
+    return Release(id="rel-" + sha[:12], git_commit=sha, author="alice@northstar.test",
+                   created_at=datetime(2026, 1, 1, tzinfo=UTC), artifacts=())
+
+
+def context(release: Release, repo: Path, tmp: Path, baseline: str | None = None) -> GateContext:
+    env = EnvContext(env="dev", env_dir=tmp, artifact_path=lambda a: tmp, runner=None)  # type: ignore[arg-type]
+    return GateContext(release, env, {}, baseline_commit=baseline, repo=repo)
+
+
+def test_parse_pants_summary() -> None:
+    targets = parse_pants_test_output(PANTS_OUTPUT)
+    assert targets["dbt/northstar_dq/tests/test_keys.py:../../dq_tests"] == {
+        "outcome": "succeeded", "seconds": 5.55, "cached": False}
+    assert targets["pipelines/northstar_contracts/tests/test_records.py:../../contracts_tests"]["cached"] is True
+    assert targets["pipelines/northstar_contracts/tests/test_canary.py:../../contracts_tests"]["outcome"] == "failed"
+    assert len(targets) == 3  # the [INFO]/[ERROR] log lines are not results
+
+
+def test_base_is_the_live_commit_else_merge_base_else_parent_else_everything(tmp_path: Path) -> None:
+    repo = make_repo(tmp_path)
+    root = git(repo, "rev-parse", "HEAD")
+    assert choose_base(repo, root, None) == (None, "root commit and nothing live: every test")
+    (repo / "a.txt").write_text("a")
+    second = commit(repo, "second")
+    assert choose_base(repo, second, root)[0] == root
+    assert choose_base(repo, second, None)[0] == root  # on main: the parent
+    git(repo, "checkout", "-q", "-b", "feature")
+    (repo / "b.txt").write_text("b")
+    commit(repo, "b")
+    (repo / "c.txt").write_text("c")
+    head = commit(repo, "c")
+    base, why = choose_base(repo, head, None)
+    assert base == second and why.startswith("merge-base with main")
+
+
+def test_repository_without_pants_has_no_test_targets(tmp_path: Path) -> None:
+    repo = make_repo(tmp_path)
+    (result,) = TestsGate().evaluate(context(release_at(repo), repo, tmp_path))
+    assert result.outcome == GateOutcome.PASSED and "has no ./pants" in result.summary
+
+
+@pytest.mark.skipif(os.environ.get("NORTHSTAR_TEST_PANTS") != "1",
+                    reason="runs ./pants, impossible inside a Pants sandbox; run by hand with NORTHSTAR_TEST_PANTS=1")
+def test_failing_unit_test_of_a_changed_target_blocks_with_real_pants(tmp_path: Path,
+                                                                    monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setenv("PANTS_PANTSD", "false")  # no daemon left behind for the throw-away clone
+    clone = tmp_path / "clone"
+    subprocess.run(["git", "clone", "-q", "--local", str(REPO), str(clone)], check=True)
+    git(clone, "config", "user.email", "alice@northstar.test")
+    git(clone, "config", "user.name", "alice")
+    base = git(clone, "rev-parse", "HEAD")
+    canary = clone / "pipelines" / "northstar_contracts" / "tests" / "test_canary.py"
+    canary.write_text("def test_canary() -> None:\n    assert 1 + 1 == 3\n")
+    commit(clone, "a failing unit test in a changed target")
+    (result,) = TestsGate().evaluate(context(release_at(clone), clone, tmp_path, baseline=base))
+    assert result.outcome == GateOutcome.FAILED, (result.summary, result.evidence.get("output_tail"))
+    assert "pipelines/northstar_contracts/tests/test_canary.py:../../contracts_tests" in result.evidence["failed"]
+    assert result.evidence["base"] == base and result.evidence["duration_s"] > 0
+    assert result.evidence["counts"].get("failed") == 1
+
+    canary.write_text("def test_canary() -> None:\n    assert 1 + 1 == 2\n")
+    commit(clone, "fixed")
+    (result,) = TestsGate().evaluate(context(release_at(clone), clone, tmp_path, baseline=base))
+    assert result.outcome == GateOutcome.PASSED, result.summary
+    assert result.evidence["counts"] == {"succeeded": 1}
