@@ -1,8 +1,8 @@
 """Issue 11 through the real CLI: the write-audit-publish data-quality gate stops a silent 95 % row drop at dev.
 
 Real components only: the ``warehouse`` entry point (SQLMesh over the repository's dbt project on DuckDB, with
-``northstar_dq`` doing the diff), the real release CLI as a subprocess, a temporary git repository holding a copy of
-``dbt/``. The DAG bundle check is the contract-only fake of helpers.py (this test is not about DAGs).
+``northstar_dq`` doing the diff), the real release CLI as a subprocess, a temporary git repository holding the
+5-model pilot slice of ``dbt/``. The DAG bundle check is the contract-only fake of helpers.py (this test is not about DAGs).
 
 The change: ``fct_orders`` (a mart with unique/not_null tests on its key and amount, but no test of its volume) gets
 a filter that keeps one order in twenty. Every dbt test still passes; only the comparison with prod sees it.
@@ -11,12 +11,13 @@ a filter that keeps one order in twenty. Every dbt test still passes; only the c
 from __future__ import annotations
 
 import json
-import shutil
 import subprocess
 
 import pytest
+from northstar_secrets.baseline import write_baseline
 
-from northstar_release.tests.helpers import REPO, Cli, Result, commit, fake_checker_cmd, git, release_id
+from northstar_release.tests.helpers import Cli, Result, commit, fake_checker_cmd, git, release_id
+from northstar_release.tests.pilot_dbt import copy_pilot_dbt
 from northstar_release.tests.test_warehouse_adapter import warehouse_entrypoint
 
 MART_SQL = "dbt/models/marts/fct_orders.sql"
@@ -61,8 +62,10 @@ def cli(tmp_path_factory: pytest.TempPathFactory) -> WarehouseCli:
     git(repo, "init", "-q", "-b", "main")
     git(repo, "config", "user.email", "alice@northstar.test")
     git(repo, "config", "user.name", "alice")
-    shutil.copytree(REPO / "dbt", repo / "dbt", ignore=shutil.ignore_patterns(
-        "target", "logs", ".cache", "*.duckdb", "*.duckdb.wal", "__pycache__", "northstar_dbt", "northstar_dq"))
+    copy_pilot_dbt(repo / "dbt", "northstar_dbt", "northstar_dq")  # fct_orders is in the 5-model pilot slice
+    # The real repository baselines the one reviewed false positive of dbt/ (config.py's docstring shows the shape of
+    # a PostgreSQL state URL); `build` scans every artifact against the repository's baseline, so this copy has one.
+    write_baseline([repo / "dbt" / "config.py"], repo, repo / ".secrets.baseline")
     (repo / "pipelines").mkdir()
     (repo / "pipelines" / "environments.yaml").write_text(ENVIRONMENTS)
     (repo / ".gitignore").write_text(".release-state/\n")
