@@ -12,7 +12,6 @@ import io
 import json
 import os
 import shlex
-import shutil
 import tarfile
 import time
 from collections.abc import Iterator
@@ -32,6 +31,7 @@ from northstar_release.model import Artifact, ArtifactKind, GateOutcome, Release
 from northstar_release.runner import SubprocessComponentRunner, env_var_for
 from northstar_release.tests.adapter_calls import check, current, deploy, rollback, verify
 from northstar_release.tests.helpers import REPO, git
+from northstar_release.tests.pilot_dbt import copy_pilot_dbt
 
 MART = "fct_daily_revenue"
 MART_SQL = f"dbt/models/marts/{MART}.sql"
@@ -65,16 +65,7 @@ def make_dbt_repo(root: Path) -> Path:
     git(repo, "init", "-q", "-b", "main")
     git(repo, "config", "user.email", "alice@northstar.test")
     git(repo, "config", "user.name", "alice")
-    shutil.copytree(REPO / "dbt", repo / "dbt", ignore=shutil.ignore_patterns(
-        "target", "logs", ".cache", "*.duckdb", "*.duckdb.wal", "__pycache__"))
-    # Only the 5-model pilot slice (northstar_dbt.project.copy_pilot_project's rule, restated here because that
-    # package lives in the dbt resolve): the adapter's mechanics do not need the 214-model warehouse, whose SQLMesh
-    # load would dominate every step. The full project is tested in dbt/ and deployed by `./release demo`.
-    shutil.rmtree(repo / "dbt" / "models" / "intermediate", ignore_errors=True)
-    for layer in ("staging", "marts"):
-        for child in (repo / "dbt" / "models" / layer).iterdir():
-            if child.is_dir():
-                shutil.rmtree(child)
+    copy_pilot_dbt(repo / "dbt")  # the adapter's mechanics on the 5-model pilot slice (see pilot_dbt.py)
     git(repo, "add", "-A")
     git(repo, "commit", "-qm", "v1")
     return repo
