@@ -29,7 +29,6 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-from northstar_contracts.base import ContractError
 from northstar_contracts.infra import InfraPreviewReport
 
 from northstar_release import envconfig, gitutil
@@ -37,6 +36,7 @@ from northstar_release.adapters.base import ComponentRunner
 from northstar_release.errors import UsageError
 from northstar_release.gates.base import GateContext
 from northstar_release.model import ArtifactKind, GateOutcome, GateResult
+from northstar_release.runner import call
 
 ENTRY_POINT = "infra_check"
 PRICING_DIR = "infra/pricing"
@@ -76,12 +76,11 @@ def run_preview(runner: ComponentRunner, stack: str, config: Path, prices: Path,
         args += ["--baseline-state", str(state)]
     elif baseline_config is not None:
         args += ["--baseline-config", str(baseline_config)]
-    result = runner.run(ENTRY_POINT, args)
-    try:
-        return InfraPreviewReport.parse(result.payload)
-    except ContractError as exc:
+    reported = call(runner, ENTRY_POINT, args, InfraPreviewReport, subcommand="preview")
+    if reported.result is None:
         raise UsageError(f"infra_check preview --stack {stack} printed no preview report",
-                         [str(exc), json.dumps(result.payload)[:500]]) from None
+                         [str(reported.error), f"exit code {reported.exit_code}", reported.stderr_tail[-500:]])
+    return reported.result
 
 
 def previews(runner: ComponentRunner, jobs: Mapping[str, Callable[[], InfraPreviewReport]]) -> dict[str, Any]:
@@ -164,7 +163,7 @@ class InfraCostGate:
             return [GateResult(gate=self.name, target=ctx.release.id, outcome=GateOutcome.PASSED,
                                summary="release carries no infra version map")]
         target = f"{artifact.name}@{artifact.sha256[:12]}"
-        repo = Path(getattr(ctx.env.runner, "repo_root", None) or gitutil.repo_root(Path.cwd()) or ".")
+        repo = ctx.repo or gitutil.repo_root(Path.cwd()) or Path(".")
         version_map = json.loads(Path(ctx.env.artifact_path(artifact)).read_bytes())
         stacks = sorted((version_map.get("infra") or {}).get("stacks") or {})
         envs_root = ctx.env.env_dir.parent

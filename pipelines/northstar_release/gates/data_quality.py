@@ -15,30 +15,35 @@ comparison is made again on every entry.
 
 from __future__ import annotations
 
-from typing import Any
+from northstar_contracts.warehouse import WarehouseDqReport
 
-from northstar_release.adapters.warehouse import ENTRY_POINT, WarehouseAdapter
+from northstar_release.adapters.warehouse import ENTRY_POINT
 from northstar_release.gates.base import GateContext
+from northstar_release.gates.warehouse_input import warehouse_input
 from northstar_release.model import ArtifactKind, GateOutcome, GateResult
+from northstar_release.runner import call
+
+EVIDENCE_FIELDS = ("environment", "candidate_environment", "baseline_environment", "baseline_exists", "models",
+                   "blocked", "acknowledged", "timings", "error")
 
 
-def summarize(payload: dict[str, Any]) -> str:
+def summarize(report: WarehouseDqReport) -> str:
     """One line: blocked models with their failed checks, else what was compared."""
-    models = payload.get("models") or []
-    if payload.get("error"):
-        return str(payload["error"])
-    blocked = [m for m in models if m.get("status") == "blocked"]
+    if report.error:
+        return report.error
+    blocked = [m for m in report.models if m.status == "blocked"]
     if blocked:
-        return "; ".join(str(m.get("summary")) for m in blocked)
-    if not payload.get("baseline_exists"):
+        return "; ".join(m.summary for m in blocked)
+    if not report.baseline_exists:
         return "prod has no warehouse yet (first release): nothing to compare, passes"
-    if not models:
+    if not report.models:
         return "no model differs from prod"
     counts: dict[str, int] = {}
-    for m in models:
-        counts[str(m.get("status"))] = counts.get(str(m.get("status")), 0) + 1
-    acked = [str(m.get("summary")) for m in models if m.get("status") == "acknowledged"]
-    line = f"{len(models)} model(s) compared with prod: " + ", ".join(f"{n} {s}" for s, n in sorted(counts.items()))
+    for m in report.models:
+        counts[m.status] = counts.get(m.status, 0) + 1
+    acked = [m.summary for m in report.models if m.status == "acknowledged"]
+    line = f"{len(report.models)} model(s) compared with prod: " + ", ".join(
+        f"{n} {s}" for s, n in sorted(counts.items()))
     return line + (f"; acknowledged: {'; '.join(acked)}" if acked else "")
 
 
@@ -52,30 +57,29 @@ class DataQualityGate:
     environment_dependent = True
 
     def evaluate(self, ctx: GateContext) -> list[GateResult]:
-        artifacts = [a for a in ctx.release.artifacts if a.kind == self.kind]
-        if not artifacts:
-            return [GateResult(gate=self.name, target=ctx.release.id, outcome=GateOutcome.PASSED,
-                               summary="release carries no warehouse project")]
-        adapter = ctx.adapters.get(self.kind)
-        if not isinstance(adapter, WarehouseAdapter):
-            return [GateResult(gate=self.name, target=ctx.release.id, outcome=GateOutcome.FAILED,
-                               summary="no warehouse adapter configured: the data-quality diff cannot run")]
+        got = warehouse_input(ctx, self.name, "the data-quality diff")
+        if isinstance(got, list):
+            return got
         results = []
-        for artifact in artifacts:
-            folder = adapter.ensure_extracted(artifact, ctx.env)
-            warehouse, state = adapter.warehouse_paths(ctx.env)
+        for artifact in got.artifacts:
+            folder = got.adapter.ensure_extracted(artifact, ctx.env)
+            warehouse, state = got.adapter.warehouse_paths(ctx.env)
             args = ["dq", "--project", str(folder), "--warehouse", str(warehouse), "--state", str(state),
                     "--env", ctx.env.env]
             for ack in ctx.release.acks:
                 args += ["--ack", ack]
-            res = ctx.env.runner.run(ENTRY_POINT, args)
-            payload = dict(res.payload)
-            ok = res.exit_code == 0 and bool(payload.get("ok"))
-            evidence = {k: payload.get(k) for k in ("environment", "candidate_environment", "baseline_environment",
-                                                    "baseline_exists", "models", "blocked", "acknowledged",
-                                                    "timings", "error")}
+            reported = call(ctx.env.runner, ENTRY_POINT, args, WarehouseDqReport, subcommand="dq")
+            report = reported.result
+            ok = reported.exit_code == 0 and report is not None and report.ok
+            if report is not None:
+                data = report.to_dict()
+                evidence = {k: data.get(k) for k in EVIDENCE_FIELDS}
+                summary = summarize(report)
+            else:
+                evidence = {k: None for k in EVIDENCE_FIELDS} | {"error": reported.error}
+                summary = str(reported.error)
             evidence["acks_given"] = list(ctx.release.acks)
             results.append(GateResult(gate=self.name, target=f"{artifact.name}@{artifact.sha256[:12]}",
                                       outcome=GateOutcome.PASSED if ok else GateOutcome.FAILED,
-                                      summary=summarize(payload), evidence=evidence))
+                                      summary=summary, evidence=evidence))
         return results

@@ -49,7 +49,7 @@ class EnvConfigGate:
     def evaluate(self, ctx: GateContext) -> list[GateResult]:
         env, commit = ctx.env.env, ctx.release.git_commit
         name = envconfig.config_path(env)
-        repo = Path(getattr(ctx.env.runner, "repo_root", None) or gitutil.repo_root(Path.cwd()) or ".")
+        repo = ctx.repo or gitutil.repo_root(Path.cwd()) or Path(".")
         try:
             loaded = envconfig.load_at(repo, commit, env)
         except ConfigError as exc:

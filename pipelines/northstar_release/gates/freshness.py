@@ -13,10 +13,14 @@ from __future__ import annotations
 import tempfile
 from pathlib import Path
 
+from northstar_contracts.warehouse import WarehouseFreshnessReport
+
 from northstar_release import gitutil
-from northstar_release.adapters.warehouse import ENTRY_POINT, WarehouseAdapter
+from northstar_release.adapters.warehouse import ENTRY_POINT
 from northstar_release.gates.base import GateContext
+from northstar_release.gates.warehouse_input import warehouse_input
 from northstar_release.model import ArtifactKind, GateOutcome, GateResult
+from northstar_release.runner import call
 
 CATALOG = "pipelines/catalog/pipelines"
 
@@ -33,6 +37,22 @@ def write_catalog(repo: Path, commit: str, dest: Path) -> int:
     return n
 
 
+def summarize(report: WarehouseFreshnessReport) -> str:
+    """One line: each stale or never-loaded table with its SLA and what it feeds, else what was checked."""
+    if report.error:
+        return report.error
+    late = [t for t in report.tables if t.status in ("stale", "never_loaded")]
+    if not report.ok and late:
+        return "; ".join(f"{t.table} ({t.pipeline}): {t.status}, last arrival {t.loaded_at} ({t.age_s} s ago) > "
+                         f"SLA {t.sla} = {t.max_age_s} s, feeds {', '.join(t.feeds[:5])}" for t in late)
+    if not report.ok:
+        return "freshness check failed"
+    no_sla = sum(t.status == "no_sla" for t in report.tables)
+    return (f"{sum(t.status == 'fresh' for t in report.tables)} bronze table(s) feeding "
+            f"{len(report.changed_models)} changed model(s) within SLA"
+            + (f"; {no_sla} without a declared SLA" if no_sla else ""))
+
+
 class FreshnessGate:
     name = "freshness"
     description = ("bronze tables upstream of the models the release changes arrived within their catalog SLA "
@@ -42,17 +62,15 @@ class FreshnessGate:
     environment_dependent = True
 
     def evaluate(self, ctx: GateContext) -> list[GateResult]:
-        artifacts = [a for a in ctx.release.artifacts if a.kind == self.kind]
-        if not artifacts:
-            return [GateResult(gate=self.name, target=ctx.release.id, outcome=GateOutcome.PASSED,
-                               summary="release carries no warehouse project")]
-        adapter = ctx.adapters.get(self.kind)
+        got = warehouse_input(ctx, self.name, "the freshness check")
+        if isinstance(got, list):
+            return got
         repo = ctx.repo
-        if not isinstance(adapter, WarehouseAdapter) or repo is None:
+        if repo is None:
             return [GateResult(gate=self.name, target=ctx.release.id, outcome=GateOutcome.FAILED,
-                               summary="freshness cannot run: no warehouse adapter or no git repository here")]
+                               summary="freshness cannot run: no git repository holds the release's commit here")]
         results = []
-        for artifact in artifacts:
+        for artifact in got.artifacts:
             target = f"{artifact.name}@{artifact.sha256[:12]}"
             with tempfile.TemporaryDirectory(prefix="freshness-catalog-") as tmp:
                 if write_catalog(repo, ctx.release.git_commit, Path(tmp)) == 0:
@@ -60,28 +78,17 @@ class FreshnessGate:
                                               summary=f"no pipeline catalog ({CATALOG}/*.yaml) in commit "
                                                       f"{ctx.release.git_commit[:12]}: no SLA to check against"))
                     continue
-                folder = adapter.ensure_extracted(artifact, ctx.env)
-                warehouse, state = adapter.warehouse_paths(ctx.env)
-                res = ctx.env.runner.run(ENTRY_POINT, [
+                folder = got.adapter.ensure_extracted(artifact, ctx.env)
+                warehouse, state = got.adapter.warehouse_paths(ctx.env)
+                reported = call(ctx.env.runner, ENTRY_POINT, [
                     "freshness", "--project", str(folder), "--warehouse", str(warehouse), "--state", str(state),
-                    "--env", ctx.env.env, "--catalog", tmp])
-            p = dict(res.payload)
-            ok = res.exit_code == 0 and bool(p.get("ok"))
-            tables = p.get("tables") or []
-            if p.get("error") or "tables" not in p:
-                summary = str(p.get("error") or "freshness check failed")
-            elif not ok:
-                summary = "; ".join(f"{t['table']} ({t['pipeline']}): {t['status']}, last arrival {t['loaded_at']} "
-                                    f"({t['age_s']} s ago) > SLA {t['sla']} = {t['max_age_s']} s, feeds "
-                                    f"{', '.join(t['feeds'][:5])}" for t in tables
-                                    if t["status"] in ("stale", "never_loaded"))
-            else:
-                summary = (f"{sum(t['status'] == 'fresh' for t in tables)} bronze table(s) feeding "
-                           f"{len(p.get('changed_models') or [])} changed model(s) within SLA"
-                           + (f"; {sum(t['status'] == 'no_sla' for t in tables)} without a declared SLA"
-                              if any(t["status"] == "no_sla" for t in tables) else ""))
-            results.append(GateResult(gate=self.name, target=target,
-                                      outcome=GateOutcome.PASSED if ok else GateOutcome.FAILED, summary=summary,
-                                      evidence={k: p.get(k) for k in ("environment", "checked_at", "tables", "stale",
-                                                                      "timings", "error")}))
+                    "--env", ctx.env.env, "--catalog", tmp], WarehouseFreshnessReport, subcommand="freshness")
+            report = reported.result
+            ok = reported.exit_code == 0 and report is not None and report.ok
+            data = report.to_dict() if report is not None else {"error": reported.error}
+            results.append(GateResult(
+                gate=self.name, target=target, outcome=GateOutcome.PASSED if ok else GateOutcome.FAILED,
+                summary=summarize(report) if report is not None else str(reported.error),
+                evidence={k: data.get(k) for k in ("environment", "checked_at", "tables", "stale", "timings",
+                                                   "error")}))
         return results

@@ -161,7 +161,7 @@ class SecretScanGate:
 
     def evaluate(self, ctx: GateContext) -> list[GateResult]:
         # Without the repository (or the commit in it) the baseline is empty: stricter, never looser.
-        repo = getattr(ctx.env.runner, "repo_root", None) or gitutil.repo_root(Path.cwd()) or Path(".")
+        repo = ctx.repo or gitutil.repo_root(Path.cwd()) or Path(".")
         cache = ctx.env.env_dir.parent.parent / "secret-scan" if ctx.env.env_dir.parent.name == "envs" else None
         scanner = ArtifactScanner(Path(repo), ctx.release.git_commit, cache)
         results = []

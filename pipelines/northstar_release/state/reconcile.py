@@ -15,11 +15,14 @@ from __future__ import annotations
 
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from northstar_release.audit import AuditAnchor, VerifyResult, parse_iso, verify_chain
-from northstar_release.model import Approval, AuditEntry
+from northstar_release.model import Approval, AuditEntry, Environment
 from northstar_release.state.sql import CHAINED_COLUMNS, CHAINED_KEYS, STATE_ROWS_KEY
+
+if TYPE_CHECKING:
+    from northstar_release.state.base import StateStore
 
 RowKey = tuple[Any, ...]
 
@@ -91,19 +94,18 @@ def compare(vouched: Mapping[str, Mapping[RowKey, Vouched]],
     return problems
 
 
-def reconcile(store: Any, entries: list[AuditEntry] | None = None) -> list[Discrepancy]:
+def reconcile(store: StateStore, entries: list[AuditEntry] | None = None) -> list[Discrepancy]:
     """Differences between ``store``'s chained tables and its audit chain (empty when they agree)."""
     chain = store.audit_entries() if entries is None else entries
     return compare(replay(chain), store.chained_rows())
 
 
-def verify_state(store: Any, external_anchor: AuditAnchor | None = None) -> VerifyResult:
+def verify_state(store: StateStore, external_anchor: AuditAnchor | None = None) -> VerifyResult:
     """``audit verify``: the chain (against the stored anchor and, when given, an exported one), then the tables.
 
     ``first_broken_seq`` is the lowest seq a table discrepancy points at (None when only unvouched rows were found)."""
     entries = store.audit_entries()
-    anchor_fn = getattr(store, "audit_anchor", None)
-    result = verify_chain(entries, anchor_fn() if anchor_fn is not None else None)
+    result = verify_chain(entries, store.audit_anchor())
     if result.ok and external_anchor is not None:
         result = verify_chain(entries, external_anchor)
     if not result.ok:
@@ -127,14 +129,13 @@ class ApprovalEvidence:
     problems: tuple[str, ...]
 
 
-def vouched_approvals(store: Any, release_id: str, env: str) -> ApprovalEvidence:
+def vouched_approvals(store: StateStore, release_id: str, env: str) -> ApprovalEvidence:
     """Approvals for promotion decisions: only rows the verified chain vouches for, unchanged.
 
     A forged row (inserted, or altered, directly in the database) is not counted and is named in ``problems``; so is
     every row when the chain itself does not verify (nothing in it can vouch for anything then)."""
     entries = store.audit_entries()
-    anchor_fn = getattr(store, "audit_anchor", None)
-    chain = verify_chain(entries, anchor_fn() if anchor_fn is not None else None)
+    chain = verify_chain(entries, store.audit_anchor())
     rows = [r for r in store.chained_rows()["approvals"] if r["release_id"] == release_id and r["env"] == env]
     if not chain.ok:
         return ApprovalEvidence((), {}, (f"no approval can be trusted: the audit chain is broken at seq "
@@ -158,15 +159,15 @@ def vouched_approvals(store: Any, release_id: str, env: str) -> ApprovalEvidence
     return ApprovalEvidence(tuple(counted), identities, tuple(problems))
 
 
-def countable_approvals(store: Any, release_id: str, env: Any) -> tuple[list[Approval], list[str], list[str]]:
-    """The approvals promotion may count for ``env`` (a ``model.Environment``), the blocking reasons, and notes on
+def countable_approvals(store: StateStore, release_id: str, env: Environment) -> tuple[list[Approval], list[str], list[str]]:
+    """The approvals promotion may count for ``env``, the blocking reasons, and notes on
     approvals left out (to show when too few remain).
 
     Forged rows always block (a tampered approvals table is not a state to promote from). In an environment with
     ``require_verified_identity`` an approval whose audit entry carries no verified identity is not counted; it is
     named only when that leaves too few approvals (policy.evaluate_approvals then blocks)."""
     evidence = vouched_approvals(store, release_id, env.name)
-    if not getattr(env, "require_verified_identity", False):
+    if not env.require_verified_identity:
         return list(evidence.approvals), list(evidence.problems), []
     counted, notes = [], []
     for approval in evidence.approvals:

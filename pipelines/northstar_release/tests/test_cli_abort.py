@@ -7,6 +7,7 @@ import json
 import os
 import shutil
 import signal
+import subprocess
 import sys
 import time
 from pathlib import Path
@@ -87,7 +88,8 @@ def test_failed_switch_back_still_closes_the_deployment(fast: Cli, repo: Path) -
     fast.audit_ok()
 
 
-def test_killed_cli_takes_its_component_process_with_it(fast: Cli, repo: Path, tmp_path: Path) -> None:
+def _deploy_with_sleepy_component(fast: Cli, repo: Path, tmp_path: Path) -> tuple[str, subprocess.Popen[str], int]:
+    """Start ``deploy`` whose DagBag check is a component that sleeps; return once that component is running."""
     fast("build")
     rel = release_id(repo)
     sleepy = tmp_path / "sleepy_checker.py"
@@ -100,6 +102,11 @@ def test_killed_cli_takes_its_component_process_with_it(fast: Cli, repo: Path, t
         assert time.monotonic() < deadline and proc.poll() is None, proc.communicate()
         time.sleep(0.1)
     component = int(pid_file.read_text())
+    return rel, proc, component
+
+
+def test_killed_cli_takes_its_component_process_with_it(fast: Cli, repo: Path, tmp_path: Path) -> None:
+    rel, proc, component = _deploy_with_sleepy_component(fast, repo, tmp_path)
     assert _alive(component)
     proc.send_signal(signal.SIGKILL)
     proc.communicate(timeout=30)
@@ -116,18 +123,7 @@ def test_killed_cli_takes_its_component_process_with_it(fast: Cli, repo: Path, t
 
 
 def test_terminated_cli_closes_its_deployment_and_stops_its_component(fast: Cli, repo: Path, tmp_path: Path) -> None:
-    fast("build")
-    rel = release_id(repo)
-    sleepy = tmp_path / "sleepy_checker.py"
-    sleepy.write_text(SLEEPY_CHECKER)
-    pid_file = tmp_path / "component.pid"
-    proc = fast.popen("deploy", rel, "--env", "dev", NORTHSTAR_ENTRYPOINT_DAGBAG_CHECK=f"{sys.executable} {sleepy}",
-                      SLEEPY_PID_FILE=str(pid_file))
-    deadline = time.monotonic() + 60
-    while not pid_file.exists() or not pid_file.read_text():
-        assert time.monotonic() < deadline and proc.poll() is None, proc.communicate()
-        time.sleep(0.1)
-    component = int(pid_file.read_text())
+    rel, proc, component = _deploy_with_sleepy_component(fast, repo, tmp_path)
     proc.send_signal(signal.SIGTERM)
     _out, err = proc.communicate(timeout=30)
     assert proc.returncode == 128 + signal.SIGTERM and "Traceback" not in err, err
