@@ -41,8 +41,14 @@ def export_release(store: StateStore, release_id: str, environments: Mapping[str
             for d in deps
         ]
         approvals[env] = [a.to_json() for a in store.approvals(release_id, env)]
-    entries = [e.to_json() for e in store.audit_entries() if e.release_id == release_id]
+    chain_entries = store.audit_entries()
+    entries = [e.to_json() for e in chain_entries if e.release_id == release_id]
     chain = verify_store(store)
+    # From the release's first entry to the head: with these every exported entry's hash and every link up to the
+    # head can be recomputed from the export alone (scripts/verify-evidence), and the head compared with an anchor
+    # the auditor holds. Entries of other releases in between are part of the proof, so they are included whole.
+    first = min((e["seq"] for e in entries), default=None)
+    segment = [e.to_json() for e in chain_entries if first is not None and e.seq >= first]
     return {
         "release": release.id,
         "who": {"author": release.author,
@@ -54,6 +60,7 @@ def export_release(store: StateStore, release_id: str, environments: Mapping[str
         "approvals": approvals,
         "deployments": deployments,
         "audit_entries": entries,
+        "chain_segment": segment,
         "audit_chain": {"ok": chain.ok, "entries_checked": chain.entries_checked,
                         "first_broken_seq": chain.first_broken_seq, "problem": chain.problem},
     }

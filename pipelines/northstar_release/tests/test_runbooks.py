@@ -191,13 +191,17 @@ def check_rotate_a_secret(s: Scenario) -> None:
 
 def check_auditor_evidence(s: Scenario) -> None:
     rel = s.to_prod()
-    anchor, evidence = s.tmp / "anchor.json", s.tmp / "evidence.md"
-    proc = s.run_page("auditor-evidence.md", RELEASE=rel, ANCHOR=str(anchor), EVIDENCE=str(evidence))
-    text = evidence.read_text()
+    (s.repo / "scripts").mkdir()
+    shutil.copy(REPO / "scripts" / "verify-evidence", s.repo / "scripts")
+    commit(s.repo, "the evidence verifier, as in the real repository")
+    anchor, as_json, as_md = s.tmp / "anchor.json", s.tmp / "evidence.json", s.tmp / "evidence.md"
+    proc = s.run_page("auditor-evidence.md", RELEASE=rel, ANCHOR=str(anchor), EVIDENCE_JSON=str(as_json),
+                      EVIDENCE_MD=str(as_md))
+    text = as_md.read_text()
     assert rel in text and "bob@northstar.test" in text, text[:2000]
+    assert json.loads(as_json.read_text())["release"] == rel
     assert json.loads(anchor.read_text())["seq"] > 0
-    s.cli("audit", "verify", "--anchor", str(anchor))
-    assert rel in proc.stdout
+    assert f"verified: {rel}" in proc.stdout and "anchor contained" in proc.stdout, proc.stdout
 
 
 CHECKS: dict[str, Callable[[Scenario], None]] = {
