@@ -81,8 +81,8 @@ def _field_path(location: str, reader: Any) -> str:
 
 def _check(reader_text: str, writer_text: str) -> str | None:
     """None when ``reader`` can read data written with ``writer``; else the checker's reason."""
-    result = ReaderWriterCompatibilityChecker().get_compatibility(
-        avro.schema.parse(reader_text), avro.schema.parse(writer_text))
+    checker = ReaderWriterCompatibilityChecker()  # type: ignore[no-untyped-call]  # avro's __init__ lacks hints
+    result = checker.get_compatibility(avro.schema.parse(reader_text), avro.schema.parse(writer_text))
     if result.compatibility == SchemaCompatibilityType.compatible:
         return None
     reader = json.loads(reader_text)
