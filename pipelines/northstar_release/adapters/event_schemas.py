@@ -5,7 +5,9 @@ Why this shape:
   compatibility mode and its schema versions, normalised and fingerprinted. Content only, so a release that does not
   touch the schemas ships the same digest and its deploy is "already live".
 * check (the ``schema_compat`` gate): each schema of the bundle that the env's registry does not hold yet is checked
-  against the subject's registered versions under the subject's mode (``event_schemas/compat.py``); nothing changes.
+  against the subject's registered versions under the subject's mode (``event_schemas/compat.py``), and each
+  subject's latest schema against the columns its Spark consumers read (``event_schemas/consumers.py``); nothing
+  changes.
 * switch: forward registers the new versions in the env's registry (``event_schemas/registry.py``; the local backend
   writes ``<env_dir>/event-schemas/registry.json`` atomically) after checking them again -- a registry refuses an
   incompatible schema whether or not the gate is enabled. Rollback restores the registered set recorded when the
@@ -35,7 +37,7 @@ from northstar_release.adapters.base import (
     VerifyRequest,
 )
 from northstar_release.errors import Blocked, UsageError
-from northstar_release.event_schemas import bundle, compat
+from northstar_release.event_schemas import bundle, compat, consumers
 from northstar_release.event_schemas.registry import SchemaRegistry, registry_for
 from northstar_release.fsutil import atomic_write
 from northstar_release.kinds.spec import KindSpec
@@ -61,8 +63,8 @@ def load_bundle(artifact: Artifact, env: EnvContext) -> list[bundle.Subject]:
 
 def incompatibilities(subjects: list[bundle.Subject], registry: SchemaRegistry) -> tuple[list[str], dict[str, Any]]:
     """Check each schema the registry does not hold yet against the subject's registered versions (and the bundle's
-    earlier new ones) under its mode. Returns (problems, per-subject evidence); problems name subject, file, the
-    version broken and the checker's reason."""
+    earlier new ones) under its mode, and the subject's latest schema against the columns its Spark consumers read.
+    Returns (problems, per-subject evidence); problems name subject, file, the version or consumer broken and why."""
     problems: list[str] = []
     evidence: dict[str, Any] = {}
     for subject in subjects:
@@ -78,9 +80,13 @@ def incompatibilities(subjects: list[bundle.Subject], registry: SchemaRegistry) 
             existing.append(compat.Existing(f"{schema.path} (earlier in this release)", schema.text))
             known.add(schema.fingerprint)
             new.append(schema.path)
+        if subject.versions:  # what producers will write from now on: the readers of the topic must still find theirs
+            latest = subject.versions[-1]
+            found += [f"{subject.name}: {latest.path} {p}" for p in consumers.broken_reads(latest.text, subject.consumers)]
         problems += found
         evidence[subject.name] = {"mode": subject.mode.value, "registered_versions": [v.version for v in registered],
-                                  "new": new, "incompatibilities": found}
+                                  "new": new, "consumers": [c.spark_job for c in subject.consumers],
+                                  "incompatibilities": found}
     return problems, evidence
 
 

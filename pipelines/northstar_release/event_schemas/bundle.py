@@ -1,8 +1,8 @@
 """Package the Avro schemas of the Kafka topics from one commit into one deterministic document.
 
 Layout read at the commit: ``pipelines/catalog/schemas/<topic>/v<N>.avsc`` (subject ``<topic>-value``, the catalog's
-TopicNameStrategy; versions in ascending ``N``) and each Kafka table's optional ``compatibility`` in
-``pipelines/catalog/sources.yaml`` (default BACKWARD_TRANSITIVE). Why normalised JSON and a sha256 per schema: the
+TopicNameStrategy; versions in ascending ``N``), each Kafka table's optional ``compatibility`` in
+``pipelines/catalog/sources.yaml`` (default BACKWARD_TRANSITIVE) and the topic's consumers (``consumers.py``). Why normalised JSON and a sha256 per schema: the
 artifact's bytes, and so its digest, depend on the schema content only (not on formatting, the commit or the release),
 and the fingerprint is how a registry recognises a schema it already holds (registering it again is a no-op).
 Bad input names the file: a file that is not valid JSON, not a valid Avro schema, or not named ``v<N>.avsc``.
@@ -23,6 +23,7 @@ import avro.schema
 from northstar_release import gitutil, strict_yaml
 from northstar_release.errors import UsageError
 from northstar_release.event_schemas.compat import DEFAULT_MODE, Mode
+from northstar_release.event_schemas.consumers import Consumer, consumers_at
 
 SCHEMAS_DIR = "pipelines/catalog/schemas"
 SOURCES_FILE = "pipelines/catalog/sources.yaml"
@@ -43,6 +44,7 @@ class Subject:
     topic: str
     mode: Mode
     versions: tuple[SchemaFile, ...]  # ascending v<N>
+    consumers: tuple[Consumer, ...] = ()  # the Spark jobs that read the topic (consumers.py)
 
 
 def normalise(text: str, path: str) -> str:
@@ -64,12 +66,17 @@ def fingerprint(text: str) -> str:
     return hashlib.sha256(text.encode()).hexdigest()
 
 
-def modes_at(repo: Path, commit: str) -> dict[str, Mode]:
-    """topic -> compatibility mode, from the Kafka tables of sources.yaml at ``commit`` (strict YAML)."""
+def sources_at(repo: Path, commit: str) -> dict[str, Any]:
+    """sources.yaml at ``commit`` (strict YAML: duplicate keys are an error naming the line); {} when absent."""
     entries = gitutil.list_tree(repo, commit, SOURCES_FILE)
     if not entries:
         return {}
     doc = strict_yaml.loads(gitutil.read_blob(repo, entries[0][1]), SOURCES_FILE, "source catalog") or {}
+    return doc if isinstance(doc, dict) else {}
+
+
+def modes_of(doc: dict[str, Any]) -> dict[str, Mode]:
+    """topic -> compatibility mode, from the Kafka tables of sources.yaml."""
     modes: dict[str, Mode] = {}
     for system in (doc.get("systems") or {}).values():
         if not isinstance(system, dict) or system.get("kind") != "kafka":
@@ -90,7 +97,8 @@ def modes_at(repo: Path, commit: str) -> dict[str, Mode]:
 
 def subjects_at(repo: Path, commit: str) -> list[Subject]:
     """Every subject with its schema versions at ``commit``, sorted by subject name; [] without a schemas folder."""
-    modes = modes_at(repo, commit)
+    sources = sources_at(repo, commit)
+    modes, consumers = modes_of(sources), consumers_at(repo, commit, sources)
     by_topic: dict[str, list[tuple[int, SchemaFile]]] = {}
     for path, oid in gitutil.list_tree(repo, commit, SCHEMAS_DIR):
         rel = path[len(SCHEMAS_DIR) + 1:]
@@ -108,7 +116,7 @@ def subjects_at(repo: Path, commit: str) -> list[Subject]:
             raise UsageError(f"{path}: not UTF-8", [f"{path}: [avro-schema] save it as UTF-8"]) from None
         by_topic.setdefault(topic, []).append((int(match.group(1)), SchemaFile(path, fingerprint(text), text)))
     return [Subject(name=f"{topic}-value", topic=topic, mode=modes.get(topic, DEFAULT_MODE),
-                    versions=tuple(f for _, f in sorted(files)))
+                    versions=tuple(f for _, f in sorted(files)), consumers=tuple(consumers.get(topic, ())))
             for topic, files in sorted(by_topic.items())]
 
 
@@ -116,7 +124,9 @@ def serialize(subjects: list[Subject]) -> bytes:
     """The artifact: subjects, their mode and versions; sorted keys, no commit or release id (content only)."""
     doc: dict[str, Any] = {"format": FORMAT, "subjects": {
         s.name: {"topic": s.topic, "compatibility": s.mode.value,
-                 "versions": [{"file": f.path, "fingerprint": f.fingerprint, "schema": f.text} for f in s.versions]}
+                 "versions": [{"file": f.path, "fingerprint": f.fingerprint, "schema": f.text} for f in s.versions],
+                 "consumers": [{"pipeline": c.pipeline, "spark_job": c.spark_job, "columns": [list(x) for x in c.columns]}
+                               for c in s.consumers]}
         for s in subjects}}
     return (json.dumps(doc, indent=2, sort_keys=True, ensure_ascii=True) + "\n").encode()
 
@@ -126,5 +136,7 @@ def deserialize(blob: bytes, what: str) -> list[Subject]:
     if doc.get("format") != FORMAT:
         raise UsageError(f"{what} is not an event schema bundle ({FORMAT})")
     return [Subject(name=name, topic=body["topic"], mode=Mode(body["compatibility"]),
-                    versions=tuple(SchemaFile(v["file"], v["fingerprint"], v["schema"]) for v in body["versions"]))
+                    versions=tuple(SchemaFile(v["file"], v["fingerprint"], v["schema"]) for v in body["versions"]),
+                    consumers=tuple(Consumer(c["pipeline"], c["spark_job"], tuple((n, t) for n, t in c["columns"]))
+                                    for c in body.get("consumers", [])))
             for name, body in sorted(doc["subjects"].items())]

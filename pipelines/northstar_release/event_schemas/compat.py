@@ -86,9 +86,10 @@ def _check(reader_text: str, writer_text: str) -> str | None:
     if result.compatibility == SchemaCompatibilityType.compatible:
         return None
     reader = json.loads(reader_text)
-    messages = "; ".join(sorted(result.messages)) or "incompatible"
+    kinds = ", ".join(sorted({t.value for t in result.incompatibilities})) or "incompatible"
+    messages = "; ".join(sorted(result.messages))
     locations = ", ".join(_field_path(loc, reader) for loc in sorted(result.locations))
-    return f"{messages} at {locations}"
+    return f"{kinds}: {messages} at {locations}"
 
 
 def check(new: str, existing: Sequence[Existing], mode: Mode) -> list[Incompatibility]:

@@ -1,9 +1,10 @@
 """The ``event_schemas`` kind and the ``schema_compat`` gate on the platform's real Avro schemas.
 
-A temporary git repo carries the real ``pipelines/catalog/schemas`` and ``sources.yaml``; the real CLI builds,
-deploys, promotes and rolls back. The v-2 case: v1 is the real orders schema, v2 drops ``channel`` (backward
-compatible: a reader ignores it), v3 re-adds ``channel`` as an int with a default -- it reads v2 data (the default
-fills in) but not v1 data (string written, int read): BACKWARD passes, BACKWARD_TRANSITIVE must block.
+A temporary git repo carries the real ``pipelines/catalog/schemas``, ``sources.yaml`` and pipeline catalog; the real
+CLI builds, deploys, promotes and rolls back. The v-2 case: v1 is the real orders schema, v2 adds ``promo_code`` with
+a default (backward compatible), v3 drops that default -- it reads v2 data (the field is there) but not v1 data (no
+field, no default): BACKWARD passes, BACKWARD_TRANSITIVE must block. Dropping ``channel`` is BACKWARD_TRANSITIVE but
+breaks the Spark job that streams the topic into bronze: blocked, naming the job.
 """
 
 from __future__ import annotations
@@ -16,12 +17,13 @@ from typing import Any
 import pytest
 
 from northstar_release import gitutil
-from northstar_release.adapters.base import BuildContext, EnvContext, SwitchRequest
+from northstar_release.adapters.base import BuildContext, CheckRequest, EnvContext, SwitchRequest
 from northstar_release.adapters.event_schemas import ARTIFACT_NAME, KIND, EventSchemasAdapter
 from northstar_release.artifact_store import LocalArtifactStore
 from northstar_release.errors import Blocked, UsageError
 from northstar_release.event_schemas import compat
 from northstar_release.event_schemas.registry import LocalSchemaRegistry
+from northstar_release.model import GateOutcome
 from northstar_release.tests.fixtures_engine import FakeRunner
 from northstar_release.tests.helpers import REPO, Cli, commit, fake_checker_cmd, make_repo
 
@@ -35,6 +37,7 @@ def repo(tmp_path: Path) -> Path:
     repo = make_repo(tmp_path)
     shutil.copytree(REPO / SCHEMAS, repo / SCHEMAS)
     shutil.copy(REPO / "pipelines/catalog/sources.yaml", repo / "pipelines/catalog/sources.yaml")
+    shutil.copytree(REPO / "pipelines/catalog/pipelines", repo / "pipelines/catalog/pipelines")
     commit(repo, "the platform's event schemas")
     return repo
 
@@ -60,6 +63,11 @@ def drop_channel(doc: dict[str, Any]) -> dict[str, Any]:
 
 def channel_as_int(doc: dict[str, Any]) -> dict[str, Any]:
     return {**doc, "fields": [*drop_channel(doc)["fields"], {"name": "channel", "type": "int", "default": 0}]}
+
+
+def add_promo(doc: dict[str, Any], default: bool) -> dict[str, Any]:
+    field: dict[str, Any] = {"name": "promo_code", "type": "string", **({"default": ""} if default else {})}
+    return {**doc, "fields": [*doc["fields"], field]}
 
 
 def build(cli: Cli) -> tuple[str, str]:
@@ -93,21 +101,21 @@ def test_v_minus_2_break_is_blocked_compatible_change_registers_rollback_restore
     to_prod(cli, rel1)
     assert registered(cli, "prod") == {f"{t.name}-value": [1] for t in (repo / SCHEMAS).iterdir()}
 
-    write_orders(repo, drop_channel(orders(repo)), "orders events: drop channel (backward compatible)")
+    v1 = orders(repo)
+    write_orders(repo, add_promo(v1, default=True), "orders events: promo_code, with a default")
     rel2, d2 = build(cli)
     to_prod(cli, rel2)
     assert registered(cli, "prod")[SUBJECT] == [1, 2] and live(cli, "prod") == d2
     prod_registry = (cli.state_dir / "envs/prod/event-schemas/registry.json").read_bytes()
 
     # v3 reads v2 data but not v1 data: blocked in dev already, nothing registered anywhere, prod untouched.
-    v2 = orders(repo)
-    write_orders(repo, channel_as_int(v2), "orders events: channel back, as an int with a default")
+    write_orders(repo, add_promo(v1, default=False), "orders events: promo_code required")
     rel3, d3 = build(cli)
     res = cli("deploy", rel3, "--env", "dev", "--json", expect=1)
     reasons = " ".join(json.loads(res.stdout)["reasons"])
     assert "schema_compat" in reasons and SUBJECT in reasons and ORDERS in reasons
     assert "registered version 1 " in reasons and "registered version 2 " not in reasons
-    assert "reader type: int not compatible with writer type: string" in reasons and "field 'channel'" in reasons
+    assert "reader_field_missing_default_value" in reasons and "field 'promo_code'" in reasons
     assert "BACKWARD_TRANSITIVE" in reasons
     assert registered(cli, "dev")[SUBJECT] == [1, 2] and live(cli, "dev") == d2
     assert (cli.state_dir / "envs/prod/event-schemas/registry.json").read_bytes() == prod_registry
@@ -125,9 +133,10 @@ def test_per_subject_mode_from_the_catalog(cli: Cli, repo: Path) -> None:
     """The same v3 passes when the catalog sets the subject to BACKWARD (checked against the latest only)."""
     rel1, _ = build(cli)
     cli("deploy", rel1, "--env", "dev")
-    write_orders(repo, drop_channel(orders(repo)), "v2")
+    v1 = orders(repo)
+    write_orders(repo, add_promo(v1, default=True), "v2")
     cli("deploy", build(cli)[0], "--env", "dev")
-    write_orders(repo, channel_as_int(orders(repo)), "v3")
+    write_orders(repo, add_promo(v1, default=False), "v3")
     assert cli("deploy", build(cli)[0], "--env", "dev", expect=1).code == 1
     sources = repo / "pipelines/catalog/sources.yaml"
     text = sources.read_text()
@@ -137,6 +146,18 @@ def test_per_subject_mode_from_the_catalog(cli: Cli, repo: Path) -> None:
     commit(repo, "orders events: BACKWARD only")
     cli("deploy", build(cli)[0], "--env", "dev")
     assert registered(cli, "dev")[SUBJECT] == [1, 2, 3]
+
+
+def test_dropping_a_field_a_spark_job_reads_is_blocked_naming_the_job(cli: Cli, repo: Path) -> None:
+    """BACKWARD_TRANSITIVE allows dropping ``channel``; the streaming job that reads it does not."""
+    cli("deploy", build(cli)[0], "--env", "dev")
+    write_orders(repo, drop_channel(orders(repo)), "orders events: drop channel")
+    res = cli("deploy", build(cli)[0], "--env", "dev", "--json", expect=1)
+    reasons = " ".join(json.loads(res.stdout)["reasons"])
+    assert "breaks consumer Spark job 'stream_order_events' (pipeline stream_kafka__order_events)" in reasons
+    assert "reads channel varchar, the schema no longer has this field" in reasons
+    assert "registered version" not in reasons  # the Avro rules alone would have let it through
+    assert registered(cli, "dev")[SUBJECT] == [1]
 
 
 def test_malformed_avsc_fails_the_build_naming_the_file(cli: Cli, repo: Path) -> None:
@@ -172,6 +193,21 @@ def test_digest_depends_on_schema_content_only(repo: Path, tmp_path: Path) -> No
     assert b"rel-x" not in first and gitutil.commit_info(repo).sha.encode() not in first
 
 
+def test_retyping_a_consumed_field_names_the_consumer(repo: Path, tmp_path: Path) -> None:
+    store = LocalArtifactStore(tmp_path / "artifacts")
+    env = EnvContext(env="dev", env_dir=tmp_path / "envs" / "dev", artifact_path=lambda a: store.path_for(a.sha256),
+                     runner=FakeRunner())
+    doc = orders(repo)
+    retyped = {**doc, "fields": [{**f, "type": "string"} if f["name"] == "store_id" else f for f in doc["fields"]]}
+    write_orders(repo, retyped, "store_id as a string")
+    (tmp_path / "w").mkdir()
+    ctx = BuildContext(repo, gitutil.commit_info(repo).sha, "rel", tmp_path / "w")
+    artifact = store.put(EventSchemasAdapter().package(ctx)[0], KIND, ARTIFACT_NAME)
+    result = EventSchemasAdapter().check(CheckRequest(artifact=artifact, env=env))
+    assert result.outcome == GateOutcome.FAILED
+    assert "'stream_order_events'" in result.summary and "reads store_id int, the schema now has varchar" in result.summary
+
+
 def test_bad_mode_in_the_catalog_names_file_and_table(repo: Path, tmp_path: Path) -> None:
     sources = repo / "pipelines/catalog/sources.yaml"
     sources.write_text(sources.read_text().replace("topic: web.clickstream.v1,",
@@ -190,7 +226,7 @@ def test_switch_refuses_incompatible_schema_even_without_the_gate(repo: Path, tm
     adapter = EventSchemasAdapter()
     v1 = orders(repo)
     artifacts = []
-    for i, doc in enumerate((v1, drop_channel(v1), channel_as_int(v1))):
+    for i, doc in enumerate((v1, add_promo(v1, default=True), add_promo(v1, default=False))):
         if i:
             write_orders(repo, doc, f"v{i + 1}")
         (tmp_path / f"w{i}").mkdir()
