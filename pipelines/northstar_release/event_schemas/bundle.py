@@ -2,9 +2,10 @@
 
 Layout read at the commit: ``pipelines/catalog/schemas/<topic>/v<N>.avsc`` (subject ``<topic>-value``, the catalog's
 TopicNameStrategy; versions in ascending ``N``), each Kafka table's optional ``compatibility`` in
-``pipelines/catalog/sources.yaml`` (default BACKWARD_TRANSITIVE) and the topic's consumers (``consumers.py``). Why normalised JSON and a sha256 per schema: the
-artifact's bytes, and so its digest, depend on the schema content only (not on formatting, the commit or the release),
-and the fingerprint is how a registry recognises a schema it already holds (registering it again is a no-op).
+``pipelines/catalog/sources.yaml`` (default BACKWARD_TRANSITIVE) and the topic's consumers (``consumers.py``).
+Why normalised JSON and a sha256 per schema: the artifact's bytes, and so its digest, depend on that content only
+(not on formatting, the commit or the release), and the fingerprint is how a registry recognises a schema it already
+holds (registering it again is a no-op).
 Bad input names the file: a file that is not valid JSON, not a valid Avro schema, or not named ``v<N>.avsc``.
 """
 
