@@ -152,7 +152,7 @@ class EventSchemasAdapter:
         """Make the registered set what it was when ``artifact`` was switched in: delete what came later, re-register
         what has gone since (from the artifact's own schemas)."""
         target = _snapshot_of(live, artifact.sha256)
-        if not target and artifact.sha256 not in (live.get("snapshots") or {}):
+        if artifact.sha256 not in (live.get("snapshots") or {}):
             raise UsageError(f"{env.env}: no record of the schemas registered while {artifact.name}@"
                              f"{artifact.sha256[:12]} was live; cannot restore that set",
                              [f"{live_path(env)} has no snapshot for {artifact.sha256}"])
@@ -168,11 +168,14 @@ class EventSchemasAdapter:
         registry.register([texts[fp] for _, fp in missing if fp in texts])
         lost = [f"{subject} {fp[:12]}" for subject, fp in missing if fp not in texts]
         _write_live(env, live, artifact.sha256, target)
-        return DeployOutcome(changed=True, message=f"rolled back to {artifact.name}@{artifact.sha256[:12]}: "
-                                                   f"deleted {', '.join(f'{s} v{v}' for s, v in deleted) or 'nothing'}",
+        restored = [f"{s} {fp[:12]}" for s, fp in missing if fp in texts]
+        return DeployOutcome(changed=bool(deleted or restored or live.get("sha256") != artifact.sha256),
+                             message=f"rolled back to {artifact.name}@{artifact.sha256[:12]}: deleted "
+                                     f"{', '.join(f'{s} v{v}' for s, v in deleted) or 'nothing'}"
+                                     + (f"; NOT restorable (deleted outside the engine): {', '.join(lost)}" if lost else ""),
                              evidence={"from": live.get("sha256"), "to": artifact.sha256,
                                        "deleted": [f"{s} v{v}" for s, v in deleted],
-                                       "reregistered": [f"{s} {fp[:12]}" for s, fp in missing if fp in texts],
+                                       "reregistered": restored,
                                        "unrestorable": lost},
                              name=artifact.name, sha256=artifact.sha256)
 

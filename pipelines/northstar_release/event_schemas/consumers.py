@@ -76,7 +76,7 @@ def broken_reads(schema_text: str, consumers: tuple[Consumer, ...]) -> list[str]
         for name, wanted in consumer.columns:
             has = fields.get(name)
             if has is None:
-                why = "the schema no longer has this field"
+                why = "the schema has no such field"
             elif has != wanted and (has, wanted) not in WIDENINGS:
                 why = f"the schema now has {has}"
             else:

@@ -17,13 +17,14 @@ from typing import Any
 import pytest
 
 from northstar_release import gitutil
-from northstar_release.adapters.base import BuildContext, CheckRequest, EnvContext, SwitchRequest
+from northstar_release.adapters.base import BuildContext, CheckRequest, EnvContext, SwitchRequest, VerifyRequest
 from northstar_release.adapters.event_schemas import ARTIFACT_NAME, KIND, EventSchemasAdapter
 from northstar_release.artifact_store import LocalArtifactStore
 from northstar_release.errors import Blocked, UsageError
 from northstar_release.event_schemas import compat
 from northstar_release.event_schemas.registry import LocalSchemaRegistry
 from northstar_release.model import GateOutcome
+from northstar_release.stages import SwitchMode
 from northstar_release.tests.fixtures_engine import FakeRunner
 from northstar_release.tests.helpers import REPO, Cli, commit, fake_checker_cmd, make_repo
 
@@ -155,7 +156,7 @@ def test_dropping_a_field_a_spark_job_reads_is_blocked_naming_the_job(cli: Cli, 
     res = cli("deploy", build(cli)[0], "--env", "dev", "--json", expect=1)
     reasons = " ".join(json.loads(res.stdout)["reasons"])
     assert "breaks consumer Spark job 'stream_order_events' (pipeline stream_kafka__order_events)" in reasons
-    assert "reads channel varchar, the schema no longer has this field" in reasons
+    assert "reads channel varchar, the schema has no such field" in reasons
     assert "registered version" not in reasons  # the Avro rules alone would have let it through
     assert registered(cli, "dev")[SUBJECT] == [1]
 
@@ -193,6 +194,32 @@ def test_digest_depends_on_schema_content_only(repo: Path, tmp_path: Path) -> No
     assert b"rel-x" not in first and gitutil.commit_info(repo).sha.encode() not in first
 
 
+def test_verify_detects_a_lost_version_and_rollback_restores_the_set_by_content(repo: Path, tmp_path: Path) -> None:
+    store = LocalArtifactStore(tmp_path / "artifacts")
+    env = EnvContext(env="dev", env_dir=tmp_path / "envs" / "dev", artifact_path=lambda a: store.path_for(a.sha256),
+                     runner=FakeRunner())
+    adapter, v1, artifacts = EventSchemasAdapter(), orders(repo), []
+    for i, doc in enumerate((v1, add_promo(v1, default=True))):
+        if i:
+            write_orders(repo, doc, "v2")
+        (tmp_path / f"w{i}").mkdir()
+        ctx = BuildContext(repo, gitutil.commit_info(repo).sha, "rel", tmp_path / f"w{i}")
+        artifacts.append(store.put(adapter.package(ctx)[0], KIND, ARTIFACT_NAME))
+        adapter.switch(SwitchRequest(artifact=artifacts[-1], env=env))
+    registry = LocalSchemaRegistry(env.env_dir / "event-schemas" / "registry.json")
+    assert [v.version for v in registry.versions(SUBJECT)] == [1, 2]
+    assert adapter.verify(VerifyRequest(env=env)).outcome == GateOutcome.PASSED
+    registry.delete([(SUBJECT, 1)])  # someone deletes version 1 behind the engine's back
+    lost = adapter.verify(VerifyRequest(env=env))
+    assert lost.outcome == GateOutcome.FAILED and SUBJECT in lost.summary and "is not registered" in lost.summary
+    out = adapter.switch(SwitchRequest(artifact=artifacts[0], env=env, mode=SwitchMode.ROLLBACK))
+    assert out.changed and f"{SUBJECT} v2" in out.evidence["deleted"] and out.evidence["reregistered"]
+    (only,) = registry.versions(SUBJECT)
+    assert only.version == 3 and json.loads(only.schema) == v1  # v1's content again, under a new version number
+    assert adapter.current(env) == {ARTIFACT_NAME: artifacts[0].sha256}
+    assert adapter.verify(VerifyRequest(env=env)).outcome == GateOutcome.PASSED
+
+
 def test_retyping_a_consumed_field_names_the_consumer(repo: Path, tmp_path: Path) -> None:
     store = LocalArtifactStore(tmp_path / "artifacts")
     env = EnvContext(env="dev", env_dir=tmp_path / "envs" / "dev", artifact_path=lambda a: store.path_for(a.sha256),
@@ -206,6 +233,23 @@ def test_retyping_a_consumed_field_names_the_consumer(repo: Path, tmp_path: Path
     result = EventSchemasAdapter().check(CheckRequest(artifact=artifact, env=env))
     assert result.outcome == GateOutcome.FAILED
     assert "'stream_order_events'" in result.summary and "reads store_id int, the schema now has varchar" in result.summary
+
+
+def test_a_consumer_reading_a_column_the_topic_lacks_is_blocked(repo: Path, tmp_path: Path) -> None:
+    """The other direction: the job's input contract (sources.yaml columns) changes, the topic schema does not."""
+    store = LocalArtifactStore(tmp_path / "artifacts")
+    env = EnvContext(env="dev", env_dir=tmp_path / "envs" / "dev", artifact_path=lambda a: store.path_for(a.sha256),
+                     runner=FakeRunner())
+    sources = repo / "pipelines/catalog/sources.yaml"
+    sources.write_text(sources.read_text().replace("currency_code: varchar, event_at: timestamp}}",
+                                                   "currency_code: varchar, event_at: timestamp, loyalty_id: bigint}}", 1))
+    commit(repo, "order events consumer reads loyalty_id")
+    (tmp_path / "w").mkdir()
+    ctx = BuildContext(repo, gitutil.commit_info(repo).sha, "rel", tmp_path / "w")
+    artifact = store.put(EventSchemasAdapter().package(ctx)[0], KIND, ARTIFACT_NAME)
+    result = EventSchemasAdapter().check(CheckRequest(artifact=artifact, env=env))
+    assert result.outcome == GateOutcome.FAILED
+    assert "'stream_order_events'" in result.summary and "reads loyalty_id bigint, the schema has no such field" in result.summary
 
 
 def test_bad_mode_in_the_catalog_names_file_and_table(repo: Path, tmp_path: Path) -> None:
