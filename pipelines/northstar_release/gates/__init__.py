@@ -13,6 +13,7 @@ from northstar_release.gates.data_quality import DataQualityGate
 from northstar_release.gates.env_config import EnvConfigGate
 from northstar_release.gates.freshness import FreshnessGate
 from northstar_release.gates.infra_policy import InfraPolicyGate
+from northstar_release.gates.schema_compat import SchemaCompatGate
 from northstar_release.gates.secrets_gate import SecretScanGate
 from northstar_release.gates.tests_gate import TestsGate
 from northstar_release.gates.warehouse_audit import WarehouseAuditGate
@@ -20,6 +21,7 @@ from northstar_release.gates.warehouse_audit import WarehouseAuditGate
 GATES: dict[str, Gate] = {g.name: g for g in (DagIntegrityGate(), WarehouseAuditGate(), InfraPolicyGate())}
 GATES.update({g.name: g for g in (TestsGate(), DataQualityGate(), FreshnessGate())})  # issue 11: 1-3
 GATES.update({g.name: g for g in (SecretScanGate(), EnvConfigGate(), InfraCostGate())})  # issue 11: 4-6
+GATES.update({g.name: g for g in (SchemaCompatGate(),)})  # issue 10: event schemas
 
 
 def get_gate(name: str) -> Gate:

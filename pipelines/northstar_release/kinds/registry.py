@@ -9,7 +9,7 @@ from __future__ import annotations
 from collections.abc import Iterable, Iterator
 from dataclasses import dataclass
 
-from northstar_release.adapters import dag_bundle, infra_version_map, spark_job, warehouse
+from northstar_release.adapters import dag_bundle, event_schemas, infra_version_map, spark_job, warehouse
 from northstar_release.adapters.base import ArtifactAdapter
 from northstar_release.kinds.spec import KindSpec
 from northstar_release.model import ArtifactKind
@@ -59,6 +59,7 @@ KINDS = KindRegistry((
     spark_job.SPEC,
     warehouse.SPEC,
     dag_bundle.SPEC,
+    event_schemas.SPEC,
     infra_version_map.SPEC,
 ))
 

@@ -20,4 +20,4 @@ def test_kinds_lists_the_registry_in_packaging_order() -> None:
     result = CliRunner().invoke(main, ["kinds", "--json"])
     assert result.exit_code == 0, result.output
     kinds = [k["kind"] for k in json.loads(result.output)["kinds"]]
-    assert kinds == ["spark_job", "warehouse_project", "dag_bundle", "infra_version_map"]
+    assert kinds == ["spark_job", "warehouse_project", "dag_bundle", "event_schemas", "infra_version_map"]

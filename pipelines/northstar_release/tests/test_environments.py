@@ -16,11 +16,11 @@ def test_shipped_file_loads() -> None:
     envs = load_environments(ENVIRONMENTS_YAML)
     assert list(envs) == ["dev", "staging", "prod"]
     assert envs["dev"].gates == ("secret_scan", "env_config", "dag_integrity", "warehouse_audit", "data_quality",
-                                 "infra_policy", "infra_cost")
+                                 "infra_policy", "infra_cost", "schema_compat")
     assert envs["staging"].gates == envs["dev"].gates
     # prod is the data-quality baseline: comparing it with itself would prove nothing
     assert envs["prod"].gates == ("secret_scan", "env_config", "dag_integrity", "warehouse_audit", "infra_policy",
-                                  "infra_cost")
+                                  "infra_cost", "schema_compat")
     assert envs["staging"].previous == "dev"
     prod = envs["prod"]
     assert prod.promotion == PromotionMode.APPROVAL and prod.approvers_required == 1
