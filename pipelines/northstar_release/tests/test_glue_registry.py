@@ -1,8 +1,7 @@
 """The Glue implementation of ``SchemaRegistry`` against moto in server mode (a real HTTP endpoint on localhost).
 
-Needs boto3 and moto[server], which are not in the ``tools`` resolve yet: the Pants target is skipped until they are
-(pipelines/BUILD); run it with a Python that has them. moto lacks DeleteSchemaVersions, so deletion (rollback on Glue)
-is not covered here.
+boto3 and moto[server] are in the ``tools`` resolve (the target depends on them explicitly: boto3 is imported lazily).
+moto lacks DeleteSchemaVersions, so deletion (rollback on Glue) is not covered here.
 """
 
 from __future__ import annotations
@@ -31,9 +30,9 @@ ORDERS = REPO / ORDERS_REL
 
 @pytest.fixture(scope="module")
 def endpoint() -> Iterator[str]:
-    pytest.importorskip("boto3")
-    server_mod = pytest.importorskip("moto.server")
-    server = server_mod.ThreadedMotoServer(ip_address="127.0.0.1", port=0)
+    from moto.server import ThreadedMotoServer
+
+    server = ThreadedMotoServer(ip_address="127.0.0.1", port=0)
     server.start()
     host, port = server.get_host_and_port()
     try:
