@@ -15,6 +15,7 @@ CHECK_PREVIOUS = CheckName.PREVIOUS_ENV
 CHECK_APPROVALS = CheckName.APPROVALS
 CHECK_FREEZE = CheckName.FREEZE_WINDOW
 CHECK_KNOWN_GOOD = CheckName.KNOWN_GOOD
+CHECK_ERROR_BUDGET = CheckName.ERROR_BUDGET
 
 
 def succeeded_in(store: StateStore, release_id: str, env: str) -> bool:
@@ -52,6 +53,10 @@ def run_check(name: CheckName, release: Release, env: Environment, store: StateS
         if not known_good_in(store, release.id, env.name):
             return [f"{release.id} never succeeded (with verify) in {env.name}; rollback only targets known-good releases"]
         return []
+    if name == CHECK_ERROR_BUDGET:
+        from northstar_release.health_budget import error_budget_reasons
+
+        return error_budget_reasons(release, env, store, now)
     raise KeyError(name)  # unreachable while every CheckName is handled above
 
 

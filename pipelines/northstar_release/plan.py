@@ -190,6 +190,10 @@ def plan_deploy(release: Release, env: Environment, action: str, actor: str, sto
         windows = ", ".join(f"{w.start}-{w.end} UTC" for w in env.freeze_windows)
         stages.append(CheckStage(name=CheckName.FREEZE_WINDOW.value, check=CheckName.FREEZE_WINDOW,
                                  description=f"outside freeze {windows}"))
+    if env.health is not None and env.health.budget_block:
+        stages.append(CheckStage(name=CheckName.ERROR_BUDGET.value, check=CheckName.ERROR_BUDGET,
+                                 description="no DAG it touches has exhausted its monthly error budget "
+                                             "(hotfix releases pass)"))
     stages += [_gate_stage(gate, release, env, store) for gate in env.gates]
     deploys = _deploy_stages(release, env.name, store, actual or {}, SwitchMode.FORWARD)
     stages += deploys

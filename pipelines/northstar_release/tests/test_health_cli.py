@@ -169,3 +169,34 @@ def test_help_lists_the_health_commands(scenario: dict[str, Any]) -> None:
     text = cli("health", "--help").stdout
     for name in ("deployments", "pipelines", "regressions", "dashboard", "metrics", "watch"):
         assert name in text
+
+
+# Last in the module: it adds deployments to the shared scenario's prod.
+def test_error_budget_blocks_prod_promotion_except_hotfix_and_rollback(scenario: dict[str, Any]) -> None:
+    cli: Cli = scenario["cli"]
+    repo = cli.repo
+    cli("health", "watch", "--env", "prod", expect=None)  # r2 rolled back; sales_daily's budget: 3 failed of 40
+    (repo / "airflow" / "dags" / "sales_daily.py").write_text(GOOD_DAG.format(dag_id="sales_daily", version=3))
+    commit(repo, "v3: an ordinary change")
+    r3 = build(cli)
+    cli("deploy", r3, "--env", "dev")
+    cli("promote", r3, "--to", "staging")  # staging declares no budget policy
+    cli("--as", "bob@northstar.test", "approve", r3, "--env", "prod")
+    dry = json.loads(cli("promote", r3, "--to", "prod", "--dry-run", "--json", expect=1).stdout)
+    assert any("error budget exhausted for sales_daily" in r for r in dry["would_block"])
+    out = json.loads(cli("promote", r3, "--to", "prod", "--json", expect=1).stdout)
+    assert out["status"] == "blocked"
+    [reason] = out["reasons"]
+    assert reason.startswith("error budget exhausted for sales_daily: 3 failed of 40 runs this month")
+    assert "only rollbacks and hotfix releases may touch it" in reason
+    status = json.loads(cli("status", "--json").stdout)["environments"]
+    assert status["prod"]["live_release"] == scenario["r1"]  # nothing changed
+
+    (repo / "airflow" / "dags" / "sales_daily.py").write_text(GOOD_DAG.format(dag_id="sales_daily", version=4))
+    commit(repo, "v4: the fix")
+    r4 = str(json.loads(cli("build", "--tag", "hotfix", "--json").stdout)["release"]["id"])
+    to_prod(cli, r4)
+    assert json.loads(cli("status", "--json").stdout)["environments"]["prod"]["live_release"] == r4
+    rb = json.loads(cli("rollback", "--env", "prod", "--reason", "drill", "--json").stdout)
+    assert rb["status"] == "succeeded"  # rollbacks are never budget-blocked
+    cli.audit_ok()
