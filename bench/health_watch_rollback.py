@@ -32,6 +32,7 @@ import sys
 import tempfile
 from datetime import UTC, datetime
 from pathlib import Path
+from typing import Any
 
 REPO = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(REPO / "pipelines"))  # run as a plain script: the shared CLI driver is stdlib-only
@@ -83,7 +84,7 @@ def main() -> int:
         sys.exit(f"bench: {pex} missing: ./pants package pipelines/northstar_health_fixtures:airflow_history")
 
     sh([str(RELEASE), "--help"], REPO, dict(os.environ))  # one-time set-up of the tools venv + entry points
-    rows = []
+    rows: list[dict[str, Any]] = []
     with tempfile.TemporaryDirectory(prefix="bench-health-watch-") as tmp:
         root = Path(tmp)
         repo = make_repo(root)
@@ -117,13 +118,14 @@ def main() -> int:
         verify = cli.must("audit", "verify")
 
     keys = ("detection_to_rollback_s", "watch_command_s")
+    med = {k: round(statistics.median(float(r[k]) for r in rows), 3) for k in keys}
     summary = {
         "benchmark": "health_watch_rollback",
         "measured_at": datetime.now(UTC).isoformat(timespec="seconds"),
         "machine": {"cpus": os.cpu_count(), "python": platform.python_version(), "platform": platform.platform()},
         "rounds": rows,
-        "median": {k: round(statistics.median(r[k] for r in rows), 3) for k in keys},
-        "max": {k: round(max(r[k] for r in rows), 3) for k in keys},
+        "median": med,
+        "max": {k: round(max(float(r[k]) for r in rows), 3) for k in keys},
         "audit_chain_ok": bool(verify.get("ok")),
         "command": "python3 bench/health_watch_rollback.py --rounds %d" % opts.rounds,
     }
@@ -134,7 +136,6 @@ def main() -> int:
     print(f"{'round':>5}  {'detection->rollback':>19}  {'watch command':>13}")
     for r in rows:
         print(f"{r['round']:>5}  {r['detection_to_rollback_s']:>19.3f}  {r['watch_command_s']:>13.3f}")
-    med = summary["median"]
     print(f"{'median':>5}  {med['detection_to_rollback_s']:>19.3f}  {med['watch_command_s']:>13.3f}")
     print(f"audit chain intact: {summary['audit_chain_ok']}; JSON written to {opts.output}")
     return 0

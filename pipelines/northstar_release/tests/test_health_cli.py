@@ -194,8 +194,9 @@ def test_error_budget_blocks_prod_promotion_except_hotfix_and_rollback(scenario:
 
     (repo / "airflow" / "dags" / "sales_daily.py").write_text(GOOD_DAG.format(dag_id="sales_daily", version=4))
     commit(repo, "v4: the fix")
-    r4 = str(json.loads(cli("build", "--tag", "hotfix", "--json").stdout)["release"]["id"])
-    to_prod(cli, r4)
+    r4 = str(json.loads(cli("build", "--emergency", "--json").stdout)["release"]["id"])  # the hotfix lane
+    cli("--as", "oncall@northstar.example", "approve", r4, "--env", "prod")
+    cli("deploy", r4, "--env", "prod")  # passes check:error_budget although sales_daily's budget is spent
     assert json.loads(cli("status", "--json").stdout)["environments"]["prod"]["live_release"] == r4
     rb = json.loads(cli("rollback", "--env", "prod", "--reason", "drill", "--json").stdout)
     assert rb["status"] == "succeeded"  # rollbacks are never budget-blocked
