@@ -17,7 +17,7 @@ import pytest
 
 from northstar_release.state.sqlite_store import SqliteStateStore
 from northstar_release.tests.health_helpers import airflow_runs, policy_now, webhook
-from northstar_release.tests.helpers import GOOD_DAG, Cli, commit, fake_checker_cmd, make_repo
+from northstar_release.tests.helpers import ENVIRONMENTS_YAML, GOOD_DAG, Cli, commit, fake_checker_cmd, make_repo
 
 BASELINE, WATCH, FAILING = 25, 15, {4, 9, 14}
 CATALOG = """
@@ -80,14 +80,35 @@ def test_regressions_reports_without_recording(scenario: dict[str, Any]) -> None
 def test_watch_detects_records_rolls_back_and_alerts_once(scenario: dict[str, Any]) -> None:
     cli: Cli = scenario["cli"]
     with webhook() as (url, received):
+        # A DAG without enough runs: nothing to conclude, nothing recorded, exit 0.
+        quiet = json.loads(cli("health", "watch", "--env", "prod", "--dag", "nightly", "--json").stdout)
+        assert quiet["status"] == "ok" and quiet["recorded_audit_seqs"] == [] and not quiet["regressions"]
+
+        # Policy without auto_rollback: the regression is recorded and alerted, prod is left alone; a second run
+        # records nothing new and the alert is de-duplicated.
+        manual = scenario["root"] / "environments-manual.yaml"
+        manual.write_text(ENVIRONMENTS_YAML.read_text().replace("auto_rollback: true", "auto_rollback: false"))
+        first = json.loads(cli("health", "watch", "--env", "prod", "--webhook", url, "--json", expect=1,
+                               NORTHSTAR_ENVIRONMENTS=str(manual)).stdout)
+        assert first["status"] == "regressed" and first["rollback"] is None and len(first["recorded_audit_seqs"]) == 1
+        assert "NOT rolled back" in received[0]["text"]
+        second = json.loads(cli("health", "watch", "--env", "prod", "--webhook", url, "--json", expect=1,
+                                NORTHSTAR_ENVIRONMENTS=str(manual)).stdout)
+        assert second["recorded_audit_seqs"] == [] and [a["sent"] for a in second["alerts"]] == [False]
+        assert len(received) == 1
+        assert json.loads(cli("status", "--json").stdout)["environments"]["prod"]["live_release"] == scenario["r2"]
+        received.clear()
+        (cli.state_dir / "alerts.json").unlink()  # a new on-call shift: the rollback alert must go out
+
         out = cli("health", "watch", "--env", "prod", "--webhook", url, "--json", expect=1)
         doc = json.loads(out.stdout)
         assert doc["status"] == "rolled_back" and doc["release_id"] == scenario["r2"]
         assert doc["dags"] == ["nightly", "sales_daily"]  # every DAG of the bundle the release ships
         assert [(v["pipeline"], v["metric"]) for v in doc["regressions"]] == [("sales_daily", "failure_rate")]
+        assert doc["recorded_audit_seqs"] == []  # recorded by the first run already
         rollback = doc["rollback"]
         assert rollback["status"] == "succeeded" and rollback["release_id"] == scenario["r1"]
-        assert 0 < rollback["detection_to_rollback_s"] < 120
+        assert 0 < rollback["detection_to_rollback_s"] < 300
         assert [a["sent"] for a in doc["alerts"]] == [True] and len(received) == 1
         assert "sales_daily" in received[0]["text"] and "rolled back to " + scenario["r1"] in received[0]["text"]
 
