@@ -46,6 +46,7 @@ class WatchReport:
     release_id: str | None = None
     deployed_at: datetime | None = None
     watch_ends_at: datetime | None = None
+    watch_open: bool = False  # the wall clock is still inside the watch window: keep running the scheduled watch
     airflow_db: str | None = None
     dags: list[str] = field(default_factory=list)
     verdicts: list[RegressionVerdict] = field(default_factory=list)
@@ -60,8 +61,8 @@ class WatchReport:
     def to_json(self) -> dict[str, Any]:
         return {"ok": not self.regressions and self.status != "rollback_failed", "env": self.env,
                 "status": self.status, "deployment_id": self.deployment_id, "release_id": self.release_id,
-                "deployed_at": self.deployed_at, "watch_ends_at": self.watch_ends_at, "airflow_db": self.airflow_db,
-                "dags": self.dags, "verdicts": [v.model_dump(mode="json") for v in self.verdicts],
+                "deployed_at": self.deployed_at, "watch_ends_at": self.watch_ends_at, "watch_open": self.watch_open,
+                "airflow_db": self.airflow_db, "dags": self.dags, "verdicts": [v.model_dump(mode="json") for v in self.verdicts],
                 "regressions": [v.model_dump(mode="json") for v in self.regressions],
                 "recorded_audit_seqs": self.recorded_seqs, "rollback": self.rollback, "alerts": self.alerts}
 
@@ -109,6 +110,7 @@ def watch(rt: Runtime, env: Environment, *, actor: str, identity_note: str, stat
     succeeded = _entries_for(entries, f"{dep.action.value}.succeeded", dep.id)
     report.deployed_at = succeeded[-1].at if succeeded else (dep.finished_at or dep.started_at)
     report.watch_ends_at = report.deployed_at + watch_for
+    report.watch_open = rt.wall() < report.watch_ends_at
     db = airflow_db or airflow_db_path(env, state_dir if state_dir is not None else state_dir_of(rt.store))
     if db is None:
         raise UsageError(f"environments.{env.name}.health.airflow_db: must be an absolute path with a non-SQLite "

@@ -83,6 +83,7 @@ def test_watch_detects_records_rolls_back_and_alerts_once(scenario: dict[str, An
         # A DAG without enough runs: nothing to conclude, nothing recorded, exit 0.
         quiet = json.loads(cli("health", "watch", "--env", "prod", "--dag", "nightly", "--json").stdout)
         assert quiet["status"] == "ok" and quiet["recorded_audit_seqs"] == [] and not quiet["regressions"]
+        assert quiet["watch_open"] is True  # prod's window is 2d: the scheduled watch keeps running
 
         # Policy without auto_rollback: the regression is recorded and alerted, prod is left alone; a second run
         # records nothing new and the alert is de-duplicated.
