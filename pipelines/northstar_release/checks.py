@@ -15,6 +15,7 @@ CHECK_PREVIOUS = CheckName.PREVIOUS_ENV
 CHECK_APPROVALS = CheckName.APPROVALS
 CHECK_FREEZE = CheckName.FREEZE_WINDOW
 CHECK_KNOWN_GOOD = CheckName.KNOWN_GOOD
+CHECK_ERROR_BUDGET = CheckName.ERROR_BUDGET
 
 
 def succeeded_in(store: StateStore, release_id: str, env: str) -> bool:
@@ -37,9 +38,13 @@ def run_check(name: CheckName, release: Release, env: Environment, store: StateS
         return []
     if name == CHECK_APPROVALS:
         # Only approvals the audit chain vouches for count; forged rows are named (state/reconcile.py).
+        from northstar_release import hotfix
         from northstar_release.state.reconcile import countable_approvals
 
         approvals, forged, not_counted = countable_approvals(store, release.id, env)
+        if hotfix.applies(release, env):  # emergency change: on-call approval instead of the usual count
+            blocked = hotfix.approval_reasons(env, release, approvals)
+            return forged + (blocked + not_counted if blocked else [])
         verdict = policy.evaluate_approvals(env, release, approvals)
         return forged + ([] if verdict.ok else [*verdict.reasons, *not_counted])
     if name == CHECK_FREEZE:
@@ -52,6 +57,10 @@ def run_check(name: CheckName, release: Release, env: Environment, store: StateS
         if not known_good_in(store, release.id, env.name):
             return [f"{release.id} never succeeded (with verify) in {env.name}; rollback only targets known-good releases"]
         return []
+    if name == CHECK_ERROR_BUDGET:
+        from northstar_release.health_budget import error_budget_reasons
+
+        return error_budget_reasons(release, env, store, now)
     raise KeyError(name)  # unreachable while every CheckName is handled above
 
 

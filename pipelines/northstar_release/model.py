@@ -112,6 +112,36 @@ class FreezeWindow(Record):
     reason: str = ""
 
 
+DURATION_PATTERN = r"^[1-9]\d*[dhm]$"  # 2d, 12h, 90m
+
+
+class HealthPolicy(Record):
+    """``environments.<env>.health``: the post-deploy regression watch and the error-budget block (issue 12).
+
+    ``watch``/``baseline``: how long after a deployment its runs are watched, and how far before it the baseline
+    reaches; ``auto_rollback``: a detected regression rolls the env back to its last known-good release;
+    ``budget_block``: promotions touching a DAG whose monthly error budget is exhausted are refused (rollbacks and
+    hotfix releases pass); ``airflow_db``: the env's Airflow metadata DB (relative paths are under the state dir;
+    default ``envs/<env>/airflow/airflow.db``)."""
+
+    watch: str = Field(default="2d", pattern=DURATION_PATTERN)
+    baseline: str = Field(default="14d", pattern=DURATION_PATTERN)
+    auto_rollback: bool = False
+    budget_block: bool = False
+    airflow_db: str | None = None
+
+
+class HotfixPolicy(Record):
+    """``environments.<env>.hotfix``: the emergency-change lane (SOX practice; see northstar_release/hotfix.py).
+
+    An emergency release needs ``approvers_required`` approvals from the ``oncall`` list (empty: anyone but the
+    author) instead of the env's usual count, and a post-hoc review recorded within ``review_within``."""
+
+    approvers_required: int = Field(default=1, ge=1)
+    oncall: tuple[str, ...] = ()
+    review_within: str = Field(default="24h", pattern=DURATION_PATTERN)
+
+
 class Environment(Record):
     """One environment as declared in pipelines/environments.yaml."""
 
@@ -126,6 +156,8 @@ class Environment(Record):
     previous: str | None = None
     # Approvals and deployments into this env must come from a CI-verified identity (OIDC token), not --as.
     require_verified_identity: bool = False
+    health: HealthPolicy | None = None  # issue 12: regression watch, auto-rollback, error-budget block
+    hotfix: HotfixPolicy | None = None  # issue 12: emergency-change lane
 
 
 class ReleaseAction(str, Enum):

@@ -16,7 +16,7 @@ from __future__ import annotations
 from collections.abc import Mapping
 from datetime import datetime
 
-from northstar_release import checks
+from northstar_release import checks, hotfix
 from northstar_release.errors import Blocked, UsageError
 from northstar_release.gates import GATES
 from northstar_release.kinds.registry import KINDS, KindRegistry
@@ -177,10 +177,16 @@ def plan_deploy(release: Release, env: Environment, action: str, actor: str, sto
         raise UsageError(f"plan_deploy: unknown action {action!r}")
     act = ReleaseAction(action)
     stages: list[Stage] = []
-    if env.previous:
+    emergency = hotfix.applies(release, env)  # the hotfix lane: no previous env, on-call approval (hotfix.py)
+    if env.previous and not emergency:
         stages.append(CheckStage(name=CheckName.PREVIOUS_ENV.value, check=CheckName.PREVIOUS_ENV,
                                  description=f"{release.id} succeeded in {env.previous}"))
-    if env.promotion == PromotionMode.APPROVAL or env.approvers_required:
+    if emergency and env.hotfix is not None:
+        stages.append(CheckStage(name=CheckName.APPROVALS.value, check=CheckName.APPROVALS,
+                                 description=f"emergency change: {env.hotfix.approvers_required} on-call "
+                                             f"approver(s), none the author ({release.author}); post-hoc review "
+                                             f"due within {env.hotfix.review_within}"))
+    elif env.promotion == PromotionMode.APPROVAL or env.approvers_required:
         from northstar_release.policy import approvals_required
 
         stages.append(CheckStage(name=CheckName.APPROVALS.value, check=CheckName.APPROVALS,
@@ -190,6 +196,10 @@ def plan_deploy(release: Release, env: Environment, action: str, actor: str, sto
         windows = ", ".join(f"{w.start}-{w.end} UTC" for w in env.freeze_windows)
         stages.append(CheckStage(name=CheckName.FREEZE_WINDOW.value, check=CheckName.FREEZE_WINDOW,
                                  description=f"outside freeze {windows}"))
+    if env.health is not None and env.health.budget_block:
+        stages.append(CheckStage(name=CheckName.ERROR_BUDGET.value, check=CheckName.ERROR_BUDGET,
+                                 description="no DAG it touches has exhausted its monthly error budget "
+                                             "(hotfix releases pass)"))
     stages += [_gate_stage(gate, release, env, store) for gate in env.gates]
     deploys = _deploy_stages(release, env.name, store, actual or {}, SwitchMode.FORWARD)
     stages += deploys

@@ -32,6 +32,7 @@ class CheckName(str, Enum):
     APPROVALS = "check:approvals"
     FREEZE_WINDOW = "check:freeze_window"
     KNOWN_GOOD = "check:known_good"
+    ERROR_BUDGET = "check:error_budget"  # issue 12: health.budget_block (northstar_release/health_budget.py)
 
 
 class SwitchMode(str, Enum):

@@ -61,9 +61,23 @@ def audit_verify_cmd(app: App, anchor_file: Path | None, as_json: bool) -> None:
             external = AuditAnchor.from_json(json.loads(anchor_file.read_text()))
         except (OSError, ValueError, KeyError, TypeError) as exc:
             raise UsageError(f"{anchor_file}: not an audit anchor exported by `./release audit anchor` ({exc})") from exc
+    from northstar_release.cli.hotfix import review_status
+
     result = verify_store(app.store, external)
-    doc = {"ok": result.ok, "entries_checked": result.entries_checked, "first_broken_seq": result.first_broken_seq,
-           "problem": result.problem, "scope": result.scope}
+    # Emergency changes (hotfix lane) whose mandatory post-hoc review is missing past its deadline, or came late.
+    overdue = [r for r in review_status(app)[0] if r["overdue"]]
+    doc = {"ok": result.ok and not overdue, "entries_checked": result.entries_checked,
+           "first_broken_seq": result.first_broken_seq, "problem": result.problem, "scope": result.scope,
+           "overdue_reviews": overdue}
+    if result.ok and overdue:
+        reasons = [f"{r['release_id']} in {r['env']}: post-hoc review due {r['due_at']}, "
+                   + (f"recorded late at {r['reviewed_at']}" if r["reviewed_at"] else "not recorded")
+                   + f" -- ./release hotfix review {r['release_id']} --env {r['env']} --comment ..." for r in overdue]
+        if app.json:
+            emit(app, doc, lambda: None)
+            sys.exit(1)
+        raise Blocked(f"audit chain intact ({result.entries_checked} entries), but {len(overdue)} emergency change "
+                      "review(s) overdue", reasons)
     if result.ok:
         emit(app, doc, lambda: OUT.print(f"audit chain intact: {result.entries_checked} entries verified",
                                          highlight=False))

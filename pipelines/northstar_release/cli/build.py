@@ -62,6 +62,8 @@ def plan_cmd(app: App, since: str | None, markdown: bool, as_json: bool) -> None
 # --------------------------------------------------------------------------------------------------------- build ---
 @click.command("build")
 @click.option("--tag", "tags", multiple=True, help="Extra release tag (e.g. finance); tags only add restrictions.")
+@click.option("--emergency", is_flag=True, help="An emergency change: tag the release `hotfix` (the hotfix lane; "
+              "see northstar_release/hotfix.py: on-call approval, mandatory post-hoc review).")
 @click.option("--ack-breaking", "acks", multiple=True, metavar="MODEL",
               help="Acknowledge a breaking change to a finance model or a forward-only change (recorded as tag "
                    "ack:MODEL in the release and its audit entry). Give it on the first build of the commit.")
@@ -70,14 +72,15 @@ def plan_cmd(app: App, since: str | None, markdown: bool, as_json: bool) -> None
 @json_option
 @click.pass_obj
 @command
-def build_cmd(app: App, tags: tuple[str, ...], acks: tuple[str, ...], since: str | None, as_json: bool) -> None:
+def build_cmd(app: App, tags: tuple[str, ...], emergency: bool, acks: tuple[str, ...], since: str | None,
+              as_json: bool) -> None:
     """Build HEAD into a release (refuses a dirty tree; same commit -> same release, a no-op)."""
     from northstar_release.build import build, require_clean_tree
     from northstar_release.kinds.registry import KINDS
     from northstar_release.plan import live_release_id
 
     require_clean_tree(app.repo, [app.state_dir])  # cheap check first: computing release tags runs Pants (~25 s)
-    all_tags = set(tags) | {f"ack:{model}" for model in acks}
+    all_tags = set(tags) | {f"ack:{model}" for model in acks} | ({"hotfix"} if emergency else set())
     live = live_release_id(app.store, "prod")
     live_release = app.store.get_release(live) if live else None
     prod_commit = live_release.git_commit if live_release else None
