@@ -1,4 +1,4 @@
-"""Dependency inference for dbt files and Airflow DAGs from the platform's lineage (northstar/lineage.py).
+"""Dependency inference for dbt files and Airflow DAGs from the platform's lineage (pipelines/northstar_lineage).
 
 Why one index rule and two thin inference rules: lineage is a whole-project fact (a model's `ref('x')` needs to know
 which file defines `x`; a DAG's models come from the catalog), so the index is built once per change of any input
@@ -28,8 +28,8 @@ from pants.engine.target import (
 from pants.engine.unions import UnionRule
 from pants.util.frozendict import FrozenDict
 
-from northstar.dbt_parse import LineageParseError
-from northstar.lineage import build_lineage, relevant_file
+from northstar_lineage.dbt_parse import LineageParseError
+from northstar_lineage.graph import build_lineage, relevant_file
 from northstar.target_types import AirflowDagTarget, DbtFileSourceField
 
 

@@ -14,7 +14,7 @@ Kept compatible with Python 3.9 (the Pants runtime): no `match`, no runtime `X |
 from __future__ import annotations
 
 from dataclasses import dataclass, field
-from typing import Any, List, Optional, Tuple
+from typing import Any
 
 import jinja2
 from jinja2 import nodes
@@ -65,7 +65,7 @@ def environment() -> jinja2.Environment:
     return jinja2.Environment(extensions=[_DbtBlockTags, "jinja2.ext.do", "jinja2.ext.loopcontrols"])
 
 
-_ENV: Optional[jinja2.Environment] = None
+_ENV: jinja2.Environment | None = None
 
 
 def _env() -> jinja2.Environment:
@@ -79,18 +79,18 @@ def _env() -> jinja2.Environment:
 class DbtRefs:
     """What one dbt file (model, singular test, macro file, snapshot) refers to."""
 
-    refs: List[Tuple[Optional[str], str]] = field(default_factory=list)  # (package or None, model/seed name)
-    sources: List[Tuple[str, str]] = field(default_factory=list)  # (source name, table name)
-    macro_calls: List[Tuple[Optional[str], str]] = field(default_factory=list)  # (namespace or None, macro name)
-    macros_defined: List[str] = field(default_factory=list)
-    config_tags: List[str] = field(default_factory=list)
+    refs: list[tuple[str | None, str]] = field(default_factory=list)  # (package or None, model/seed name)
+    sources: list[tuple[str, str]] = field(default_factory=list)  # (source name, table name)
+    macro_calls: list[tuple[str | None, str]] = field(default_factory=list)  # (namespace or None, macro name)
+    macros_defined: list[str] = field(default_factory=list)
+    config_tags: list[str] = field(default_factory=list)
 
 
-def _const_str(node: Any) -> Optional[str]:
+def _const_str(node: Any) -> str | None:
     return node.value if isinstance(node, nodes.Const) and isinstance(node.value, str) else None
 
 
-def _string_list(node: Any) -> List[str]:
+def _string_list(node: Any) -> list[str]:
     if isinstance(node, (nodes.List, nodes.Tuple)):
         return [s for s in (_const_str(item) for item in node.items) if s is not None]
     single = _const_str(node)

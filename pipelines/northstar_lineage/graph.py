@@ -2,7 +2,7 @@
 that feed dbt sources, and the Airflow DAGs that run them.
 
 One module, two users (one source of truth):
-- the Pants plugin (`northstar/lineage_rules.py`) turns each file's edges into inferred dependencies, so
+- the Pants plugin (`pants-plugins/northstar/lineage_rules.py`) turns each file's edges into inferred dependencies, so
   `./pants --changed-since=REF --changed-dependents=transitive list` selects what a change reaches;
 - the release engine (`northstar_release.impact`) reads the same edges in-process from the commit being released, to
   show each change's downstream impact and to propagate policy tags (`finance` -> two prod approvers) without starting
@@ -33,11 +33,12 @@ from __future__ import annotations
 import posixpath
 from collections import deque
 from dataclasses import dataclass, field
-from typing import Any, Dict, Iterable, List, Mapping, Optional, Set, Tuple
+from collections.abc import Iterable, Mapping
+from typing import Any
 
 import yaml
 
-from northstar.dbt_parse import DbtRefs, LineageParseError, parse_expression, parse_template
+from northstar_lineage.dbt_parse import DbtRefs, LineageParseError, parse_expression, parse_template
 
 DBT_ROOT = "dbt"
 CATALOG_ROOT = "pipelines/catalog"
@@ -54,25 +55,25 @@ class Node:
     path: str
     kind: str  # model | seed | snapshot | test | analysis | yaml | macro | project | dag | spark_job | schema
     name: str
-    deps: Set[str] = field(default_factory=set)
-    tags: Set[str] = field(default_factory=set)
+    deps: set[str] = field(default_factory=set)
+    tags: set[str] = field(default_factory=set)
 
 
 @dataclass
 class Lineage:
-    nodes: Dict[str, Node]
+    nodes: dict[str, Node]
 
-    def deps_of(self, path: str) -> Set[str]:
+    def deps_of(self, path: str) -> set[str]:
         node = self.nodes.get(path)
         return set(node.deps) if node else set()
 
-    def dependents(self, changed: Iterable[str]) -> Dict[str, int]:
+    def dependents(self, changed: Iterable[str]) -> dict[str, int]:
         """Every node a change to ``changed`` reaches, with its distance (0 = changed itself)."""
-        reverse: Dict[str, Set[str]] = {}
+        reverse: dict[str, set[str]] = {}
         for node in self.nodes.values():
             for dep in node.deps:
                 reverse.setdefault(dep, set()).add(node.path)
-        dist: Dict[str, int] = {}
+        dist: dict[str, int] = {}
         queue = deque()
         for path in changed:
             if path in self.nodes and path not in dist:
@@ -112,7 +113,7 @@ def _strings(value: Any) -> Iterable[str]:
             yield from _strings(item)
 
 
-def _generic_tests(value: Any) -> Iterable[Tuple[Optional[str], str]]:
+def _generic_tests(value: Any) -> Iterable[tuple[str | None, str]]:
     """(namespace, test name) of every generic test under `tests:`/`data_tests:` keys, at any depth."""
     if isinstance(value, dict):
         for key, item in value.items():
@@ -129,29 +130,29 @@ def _generic_tests(value: Any) -> Iterable[Tuple[Optional[str], str]]:
             yield from _generic_tests(item)
 
 
-def _as_list(value: Any) -> List[str]:
+def _as_list(value: Any) -> list[str]:
     if isinstance(value, str):
         return [value]
     return [v for v in value if isinstance(v, str)] if isinstance(value, list) else []
 
 
 class _Builder:
-    def __init__(self, contents: Mapping[str, str], existing: Set[str], dbt_root: str, catalog_root: str) -> None:
+    def __init__(self, contents: Mapping[str, str], existing: set[str], dbt_root: str, catalog_root: str) -> None:
         self.contents = contents
         self.existing = existing
         self.dbt = dbt_root
         self.catalog = catalog_root
-        self.nodes: Dict[str, Node] = {}
-        self.by_name: Dict[str, str] = {}  # model/seed/snapshot name -> path
-        self.source_decl: Dict[Tuple[str, str], str] = {}  # (source, table) -> YAML path
-        self.source_relation: Dict[Tuple[str, str], str] = {}  # (source, table) -> schema.identifier
-        self.macros: Dict[Tuple[str, str], str] = {}  # (package, macro) -> path
-        self.macro_any: Dict[str, str] = {}  # macro -> path (root project first)
+        self.nodes: dict[str, Node] = {}
+        self.by_name: dict[str, str] = {}  # model/seed/snapshot name -> path
+        self.source_decl: dict[tuple[str, str], str] = {}  # (source, table) -> YAML path
+        self.source_relation: dict[tuple[str, str], str] = {}  # (source, table) -> schema.identifier
+        self.macros: dict[tuple[str, str], str] = {}  # (package, macro) -> path
+        self.macro_any: dict[str, str] = {}  # macro -> path (root project first)
         self.project_name = ""
-        self.parsed: Dict[str, DbtRefs] = {}
-        self.yaml_docs: Dict[str, Any] = {}
-        self.writer_deps: Dict[str, Set[str]] = {}  # bronze relation -> spark job / schema paths
-        self.pipelines: List[Dict[str, Any]] = []
+        self.parsed: dict[str, DbtRefs] = {}
+        self.yaml_docs: dict[str, Any] = {}
+        self.writer_deps: dict[str, set[str]] = {}  # bronze relation -> spark job / schema paths
+        self.pipelines: list[dict[str, Any]] = []
 
     # -- helpers ------------------------------------------------------------------------------------------------
     def node(self, path: str, kind: str, name: str) -> Node:
@@ -162,7 +163,7 @@ class _Builder:
     def rel(self, path: str) -> str:
         return path[len(self.dbt) + 1:]
 
-    def under(self, path: str, folders: Tuple[str, ...], exts: Tuple[str, ...]) -> bool:
+    def under(self, path: str, folders: tuple[str, ...], exts: tuple[str, ...]) -> bool:
         rel = self.rel(path) if path.startswith(f"{self.dbt}/") else ""
         return rel.split("/", 1)[0] in folders and rel.endswith(exts)
 
@@ -203,7 +204,7 @@ class _Builder:
             if node.kind == "yaml":
                 self.yaml_docs[path] = _load_yaml(self.contents.get(path, ""), path) or {}
 
-    def _macro_package(self, rel: str) -> Optional[str]:
+    def _macro_package(self, rel: str) -> str | None:
         parts = rel.split("/")
         if parts[0] == "macros":
             return self.project_name
@@ -223,14 +224,14 @@ class _Builder:
                 writers = self.writer_deps.setdefault(sink, set())
                 writers |= self._pipeline_inputs(pipeline)
 
-    def _spark_job(self, name: Any) -> Optional[str]:
+    def _spark_job(self, name: Any) -> str | None:
         path = f"{SPARK_JOBS_DIR}/{name}.py"
         return path if path in self.existing else None
 
-    def _pipeline_inputs(self, pipeline: Dict[str, Any]) -> Set[str]:
+    def _pipeline_inputs(self, pipeline: dict[str, Any]) -> set[str]:
         """Spark job file and topic schema files a pipeline runs/reads (those that exist)."""
         runs = pipeline.get("runs") or {}
-        out: Set[str] = set()
+        out: set[str] = set()
         job = self._spark_job(runs.get("spark_job")) if runs.get("spark_job") else None
         if job:
             self.node(job, "spark_job", posixpath.splitext(posixpath.basename(job))[0])
@@ -260,8 +261,8 @@ class _Builder:
                 node.deps.add(project_path)
             node.deps.discard(path)
 
-    def _macro_paths(self, calls: Iterable[Tuple[Optional[str], str]]) -> Set[str]:
-        out: Set[str] = set()
+    def _macro_paths(self, calls: Iterable[tuple[str | None, str]]) -> set[str]:
+        out: set[str] = set()
         for namespace, name in calls:
             path = self.macros.get((namespace, name)) if namespace else self.macro_any.get(name)
             if path:
@@ -307,7 +308,7 @@ class _Builder:
         doc = _load_yaml(self.contents[project_path], project_path) or {}
         config = ((doc.get("models") or {}).get(self.project_name)) or {}
 
-        def walk(prefix: str, cfg: Dict[str, Any]) -> None:
+        def walk(prefix: str, cfg: dict[str, Any]) -> None:
             tags = _as_list(cfg.get("+tags")) + _as_list(cfg.get("tags") if not isinstance(cfg.get("tags"), dict) else None)
             if tags:
                 for node in self.nodes.values():
@@ -324,7 +325,7 @@ class _Builder:
         dags_path = f"{self.catalog}/dags.yaml"
         if dags_path not in self.contents:
             return
-        dag_paths: Dict[str, str] = {}
+        dag_paths: dict[str, str] = {}
         for dag in (_load_yaml(self.contents[dags_path], dags_path) or {}).get("dags") or []:
             path = dag.get("file") or f"{GENERATED_DAGS_DIR}/{dag.get('id')}.py"
             if path in self.existing:
