@@ -13,7 +13,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import Dict, List, Tuple
 
-from pants.backend.python.target_types import PythonSourceField
+from pants.backend.python.target_types import PythonResolveField, PythonSourceField
 from pants.engine.addresses import Address
 from pants.engine.fs import DigestContents, PathGlobs
 from pants.engine.rules import Get, collect_rules, rule
@@ -41,10 +41,13 @@ class LineageIndex:
 
 
 def _preferred_owners(owners: List[Target]) -> Tuple[Address, ...]:
-    """A file may be owned twice (e.g. a DAG is an `airflow_dag` and part of the `airflow:dag_files` data target):
-    depend on the typed target, not the plain `file` copy, unless there is nothing else."""
-    typed = [t for t in owners if t.alias != "file"]
-    return tuple(sorted({t.address for t in (typed or owners)}))
+    """The owners to depend on. A Spark job file is a `python_source` (spark resolve) and also a plain `file`
+    (`spark:job_sources`): depend on the resolve-free copy. A dependency on a Python target of another resolve would
+    make every dbt file and DAG (and every test that depends on the dbt project) fail Pants' one-resolve-per-closure
+    check, and would pull Spark code into Airflow and tools sandboxes. A change to the job file still selects both
+    owners, so its dependents are found; what is lost is a path from the spark *lockfile* to dbt models/DAGs."""
+    resolve_free = [t for t in owners if not t.has_field(PythonResolveField)]
+    return tuple(sorted({t.address for t in (resolve_free or owners)}))
 
 
 @rule(desc="Read dbt/catalog lineage")
