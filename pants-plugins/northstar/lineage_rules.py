@@ -10,6 +10,9 @@ files and catalog YAML), so pantsd invalidates the index exactly when one of the
 
 from __future__ import annotations
 
+import importlib.util
+import os
+import sys
 from dataclasses import dataclass
 from typing import Dict, List, Tuple
 
@@ -28,9 +31,31 @@ from pants.engine.target import (
 from pants.engine.unions import UnionRule
 from pants.util.frozendict import FrozenDict
 
-from northstar_lineage.dbt_parse import LineageParseError
-from northstar_lineage.graph import build_lineage, relevant_file
-from northstar.target_types import AirflowDagTarget, DbtFileSourceField
+from pants.base.build_environment import get_buildroot
+
+
+def _load_lineage_package() -> None:
+    """Import pipelines/northstar_lineage (the package the release engine reads lineage with: one parser) by its
+    location, without putting pipelines/ on sys.path or [GLOBAL].pythonpath: both feed pantsd's invalidation globs
+    (Pants adds every sys.path/pythonpath entry), so any edit under pipelines/ would restart pantsd -- and a sys.path
+    entry added here makes client and daemon options differ, restarting pantsd on *every* run. pants.toml lists the
+    package's files as invalidation globs instead."""
+    if "northstar_lineage" in sys.modules:
+        return
+    folder = os.path.join(get_buildroot(), "pipelines", "northstar_lineage")
+    spec = importlib.util.spec_from_file_location("northstar_lineage", os.path.join(folder, "__init__.py"),
+                                                  submodule_search_locations=[folder])
+    assert spec is not None and spec.loader is not None, f"cannot load {folder}"
+    module = importlib.util.module_from_spec(spec)
+    sys.modules["northstar_lineage"] = module
+    spec.loader.exec_module(module)
+
+
+_load_lineage_package()
+
+from northstar_lineage.dbt_parse import LineageParseError  # noqa: E402
+from northstar_lineage.graph import build_lineage, relevant_file  # noqa: E402
+from northstar.target_types import AirflowDagTarget, DbtFileSourceField  # noqa: E402
 
 
 @dataclass(frozen=True)

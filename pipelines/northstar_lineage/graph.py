@@ -32,12 +32,11 @@ from __future__ import annotations
 
 import posixpath
 from collections import deque
-from dataclasses import dataclass, field
 from collections.abc import Iterable, Mapping
+from dataclasses import dataclass, field
 from typing import Any
 
 import yaml
-
 from northstar_lineage.dbt_parse import DbtRefs, LineageParseError, parse_expression, parse_template
 
 DBT_ROOT = "dbt"
