@@ -37,6 +37,7 @@ from dataclasses import dataclass, field
 from typing import Any
 
 import yaml
+
 from northstar_lineage.dbt_parse import DbtRefs, LineageParseError, parse_expression, parse_template
 
 DBT_ROOT = "dbt"
@@ -73,7 +74,7 @@ class Lineage:
             for dep in node.deps:
                 reverse.setdefault(dep, set()).add(node.path)
         dist: dict[str, int] = {}
-        queue = deque()
+        queue: deque[str] = deque()
         for path in changed:
             if path in self.nodes and path not in dist:
                 dist[path] = 0

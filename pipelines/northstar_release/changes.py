@@ -207,12 +207,10 @@ def plan_changes(files: list[str], targets: list[dict[str, Any]], since: str,
     if any(f.startswith("legacy/") for f in files):
         notes.append("legacy DAG changed: legacy DAGs are only import-checked (pass-through), review by hand")
     finance_targets = [str(t.get("address")) for t in targets if FINANCE_TAG in (t.get("tags") or [])]
-    finance_reasons = [f"{i.path} -> {r.split(': ', 1)[1]}" for i in impacts for r in i.policy_reasons
-                       if r.startswith(f"{FINANCE_TAG}:")]
-    if finance_targets or finance_reasons:
-        shown = (finance_reasons + finance_targets)[:5]
-        notes.append(f"change reaches finance targets ({'; '.join(shown)}"
-                     f"{', ...' if len(finance_reasons) + len(finance_targets) > 5 else ''}): "
+    finance_reached = [r.split(": ", 1)[1] for i in impacts for r in i.policy_reasons if r.startswith(f"{FINANCE_TAG}:")]
+    finance = list(dict.fromkeys(finance_reached + finance_targets))
+    if finance:
+        notes.append(f"finance model changed or reached ({', '.join(finance[:5])}{', ...' if len(finance) > 5 else ''}): "
                      f"prod needs {approvals.get('prod', 2)} approvers, none the author")
     for u in ordered:  # each changed kind's own risk note, from its KindSpec
         spec = kinds.get(u.kind)

@@ -81,7 +81,7 @@ def _names(items: list[str], limit: int = 8) -> str:
 def impact_rows(impacts: list[ChangeImpact]) -> list[tuple[str, ...]]:
     """One row per changed file for ``./release plan`` (table and Markdown): what it reaches downstream per tool,
     the gates of the kinds it reaches, and the policy tags on its path with the target that carries each."""
-    rows = []
+    rows: list[tuple[str, ...]] = []
     for i in impacts:
         rows.append((f"{i.path} ({i.kind})", _names(i.models), _names(i.dags), _names(i.spark_jobs), _names(i.topics),
                      _names(i.tests), ", ".join(i.gates), "\n".join(i.policy_reasons[:3])

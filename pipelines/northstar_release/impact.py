@@ -18,7 +18,6 @@ from typing import Any
 
 from northstar_lineage.dbt_parse import LineageParseError
 from northstar_lineage.graph import Lineage, build_lineage, relevant_file
-
 from northstar_release import gitutil
 from northstar_release.errors import UsageError
 

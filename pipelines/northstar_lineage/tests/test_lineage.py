@@ -12,6 +12,7 @@ import os
 from pathlib import Path
 
 import pytest
+
 from northstar_lineage.dbt_parse import LineageParseError, parse_template
 from northstar_lineage.graph import Lineage, build_lineage, relevant_file
 
