@@ -62,17 +62,24 @@ class Node:
 @dataclass
 class Lineage:
     nodes: dict[str, Node]
+    _reverse: dict[str, set[str]] | None = field(default=None, repr=False, compare=False)
 
     def deps_of(self, path: str) -> set[str]:
         node = self.nodes.get(path)
         return set(node.deps) if node else set()
 
+    def reverse(self) -> dict[str, set[str]]:
+        """path -> the paths that depend on it (computed once; the graph is not mutated after build)."""
+        if self._reverse is None:
+            self._reverse = {}
+            for node in self.nodes.values():
+                for dep in node.deps:
+                    self._reverse.setdefault(dep, set()).add(node.path)
+        return self._reverse
+
     def dependents(self, changed: Iterable[str]) -> dict[str, int]:
         """Every node a change to ``changed`` reaches, with its distance (0 = changed itself)."""
-        reverse: dict[str, set[str]] = {}
-        for node in self.nodes.values():
-            for dep in node.deps:
-                reverse.setdefault(dep, set()).add(node.path)
+        reverse = self.reverse()
         dist: dict[str, int] = {}
         queue: deque[str] = deque()
         for path in changed:
