@@ -57,6 +57,9 @@ def test_staging_change_feeding_a_finance_mart_needs_two_prod_approvers(cli: Cli
     assert set(impact["dags"]) == {"transform_staging_retail_oltp", "transform_finance_marts"}
     assert "finance: fct_revenue_recognition (model)" in impact["policy_reasons"]
     assert {"warehouse_audit", "dag_integrity"} <= set(impact["gates"])
+    human = cli("plan", "--since", base).stdout
+    assert "downstream impact per change" in human and "transform_finance_marts" in human
+    assert "approvals: prod needs 2 (not the author) ('finance' reached: 2 instead of 1)" in human
     markdown = cli("plan", "--since", base, "--markdown").stdout
     assert "**Downstream impact per change:**" in markdown and "fct_revenue_recognition" in markdown
     assert "- prod: 2 approver(s), not the author ('finance' reached: 2 instead of 1)" in markdown
