@@ -1,10 +1,16 @@
-"""The change planner behind ``./release plan [--since REF]``: which release units a change touches.
+"""The change planner behind ``./release plan [--since REF]``: which release units a change touches, what it reaches
+downstream, and which gates and approvals it will need.
 
-Why ask Pants: Pants already knows the dependency graph, so "changed-since REF with transitive dependents" finds every
-target a change can affect through the dependencies Pants knows (Python imports, BUILD dependencies; dbt ref()/macro
-lineage is not inferred yet, so a dbt file change names that file's target only), and ``peek`` gives each target's
-type and tags (``finance`` raises the approvals needed in prod). The Pants call is injectable so unit tests feed
-captured JSON instead of running Pants.
+Two sources, one answer:
+- dbt/catalog lineage (``northstar_release.impact``, the same ``northstar_lineage`` package the Pants plugin infers
+  dependencies with), read in-process from the commit: per changed file, the models, tests, DAGs, Spark jobs and topics
+  it reaches and the policy tags on that path (``finance`` -> ``finance_approvers_required`` in prod);
+- Pants, when the repository has ``./pants``: "changed-since REF with transitive dependents" adds what only Pants knows
+  (Python imports, lockfiles, BUILD dependencies), and ``peek`` gives each target's type and BUILD tags. The Pants call
+  is injectable so unit tests feed captured JSON instead of running Pants.
+
+Approvals come from ``policy.approvals_for_tags`` -- the function promote/approve use with the built release's tags,
+and ``build`` tags the release with these same tags (``release_tags``), so plan shows what promote will enforce.
 """
 
 from __future__ import annotations
@@ -17,14 +23,18 @@ from pathlib import Path
 from typing import Any, Protocol
 
 from northstar_release.errors import UsageError
+from northstar_release.impact import POLICY_TAGS, ChangeImpact, all_policy_tags, impact_of, lineage_at
 from northstar_release.kinds.registry import KINDS, KindRegistry
 from northstar_release.model import ArtifactKind, Environment
+from northstar_release.policy import FINANCE_TAG, approvals_for_tags
 
 
 class PantsQuery(Protocol):
     def changed_targets(self, since: str) -> list[str]: ...
 
     def peek(self, addresses: list[str]) -> list[dict[str, Any]]: ...
+
+    def targets_tagged(self, tag: str) -> list[str]: ...
 
 
 @dataclass
@@ -61,25 +71,32 @@ class SubprocessPants:
         return [line.strip() for line in out.splitlines() if line.strip()]
 
 
-POLICY_TAGS = ("finance",)
+def pants_for(repo: Path) -> SubprocessPants | None:
+    """Pants when the repository has it (the monorepo); None elsewhere (lineage alone then decides)."""
+    return SubprocessPants(repo) if (repo / "pants").exists() else None
 
 
-def release_tags(repo: Path, since: str | None, pants: SubprocessPants) -> tuple[set[str], str]:
+def release_tags(repo: Path, since: str | None, pants: PantsQuery | None, head: str = "HEAD") -> tuple[set[str], str]:
     """Tags a release must carry, so policies (e.g. two approvers for finance) never depend on the builder remembering
-    a flag. With ``since`` (the commit live in prod): the Pants tags of targets changed since then. Without (nothing in
-    prod yet): the release ships everything, so every policy tag that any target carries applies.
-    Returns the tags and a one-line explanation for the audit log."""
+    a flag. With ``since`` (the commit live in prod): the policy tags reached by the changes since then -- through
+    dbt/catalog lineage (a staging model feeding a finance mart is finance) and, with Pants, the BUILD tags of the
+    changed targets and their transitive dependents. Without (nothing in prod yet): the release ships everything, so
+    every policy tag anywhere applies. Returns the tags and a one-line explanation for the audit log."""
+    how = "dbt/catalog lineage" + (" and Pants" if pants is not None else "")
     if since:
-        return set(compute_change_plan(repo, since, pants).tags), f"Pants tags of targets changed since {since}"
-    tags = {tag for tag in POLICY_TAGS if pants.targets_tagged(tag)}
-    return tags, "first release to prod: policy tags of every target in the repository"
+        return set(compute_change_plan(repo, since, pants, head=head).tags), \
+            f"policy tags reached by the changes since {since} ({how})"
+    tags = all_policy_tags(lineage_at(repo, head))
+    if pants is not None:
+        tags |= {tag for tag in POLICY_TAGS if pants.targets_tagged(tag)}
+    return tags, f"first release to prod: policy tags of every target in the repository ({how})"
 
 
-def changed_files(repo: Path, since: str) -> list[str]:
-    proc = subprocess.run(["git", "-C", str(repo), "diff", "--name-only", f"{since}...HEAD"], capture_output=True,
+def changed_files(repo: Path, since: str, head: str = "HEAD") -> list[str]:
+    proc = subprocess.run(["git", "-C", str(repo), "diff", "--name-only", f"{since}...{head}"], capture_output=True,
                           text=True)
     if proc.returncode != 0:
-        raise UsageError(f"git diff {since}...HEAD failed: {proc.stderr.strip()}")
+        raise UsageError(f"git diff {since}...{head} failed: {proc.stderr.strip()}")
     return [line for line in proc.stdout.splitlines() if line]
 
 
@@ -95,6 +112,7 @@ class ReleaseUnit:
     files: list[str] = field(default_factory=list)
     tags: list[str] = field(default_factory=list)
     gates: list[str] = field(default_factory=list)
+    reached: list[str] = field(default_factory=list)  # files reached downstream through lineage (not changed)
 
 
 @dataclass
@@ -105,23 +123,29 @@ class ChangePlan:
     approvals: dict[str, int]  # env -> approvers needed
     risk_notes: list[str]
     unmapped: list[str]
+    impacts: list[ChangeImpact] = field(default_factory=list)
+    env_requirements: dict[str, dict[str, Any]] = field(default_factory=dict)  # env -> approvers, why, gates
 
     @property
     def tags(self) -> list[str]:
-        return sorted({t for u in self.units for t in u.tags})
+        return sorted({t for u in self.units for t in u.tags} | {t for i in self.impacts for t in i.tags})
 
     def to_json(self) -> dict[str, Any]:
         return {
             "since": self.since, "files": self.files, "tags": self.tags, "approvals": self.approvals,
             "risk_notes": self.risk_notes, "unmapped": self.unmapped,
             "units": [{"kind": u.kind.value, "targets": u.targets, "files": u.files, "tags": u.tags,
-                       "gates": u.gates} for u in self.units],
+                       "gates": u.gates, "reached": u.reached} for u in self.units],
+            "impact": [i.to_json() for i in self.impacts],
+            "environments": self.env_requirements,
         }
 
 
 def plan_changes(files: list[str], targets: list[dict[str, Any]], since: str,
-                 environments: Mapping[str, Environment] | None = None, kinds: KindRegistry = KINDS) -> ChangePlan:
-    """Group changed files and affected targets (peek JSON) into release units; derive approvals and risk notes.
+                 environments: Mapping[str, Environment] | None = None, kinds: KindRegistry = KINDS,
+                 impacts: list[ChangeImpact] | None = None) -> ChangePlan:
+    """Group changed files, affected targets (peek JSON) and what lineage reaches (``impacts``) into release units;
+    derive gates, approvals and risk notes.
 
     Which folder feeds which kind, and what checks it, comes from each kind's ``KindSpec`` (kinds/registry.py)."""
     kind_by_root = kinds.kind_by_root()
@@ -151,53 +175,88 @@ def plan_changes(files: list[str], targets: list[dict[str, Any]], since: str,
         for tag in t.get("tags") or []:
             if tag not in u.tags:
                 u.tags.append(tag)
+    impacts = list(impacts or [])
+    for impact in impacts:
+        reached_kinds = {kind_by_root.get(_root_of(p)) for p in [impact.path, *impact.reached]} - {None}
+        impact.gates = sorted({g for k in reached_kinds if k for g in unit(k).gates})
+        for path in impact.reached:
+            kind = kind_by_root.get(_root_of(path))
+            if kind is not None and path not in unit(kind).reached and path not in files:
+                unit(kind).reached.append(path)
+        own = kind_by_root.get(_root_of(impact.path))
+        if own is not None:
+            unit(own).tags = sorted(set(unit(own).tags) | set(impact.tags))
     ordered = [units[k] for k in sorted(units, key=lambda k: k.value)]
     for u in ordered:
         u.targets.sort()
         u.tags.sort()
+        u.reached.sort()
 
+    tags = {t for u in ordered for t in u.tags} | {t for i in impacts for t in i.tags}
     approvals: dict[str, int] = {}
-    finance = any("finance" in u.tags for u in ordered)
+    requirements: dict[str, dict[str, Any]] = {}
     for name, env in (environments or {}).items():
-        n = env.approvers_required
-        if finance:
-            n = max(n, env.finance_approvers_required)
+        n = approvals_for_tags(env, tags)
         if n:
             approvals[name] = n
+        why = (f"'{FINANCE_TAG}' reached: {env.finance_approvers_required} instead of {env.approvers_required}"
+               if n > env.approvers_required else "")
+        requirements[name] = {"approvers": n, "why": why, "gates": list(env.gates)}
 
     notes: list[str] = []
     if any(f.startswith("legacy/") for f in files):
         notes.append("legacy DAG changed: legacy DAGs are only import-checked (pass-through), review by hand")
-    finance_targets = [t.get("address") for t in targets if "finance" in (t.get("tags") or [])]
-    if finance_targets:
-        notes.append(f"finance model changed ({', '.join(map(str, finance_targets[:5]))}): "
+    finance_targets = [str(t.get("address")) for t in targets if FINANCE_TAG in (t.get("tags") or [])]
+    finance_reached = [r.split(": ", 1)[1] for i in impacts for r in i.policy_reasons if r.startswith(f"{FINANCE_TAG}:")]
+    finance = list(dict.fromkeys(finance_reached + finance_targets))
+    if finance:
+        notes.append(f"finance model changed or reached ({', '.join(finance[:5])}{', ...' if len(finance) > 5 else ''}): "
                      f"prod needs {approvals.get('prod', 2)} approvers, none the author")
     for u in ordered:  # each changed kind's own risk note, from its KindSpec
         spec = kinds.get(u.kind)
         if spec is not None and spec.change_note:
             notes.append(spec.change_note)
     return ChangePlan(since=since, files=files, units=ordered, approvals=approvals, risk_notes=notes,
-                      unmapped=sorted(unmapped))
+                      unmapped=sorted(unmapped), impacts=impacts, env_requirements=requirements)
 
 
-def compute_change_plan(repo: Path, since: str, pants: PantsQuery,
-                        environments: Mapping[str, Environment] | None = None) -> ChangePlan:
-    files = changed_files(repo, since)
-    addresses = pants.changed_targets(since) if files else []
-    return plan_changes(files, pants.peek(addresses), since, environments)
+def compute_change_plan(repo: Path, since: str, pants: PantsQuery | None,
+                        environments: Mapping[str, Environment] | None = None, head: str = "HEAD") -> ChangePlan:
+    """The plan of the changes ``since...head``: lineage read from ``head``; Pants (if given) for the rest."""
+    files = changed_files(repo, since, head)
+    impacts = impact_of(lineage_at(repo, head), files) if files else []
+    addresses = pants.changed_targets(since) if files and pants is not None else []
+    targets = pants.peek(addresses) if pants is not None else []
+    return plan_changes(files, targets, since, environments, impacts=impacts)
 
 
 def to_markdown(cp: ChangePlan) -> str:
-    """A PR comment."""
+    """A PR comment: units, per-change downstream impact, and per environment the approvals and gates promote will
+    enforce."""
+    from northstar_release.explainer import IMPACT_COLUMNS, impact_rows
+
+    def cell(text: str) -> str:
+        return text.replace("|", "\\|").replace("\n", "<br>") or "-"
+
     lines = [f"### Release plan (changes since `{cp.since}`)", ""]
     if not cp.units:
         lines.append("No release units affected.")
     else:
-        lines += ["| unit | targets | files | tags | gates |", "|---|---|---|---|---|"]
+        lines += ["| unit | targets | files | reached | tags | gates |", "|---|---|---|---|---|---|"]
         for u in cp.units:
-            lines.append(f"| {u.kind.value} | {len(u.targets)} | {len(u.files)} | {', '.join(u.tags) or '-'} | "
-                         f"{', '.join(u.gates)} |")
-    if cp.approvals:
+            lines.append(f"| {u.kind.value} | {len(u.targets)} | {len(u.files)} | {len(u.reached)} | "
+                         f"{', '.join(u.tags) or '-'} | {', '.join(u.gates)} |")
+    if cp.impacts:
+        lines += ["", "**Downstream impact per change:**", "",
+                  "| " + " | ".join(IMPACT_COLUMNS) + " |", "|" + "---|" * len(IMPACT_COLUMNS)]
+        lines += ["| " + " | ".join(cell(c) for c in row) + " |" for row in impact_rows(cp.impacts)]
+    if cp.env_requirements:
+        lines += ["", "**What promote will require:**", ""]
+        for env, req in cp.env_requirements.items():
+            approvers = (f"{req['approvers']} approver(s), not the author" + (f" ({req['why']})" if req["why"] else "")
+                         if req["approvers"] else "no approval")
+            lines.append(f"- {env}: {approvers}; gates: {', '.join(req['gates']) or 'none'}")
+    elif cp.approvals:
         lines += ["", "**Approvals:** " + ", ".join(f"{e}: {n} (not the author)" for e, n in cp.approvals.items())]
     if cp.risk_notes:
         lines += ["", "**Risk notes:**"] + [f"- {n}" for n in cp.risk_notes]

@@ -12,6 +12,7 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any
 
+from northstar_release.impact import ChangeImpact
 from northstar_release.stages import CheckStage, DeployStage, GateStage, RecordStage, ReleasePlan, VerifyStage
 
 COLUMNS = ("#", "stage", "kind", "description", "digest", "skip")
@@ -66,3 +67,23 @@ class PlanExplainer:
 def explain(plan: ReleasePlan) -> tuple[Explanation, dict[str, Any]]:
     """Rows for humans and the plan as a JSON document (machines, audit evidence)."""
     return PlanExplainer().explain(plan), json.loads(plan.model_dump_json())
+
+
+# ------------------------------------------------------------------------------------------------ change impact ---
+IMPACT_COLUMNS = ("change", "models", "DAGs", "Spark jobs", "topics", "tests", "gates", "policy")
+
+
+def _names(items: list[str], limit: int = 8) -> str:
+    shown = ", ".join(items[:limit])
+    return f"{shown}, +{len(items) - limit} more" if len(items) > limit else shown
+
+
+def impact_rows(impacts: list[ChangeImpact]) -> list[tuple[str, ...]]:
+    """One row per changed file for ``./release plan`` (table and Markdown): what it reaches downstream per tool,
+    the gates of the kinds it reaches, and the policy tags on its path with the target that carries each."""
+    rows: list[tuple[str, ...]] = []
+    for i in impacts:
+        rows.append((f"{i.path} ({i.kind})", _names(i.models), _names(i.dags), _names(i.spark_jobs), _names(i.topics),
+                     _names(i.tests), ", ".join(i.gates), "\n".join(i.policy_reasons[:3])
+                     + (f"\n+{len(i.policy_reasons) - 3} more" if len(i.policy_reasons) > 3 else "")))
+    return rows

@@ -59,14 +59,22 @@ class ApprovalVerdict:
     reasons: tuple[str, ...] = field(default_factory=tuple)
 
 
-def approvals_required(env: Environment, release: Release) -> int:
-    """N approvers for the env; releases touching ``finance``-tagged targets need ``finance_approvers_required``."""
+def approvals_for_tags(env: Environment, tags: Iterable[str]) -> int:
+    """N approvers for the env given a release's tags; ``finance`` needs ``finance_approvers_required``.
+
+    The one rule: promote/approve call it with the built release's tags, ``./release plan`` with the tags the change
+    will be built with, so plan shows exactly what promote will ask for."""
     if env.promotion != PromotionMode.APPROVAL and env.approvers_required == 0:
         return 0
     required = env.approvers_required
-    if FINANCE_TAG in release.tags:
+    if FINANCE_TAG in set(tags):
         required = max(required, env.finance_approvers_required)
     return required
+
+
+def approvals_required(env: Environment, release: Release) -> int:
+    """N approvers for the env; releases touching ``finance``-tagged targets need ``finance_approvers_required``."""
+    return approvals_for_tags(env, release.tags)
 
 
 def evaluate_approvals(env: Environment, release: Release, approvals: Iterable[Approval]) -> ApprovalVerdict:

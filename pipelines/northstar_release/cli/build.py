@@ -18,7 +18,8 @@ from northstar_release.errors import ReleaseError, UsageError
 @command
 def plan_cmd(app: App, since: str | None, markdown: bool, as_json: bool) -> None:
     """Show which release units, gates and approvals the changes since REF need."""
-    from northstar_release.changes import SubprocessPants, compute_change_plan, to_markdown
+    from northstar_release.changes import compute_change_plan, pants_for, to_markdown
+    from northstar_release.explainer import IMPACT_COLUMNS, impact_rows
 
     if since is None:
         since = "HEAD~1"
@@ -34,7 +35,7 @@ def plan_cmd(app: App, since: str | None, markdown: bool, as_json: bool) -> None
     from northstar_release.runner import SubprocessComponentRunner
 
     checks = run_plan_checks(app.repo, since, app.state_dir, SubprocessComponentRunner(app.repo))
-    cp = compute_change_plan(app.repo, since, SubprocessPants(app.repo), app.environments)
+    cp = compute_change_plan(app.repo, since, pants_for(app.repo), app.environments)
 
     def human() -> None:
         if markdown:
@@ -47,8 +48,19 @@ def plan_cmd(app: App, since: str | None, markdown: bool, as_json: bool) -> None
             table.add_row(u.kind.value, str(len(u.targets)), str(len(u.files)), ", ".join(u.tags) or "-",
                           ", ".join(u.gates))
         OUT.print(table)
-        for env, n in cp.approvals.items():
-            OUT.print(f"approvals: {env} needs {n} (not the author)", highlight=False)
+        if cp.impacts:
+            impact = Table(title="downstream impact per change")
+            for col in IMPACT_COLUMNS:
+                impact.add_column(col)
+            for row in impact_rows(cp.impacts):
+                impact.add_row(*row)
+            OUT.print(impact)
+        for env, req in cp.env_requirements.items():
+            if req["approvers"]:
+                why = f" ({req['why']})" if req["why"] else ""
+                OUT.print(f"approvals: {env} needs {req['approvers']} (not the author){why}", highlight=False,
+                          markup=False)
+            OUT.print(f"gates: {env}: {', '.join(req['gates']) or 'none'}", highlight=False, markup=False)
         for note in cp.risk_notes:
             OUT.print(f"risk: {note}", highlight=False, markup=False)
         for line in checks.lines():
@@ -84,16 +96,14 @@ def build_cmd(app: App, tags: tuple[str, ...], emergency: bool, acks: tuple[str,
     live = live_release_id(app.store, "prod")
     live_release = app.store.get_release(live) if live else None
     prod_commit = live_release.git_commit if live_release else None
-    if (app.repo / "pants").exists():
-        # Policy tags are computed, not opt-in: against the commit live in prod unless --since says otherwise.
-        from northstar_release.changes import SubprocessPants, release_tags
+    # Policy tags are computed, not opt-in: against the commit live in prod unless --since says otherwise; through
+    # dbt/catalog lineage always, and Pants when the repository has it.
+    from northstar_release.changes import pants_for, release_tags
 
-        since = since or prod_commit
-        computed, why = release_tags(app.repo, since, SubprocessPants(app.repo))
-        all_tags |= computed
-        ERR.print(f"release tags {sorted(computed) or '[]'} ({why})", highlight=False, markup=False)
-    elif since:
-        raise UsageError("--since needs Pants (./pants) in the repository to map changed files to targets")
+    since = since or prod_commit
+    computed, why = release_tags(app.repo, since, pants_for(app.repo))
+    all_tags |= computed
+    ERR.print(f"release tags {sorted(computed) or '[]'} ({why})", highlight=False, markup=False)
     result = build(app.repo, app.store, app.artifacts, KINDS.adapters(), app.actor, tags=sorted(all_tags),
                    ignore_paths=[app.state_dir], contributors_since=prod_commit,
                    progress=lambda m: ERR.print(m, highlight=False, markup=False))

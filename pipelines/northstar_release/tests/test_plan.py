@@ -128,6 +128,9 @@ def test_compute_change_plan_uses_injected_pants(tmp_path: Path) -> None:
         def peek(self, addresses: list[str]):
             return [t for t in PEEK if t["address"] in addresses]
 
+        def targets_tagged(self, tag: str) -> list[str]:
+            return [t["address"] for t in PEEK if tag in (t["tags"] or [])]
+
     cp = compute_change_plan(repo, "HEAD~1", FakePants())
     assert cp.files == ["airflow/dags/sales_daily.py"] and cp.units[0].kind == ArtifactKind.DAG_BUNDLE
     assert git(repo, "rev-parse", "--abbrev-ref", "HEAD") == "main"
