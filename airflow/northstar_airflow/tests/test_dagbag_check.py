@@ -78,6 +78,43 @@ def test_real_dags_folder_is_clean(tmp_path: Path) -> None:
     assert report["parse_budget_seconds"] == 1.0 and report["exempted"] == []
 
 
+def test_broken_dag_is_an_import_error(tmp_path: Path) -> None:
+    dags = tmp_path / "dags"
+    _write_dag(dags, "fine.py", "fine")
+    (dags / "broken_dag.py").write_text("from airflow import DAG\nraise RuntimeError('boom at import')\n")
+    code, report, _ = run_check(str(dags))
+    assert code == 1
+    assert report is not None
+    assert list(report["import_errors"]) == ["dags/broken_dag.py"]
+    assert "boom at import" in report["import_errors"]["dags/broken_dag.py"]
+    assert report["dag_ids"] == ["fine"]
+
+
+def test_zero_retries_is_a_violation(tmp_path: Path) -> None:
+    dags = tmp_path / "dags"
+    _write_dag(dags, "no_retry.py", "no_retry", retries=0)
+    code, report, _ = run_check(str(dags))
+    assert code == 1
+    assert report is not None and report["import_errors"] == {}
+    assert report["policy_violations"] == [
+        {
+            "dag_id": "no_retry",
+            "file": "dags/no_retry.py",
+            "rule": "retries",
+            "message": "retries must be >= 1 (tasks: noop)",
+        }
+    ]
+
+
+def test_default_owner_and_missing_tags_are_violations(tmp_path: Path) -> None:
+    dags = tmp_path / "dags"
+    _write_dag(dags, "anon.py", "anon", owner="airflow", tags=())
+    code, report, _ = run_check(str(dags))
+    assert code == 1
+    assert report is not None
+    assert sorted(v["rule"] for v in report["policy_violations"]) == ["owner", "tags"]
+
+
 def test_pass_through_folder_needs_a_recorded_exemption(tmp_path: Path) -> None:
     """A legacy DAG breaking the new-DAG policies blocks unless an unexpired exemption names it."""
     legacy = tmp_path / "legacy_dags"
