@@ -13,7 +13,7 @@ from datetime import timedelta
 from pathlib import Path
 from typing import Any
 
-import yaml
+import yaml  # pants: no-infer-dep  (installed with apache-airflow; not a direct requirement of the resolve)
 from northstar_contracts.harness import UsageError
 
 

@@ -13,7 +13,7 @@ import dataclasses
 from datetime import date
 from pathlib import Path
 
-import yaml
+import yaml  # pants: no-infer-dep  (installed with apache-airflow; not a direct requirement of the resolve)
 from northstar_contracts.airflow import (
     NEVER_EXEMPT,
     RULE_EXEMPTION_EXPIRED,
@@ -22,7 +22,7 @@ from northstar_contracts.airflow import (
     PolicyViolation,
 )
 from northstar_contracts.harness import UsageError
-from pydantic import BaseModel, ConfigDict, Field, ValidationError
+from pydantic import BaseModel, ConfigDict, Field, ValidationError  # pants: no-infer-dep  (with apache-airflow)
 
 
 class Exemption(BaseModel):
