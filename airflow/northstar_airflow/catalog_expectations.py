@@ -13,7 +13,7 @@ from datetime import timedelta
 from pathlib import Path
 from typing import Any
 
-import yaml  # pants: no-infer-dep  (installed with apache-airflow; not a direct requirement of the resolve)
+import yaml  # type: ignore[import-untyped]  # pants: no-infer-dep  (installed with apache-airflow)
 from northstar_contracts.harness import UsageError
 
 

@@ -35,7 +35,7 @@ import shutil
 import sys
 import tempfile
 from collections.abc import Iterator, Sequence
-from datetime import date, datetime, timezone
+from datetime import UTC, date, datetime
 from pathlib import Path
 
 from northstar_contracts.airflow import (
@@ -132,7 +132,7 @@ def check_folders(folder: Path, pass_through: Sequence[Path], *, catalog: Path |
     violations = [v for display, vs in findings.items() if display not in legacy for v in vs]
     violations += _missing_catalog_dags(expectations, set(files_of), bool(import_errors))
     applied = exemptions.apply({d: findings.get(d, []) for d in legacy}, legacy, recorded,
-                               today=today or datetime.now(timezone.utc).date(),
+                               today=today or datetime.now(UTC).date(),
                                exemptions_name=exemptions_file.name if exemptions_file else "dag_exemptions.yaml")
     violations += applied.blocking
     return DagbagReport(

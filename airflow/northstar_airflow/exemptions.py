@@ -13,7 +13,7 @@ import dataclasses
 from datetime import date
 from pathlib import Path
 
-import yaml  # pants: no-infer-dep  (installed with apache-airflow; not a direct requirement of the resolve)
+import yaml  # type: ignore[import-untyped]  # pants: no-infer-dep  (installed with apache-airflow)
 from northstar_contracts.airflow import (
     NEVER_EXEMPT,
     RULE_EXEMPTION_EXPIRED,

@@ -25,7 +25,7 @@ from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from multiprocessing.connection import Connection, wait
 from pathlib import Path
-from typing import Any
+from typing import Any, cast
 
 from northstar_airflow import hygiene
 from northstar_airflow.catalog_expectations import TaskExpectation
@@ -143,7 +143,7 @@ def probe_files(items: Sequence[FileToProbe], expectations: dict[str, dict[str, 
     """``display -> child result`` for every file, at most ``workers`` children at a time."""
     ctx = multiprocessing.get_context("fork")
     pending = list(items)
-    running: dict[Any, tuple[Any, FileToProbe, float]] = {}
+    running: dict[Connection, tuple[Any, FileToProbe, float]] = {}
     results: dict[str, dict[str, Any]] = {}
     while pending or running:
         while pending and len(running) < max(1, workers):
@@ -153,10 +153,11 @@ def probe_files(items: Sequence[FileToProbe], expectations: dict[str, dict[str, 
             proc.start()
             sender.close()
             running[receiver] = (proc, item, clock())
-        for conn in wait(list(running), timeout=1.0):
+        for ready in wait(list(running), timeout=1.0):
+            conn = cast(Connection, ready)
             proc, item, _ = running.pop(conn)
             try:
-                results[item.display] = conn.recv()
+                results[item.display] = cast(dict[str, Any], conn.recv())
             except EOFError:
                 proc.join()
                 results[item.display] = _failed(f"the parsing process died (exit code {proc.exitcode})")
