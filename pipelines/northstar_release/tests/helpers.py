@@ -49,7 +49,15 @@ import json, pathlib, sys
 args = sys.argv[1:]
 if not args:
     print(json.dumps({"error": "usage"})); sys.exit(2)
-folders = [a for a in args if a != "--pass-through"]
+folders, skip = [], False
+for a in args:  # folders only: --catalog/--exemptions name checker inputs the fake does not read
+    if skip or a == "--pass-through":
+        skip = False
+        continue
+    if a in ("--catalog", "--exemptions"):
+        skip = True
+        continue
+    folders.append(a)
 errors, ids = {}, []
 for folder in folders:
     root = pathlib.Path(folder)
