@@ -97,7 +97,7 @@ def check_folders(folder: Path, pass_through: Sequence[Path], *, catalog: Path |
             items.append(parse_probe.FileToProbe(path=path, display=display))
             if is_legacy:
                 legacy[display] = Path(path).resolve().relative_to(scanned).as_posix()
-    parse_probe.warm_up()
+    parse_probe.warm_up([item.path for item in items])
     probes = parse_probe.probe_files(items, expectations, workers=workers or parse_probe.default_workers())
 
     import_errors: dict[str, str] = {}
