@@ -108,9 +108,17 @@ def test_error_kind_must_be_known() -> None:
         parse(ErrorRecord, {"ok": False, "kind": "oops", "error": "x"})
 
 
-def test_dagbag_report_serialises_to_exactly_the_three_lists() -> None:
+def test_dagbag_report_serialises_its_lists_and_parses_older_checkers() -> None:
     report = airflow.DagbagReport(dag_ids=["a"], import_errors={}, policy_violations=[])
-    assert report.to_dict() == {"dag_ids": ["a"], "import_errors": {}, "policy_violations": []} and report.ok
+    assert report.to_dict() == {"dag_ids": ["a"], "import_errors": {}, "policy_violations": [], "parse_seconds": {},
+                                "parse_budget_seconds": None, "exempted": []} and report.ok
+    # A checker that prints only the original three lists still parses (the hygiene fields default to empty).
+    assert parse(airflow.DagbagReport, {"dag_ids": ["a"], "import_errors": {}, "policy_violations": []}) == report
+    finding = airflow.PolicyViolation(dag_id=None, file="dags/x.py", rule=airflow.RULE_NO_DAG, message="no DAG")
+    full = airflow.DagbagReport(dag_ids=[], import_errors={}, policy_violations=[finding],
+                                parse_seconds={"dags/x.py": 0.01}, parse_budget_seconds=1.0,
+                                exempted=[airflow.ExemptedFinding(finding=finding, owner="ops", expires="2027-01-31")])
+    assert parse(airflow.DagbagReport, full.to_dict()) == full and not full.ok
 
 
 def test_records_are_frozen() -> None:

@@ -11,6 +11,10 @@ Why this shape:
 * The digest depends on the bundle's content only: the manifest lists the files and their hashes, never the commit or
   the release, so a release that does not touch a DAG ships the same digest and the env's bundle is not redeployed.
 * verify FULL runs the DagBag on the live folder; INTEGRITY re-hashes every live file against the bundle manifest.
+* The bundle also carries the checker's inputs from the same commit (``CHECK_INPUTS``): the catalog's
+  ``pipelines/*.yaml`` (the SLA and Spark job of every task a DAG runs) and the legacy exemptions file, so a check of
+  a bundle -- before deploy or on rollback verify -- judges it against its own commit, never the working tree.
+  Airflow ignores them (they are not ``*.py``); a catalog change therefore changes the bundle's digest too.
 The DagBag check itself runs in the Airflow environment through the ``dagbag_check`` component entry point, whose
 answer is the typed ``northstar_contracts.airflow.DagbagReport``.
 """
@@ -53,17 +57,30 @@ SOURCES: tuple[tuple[str, str, bool], ...] = (
     ("airflow/dags", "dags", False),
     ("legacy/legacy_dags", "legacy", True),
 )
+# (repo path or folder, path in the bundle, file suffix): data the dagbag_check reads, not DAGs.
+CATALOG_IN_BUNDLE = "catalog"
+EXEMPTIONS_IN_BUNDLE = "legacy_exemptions.yaml"
+CHECK_INPUTS: tuple[tuple[str, str, str], ...] = (
+    ("pipelines/catalog/pipelines", CATALOG_IN_BUNDLE, ".yaml"),
+    ("legacy/dag_exemptions.yaml", EXEMPTIONS_IN_BUNDLE, ".yaml"),
+)
 MANIFEST = "MANIFEST.json"
 COMPLETE_MARKER = ".complete"
 ENTRY_POINT = "dagbag_check"
 
 
 def bundle_files(repo: Path, commit: str) -> dict[str, bytes]:
-    """Bundle path -> file bytes for every ``*.py`` under the source folders at ``commit``."""
+    """Bundle path -> file bytes for every ``*.py`` under the source folders, plus the check inputs, at ``commit``."""
     files: dict[str, bytes] = {}
     for src, dest, _ in SOURCES:
         for path, oid in gitutil.list_tree(repo, commit, src):
             if path.endswith(".py"):
+                files[f"{dest}/{path[len(src) + 1:]}"] = gitutil.read_blob(repo, oid)
+    for src, dest, suffix in CHECK_INPUTS:
+        for path, oid in gitutil.list_tree(repo, commit, src):
+            if path == src:  # a single file
+                files[dest] = gitutil.read_blob(repo, oid)
+            elif path.endswith(suffix):
                 files[f"{dest}/{path[len(src) + 1:]}"] = gitutil.read_blob(repo, oid)
     return files
 
@@ -130,6 +147,10 @@ class DagBundleAdapter:
         for _, dest, pass_through in SOURCES:
             if pass_through:
                 args += ["--pass-through", str(root / dest)]
+        if (root / CATALOG_IN_BUNDLE).is_dir():
+            args += ["--catalog", str(root / CATALOG_IN_BUNDLE)]
+        if (root / EXEMPTIONS_IN_BUNDLE).is_file():
+            args += ["--exemptions", str(root / EXEMPTIONS_IN_BUNDLE)]
         return _gate_result(gate, target, call(env.runner, ENTRY_POINT, args, DagbagReport))
 
     # ---- deploy --------------------------------------------------------------------------------------------------
@@ -208,7 +229,7 @@ def _gate_result(gate: str, target: str, reported: Reported[DagbagReport]) -> Ga
         ok, summary = False, f"dagbag_check failed: {reported.error}"
     else:
         ok = reported.exit_code == 0 and report.ok
-        summary = f"{len(report.dag_ids)} DAG(s) import cleanly, no policy violations" if ok else _problems(report)
+        summary = _clean(report) if ok else _problems(report)
         if not ok and not summary:
             summary = f"dagbag_check exited {reported.exit_code}"
     evidence = reported.record.to_dict()
@@ -218,14 +239,30 @@ def _gate_result(gate: str, target: str, reported: Reported[DagbagReport]) -> Ga
                       summary=summary, evidence=evidence)
 
 
+def _clean(report: DagbagReport) -> str:
+    """Files and DAGs are counted separately: a shipped file that yields no DAG cannot vanish from the count."""
+    text = f"{len(report.dag_ids)} DAG(s) import cleanly, no policy violations"
+    if report.parse_seconds:
+        slowest = max(report.parse_seconds, key=lambda f: report.parse_seconds[f])
+        budget = f" (budget {report.parse_budget_seconds:g} s)" if report.parse_budget_seconds else ""
+        text = (f"{len(report.parse_seconds)} file(s), {text}; slowest parse {report.parse_seconds[slowest]:.2f} s "
+                f"{slowest}{budget}")
+    if report.exempted:
+        owners = sorted({e.owner for e in report.exempted})
+        text += f"; {len(report.exempted)} legacy finding(s) exempted (owners: {', '.join(owners)})"
+    return text
+
+
 def _problems(report: DagbagReport) -> str:
     parts = []
     if report.import_errors:
         shown = [f"{f}: {_last_line(m)}" for f, m in list(report.import_errors.items())[:5]]
         parts.append(f"{len(report.import_errors)} import error(s): " + "; ".join(shown))
     if report.policy_violations:
-        parts.append(f"{len(report.policy_violations)} policy violation(s): " + "; ".join(
-            f"{v.dag_id}: {v.rule}: {v.message}" for v in report.policy_violations[:5]))
+        rules = sorted({v.rule for v in report.policy_violations})
+        parts.append(f"{len(report.policy_violations)} violation(s) [{', '.join(rules)}]: " + "; ".join(
+            f"{v.file}: {v.dag_id + ': ' if v.dag_id else ''}{v.rule}: {v.message}"
+            for v in report.policy_violations[:5]))
     return " | ".join(parts)
 
 

@@ -35,6 +35,11 @@ from airflow.operators.empty import EmptyOperator
 with DAG(dag_id="legacy_nightly", start_date=datetime(2024, 1, 1), schedule=None) as dag:
     EmptyOperator(task_id="noop")
 '''
+# The legacy fixture DAG breaks the new-DAG policies (default owner, no retries, no tags): like the real legacy DAGs
+# it passes the dag_integrity gate only through a recorded exemption (legacy/dag_exemptions.yaml, shipped in the bundle).
+LEGACY_EXEMPTIONS = '''exemptions:
+  - {file: nightly.py, owner: data-platform, expires: 2099-12-31, reason: test fixture legacy DAG}
+'''
 BROKEN_DAG = '''from airflow import DAG
 import northstar_module_that_does_not_exist  # import error: the DagBag must reject this bundle
 '''
@@ -44,7 +49,15 @@ import json, pathlib, sys
 args = sys.argv[1:]
 if not args:
     print(json.dumps({"error": "usage"})); sys.exit(2)
-folders = [a for a in args if a != "--pass-through"]
+folders, skip = [], False
+for a in args:  # folders only: --catalog/--exemptions name checker inputs the fake does not read
+    if skip or a == "--pass-through":
+        skip = False
+        continue
+    if a in ("--catalog", "--exemptions"):
+        skip = True
+        continue
+    folders.append(a)
 errors, ids = {}, []
 for folder in folders:
     root = pathlib.Path(folder)
@@ -101,6 +114,7 @@ def make_repo(root: Path, author: str = "alice@northstar.test") -> Path:
     (repo / "legacy" / "legacy_dags").mkdir(parents=True)
     (repo / "airflow" / "dags" / "sales_daily.py").write_text(GOOD_DAG.format(dag_id="sales_daily", version=1))
     (repo / "legacy" / "legacy_dags" / "nightly.py").write_text(LEGACY_DAG)
+    (repo / "legacy" / "dag_exemptions.yaml").write_text(LEGACY_EXEMPTIONS)
     (repo / ".gitignore").write_text(".release-state/\n")
     commit(repo, "initial DAGs")
     return repo

@@ -42,13 +42,14 @@ def test_same_commit_same_bytes_and_working_tree_ignored(tmp_path: Path) -> None
     with tarfile.open(fileobj=io.BytesIO(raw)) as tar:
         members = tar.getmembers()
         names = [m.name for m in members]
-        assert names == sorted(names) == ["MANIFEST.json", "dags/sales_daily.py", "legacy/nightly.py"]
+        assert names == sorted(names) == ["MANIFEST.json", "dags/sales_daily.py", "legacy/nightly.py",
+                                          "legacy_exemptions.yaml"]
         assert all(m.mtime == 0 and m.uid == 0 and m.gid == 0 and m.uname == "" and m.mode == 0o644 for m in members)
         manifest_file = tar.extractfile("MANIFEST.json")
         assert manifest_file is not None
         manifest = json.load(manifest_file)
-    assert manifest["pass_through"] == ["legacy/"] and set(manifest["files"]) == {"dags/sales_daily.py",
-                                                                                   "legacy/nightly.py"}
+    assert manifest["pass_through"] == ["legacy/"] and set(manifest["files"]) == {
+        "dags/sales_daily.py", "legacy/nightly.py", "legacy_exemptions.yaml"}
     assert a.read_bytes()[4:8] == b"\x00\x00\x00\x00"  # gzip mtime 0
 
 
