@@ -205,7 +205,9 @@ def plan_changes(files: list[str], targets: list[dict[str, Any]], since: str,
 
     notes: list[str] = []
     if any(f.startswith("legacy/") for f in files):
-        notes.append("legacy DAG changed: legacy DAGs are only import-checked (pass-through), review by hand")
+        notes.append("legacy DAG changed: legacy DAGs are checked for import, duplicate ids, cycles and DAG-less "
+                     "files only; other findings need an unexpired exemption in legacy/dag_exemptions.yaml "
+                     "(pass-through), review by hand")
     finance_targets = [str(t.get("address")) for t in targets if FINANCE_TAG in (t.get("tags") or [])]
     finance_reached = [r.split(": ", 1)[1] for i in impacts for r in i.policy_reasons if r.startswith(f"{FINANCE_TAG}:")]
     finance = list(dict.fromkeys(finance_reached + finance_targets))
