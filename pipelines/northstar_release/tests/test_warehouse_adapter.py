@@ -210,7 +210,7 @@ def test_deploy_promote_ack_rollback_and_refusal(setup: Setup) -> None:
 
     # Snapshots gone: drop v2's pin, run the janitor with --ignore-ttl, then a rollback to v2 is refused.
     wh, state = WarehouseAdapter.warehouse_paths(dev)
-    base = ["--project", str(dev.env_dir / "warehouse" / v1.sha256), "--warehouse", str(wh), "--state", str(state)]
+    base = ["--project", str(ad.project_dir(dev, v1.sha256)), "--warehouse", str(wh), "--state", str(state)]
     assert setup.runner.run("warehouse", ["unpin", *base, "--name", pin_name("dev", v2.sha256)]).exit_code == 0
     assert setup.runner.run("warehouse", ["janitor", *base, "--ignore-ttl"]).exit_code == 0
     with pytest.raises(Blocked, match="not in the warehouse state any more"):
