@@ -20,10 +20,11 @@ Why this shape:
   ``<env_dir>/warehouse/LIVE`` (written atomically) records the digest the env was last switched to.
 * Acknowledgements: a BREAKING change to a ``finance`` model, or any forward-only change, must be acknowledged by
   release tags ``ack:<model>`` (see ``acks_of``). The engine passes them in every check and switch request.
-* rollback is a re-plan of the env from the older, stored project (``--virtual-only``): the same snapshots, no
-  recompute; refused with a clear message when the janitor has removed them. To keep that possible, each verified
+* rollback is a re-plan of the env to the older digest's snapshots (``--virtual-only``; from its pin in SQLMesh
+  state when there is one): the same snapshots, no recompute; refused with a clear message when the janitor has
+  removed them. To keep that possible, each verified
   deploy pins its snapshots as SQLMesh environment ``keep_<env>_<sha12>`` (last ``KEEP_KNOWN_GOOD`` per env).
-* deploy runs plan + apply + post-apply tables/audits in ONE component process (loading the project dominates, ~5 s)
+* deploy runs plan + apply + post-apply tables/audits in ONE component process (a project load dominates it)
   and returns that verification in its outcome; ``verify`` receives the outcome back in its request and reuses it
   when it is for the digest still live, otherwise it runs the ``verify`` subcommand. No state is kept in the adapter.
 * The digest depends on the project's content only (the manifest lists files and hashes, no commit or release).
@@ -64,10 +65,10 @@ from northstar_release.adapters.base import (
     outcome_for,
 )
 from northstar_release.adapters.dag_bundle import write_deterministic_tarball
+from northstar_release.adapters.warehouse_projects import COMPLETE_MARKER, extract_shared
 from northstar_release.adapters.warehouse_results import (
     MANIFEST as MANIFEST,  # re-exported: the artifact's manifest name belongs to this kind
 )
-from northstar_release.adapters.warehouse_projects import COMPLETE_MARKER, extract_shared
 from northstar_release.adapters.warehouse_results import (
     check_result,
     full_check_result,
@@ -377,7 +378,8 @@ def pin_name(env: str, sha: str) -> str:
 SPEC = KindSpec(
     kind=ArtifactKind.WAREHOUSE_PROJECT, title="warehouse project", source_roots=(SOURCE,), entry_point=ENTRY_POINT,
     entry_point_target="dbt:warehouse", adapter=WarehouseAdapter, gates=("warehouse_audit", "data_quality"),
-    # The switch itself re-plans the env from the stored project and audits it in the same process: FULL is free.
+    # The switch itself reads the env's tables in the same process (and audits them after any backfill; a pure
+    # virtual update re-points at snapshots audited when built): FULL is free.
     rollback_verify=VerifyMode.FULL, verify_env_dependent=True,
     change_note=("warehouse project changed: SQLMesh categorizes each model at deploy; a breaking change to a finance "
                  "model or any forward-only change needs `./release build --ack-breaking MODEL`"))

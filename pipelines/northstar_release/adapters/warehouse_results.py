@@ -24,7 +24,7 @@ from northstar_release.model import EvidenceRef, GateOutcome, GateResult
 
 MANIFEST = ".northstar-manifest.json"
 PLAN_EVIDENCE = ("environment", "categories", "backfill", "needs_ack", "missing_ack", "acknowledged",
-                 "virtual_update", "new_snapshots", "error")
+                 "virtual_update", "new_snapshots", "error", "from_state", "state_fallback")
 
 
 def integrity_result(folder: Path, target: str) -> GateResult:
