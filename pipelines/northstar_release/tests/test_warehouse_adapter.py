@@ -205,6 +205,7 @@ def test_deploy_promote_ack_rollback_and_refusal(setup: Setup) -> None:
     back = rollback(ad, dev, v1)
     rollback_s = time.monotonic() - started
     assert back.changed and back.evidence["virtual_update"] and back.evidence["rows_recomputed"] == 0, back.evidence
+    assert back.evidence["from_state"] == f"keep_{pin_name('dev', v1.sha256)}", back.evidence  # no project load
     assert current(ad, dev) == v1.sha256 and verify(ad, dev, back).outcome == GateOutcome.PASSED
     assert setup.tables("prod") == prod_before
 
