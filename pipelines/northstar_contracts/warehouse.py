@@ -90,6 +90,9 @@ class VerifyResult(Record):
     audits: list[AuditResult]
     seconds: float
     pins: PinsResult | None = None
+    # Why the audits were not re-run (a pure virtual update: every snapshot was audited when it was built); None
+    # when they ran.
+    audits_skipped: str | None = None
 
 
 @dataclasses.dataclass(frozen=True, kw_only=True)
@@ -137,6 +140,11 @@ class WarehousePlanReport(Record):
     verify: VerifyResult | None = None
     pins: PinsResult | None = None
     pin: str | None = None
+    # Planned from SQLMesh state over this source environment's snapshot set, without loading the project (a
+    # virtual update: ``rows_recomputed`` is 0); None: planned from the loaded project.
+    from_state: str | None = None
+    # Why a requested plan from state was refused before falling back to loading the project (nothing had changed).
+    state_fallback: str | None = None
 
 
 @dataclasses.dataclass(frozen=True, kw_only=True)

@@ -15,6 +15,11 @@ Subcommands
   with exit 1 when the plan would need snapshots that no longer exist (the janitor removed them); it needs no new
   acknowledgement, since it only re-points views at snapshots built (and acknowledged) before. ``--verify`` adds
   tables + audits of ENV after applying, ``--pin``/``--unpin`` then manage pins -- all in one project load.
+  ``--from-env SRC`` (repeatable) first tries the switch from SQLMesh state over SRC's snapshot set without loading
+  the project (``from_state``: a pure virtual update or a refusal that changes nothing, then the fallback to a
+  project load; ``--state-only`` ends with the refusal, exit 1). After a pure virtual update (no new snapshot, no
+  computed interval) ``--verify`` reads the tables but does not re-run the audits: every snapshot was audited when
+  it was built.
 - ``check --env ENV [--ack MODEL ...]``: the pre-deploy gate in ONE process: ``unit-test`` + ``audit --scratch`` + a
   non-applying ``plan`` into ENV, reported as one record holding the three (replaces three entry-point calls).
 - ``audit [--scratch]``: runs every SQLMesh audit (dbt schema tests AND singular tests) explicitly, like
@@ -32,7 +37,8 @@ A file lock (``<warehouse>.lock``) serialises processes on the warehouse: DuckDB
 dev and staging deploys hold different release-engine locks but share this file. Each command loads the project
 (the expensive step) once, under that lock.
 
-Modules: ``options`` (the frozen options record), ``engine`` (lock, context, engine locations), ``plan_report``
+Modules: ``options`` (the frozen options record), ``engine`` (lock, context, engine locations), ``from_state``
+(the plan from SQLMesh state), ``plan_report``
 (plan/apply and its report), ``audits`` (audits, tables, verify), ``unit_tests`` (dbt unit tests), ``pins``,
 ``commands`` (one function per subcommand), ``cli`` (argv -> options -> command).
 """

@@ -10,7 +10,13 @@ from datetime import date, timedelta
 from typing import Any
 
 from northstar_contracts.harness import Refused
-from northstar_contracts.warehouse import AuditResult, TableFingerprint, VerifyResult, WarehouseTablesReport
+from northstar_contracts.warehouse import (
+    AuditResult,
+    TableFingerprint,
+    VerifyResult,
+    WarehousePlanReport,
+    WarehouseTablesReport,
+)
 
 from northstar_dbt.warehouse.engine import short_name
 
@@ -58,12 +64,31 @@ def tables_of(context: Any, env: str) -> WarehouseTablesReport:
     return WarehouseTablesReport(environment=environment.name, plan_id=environment.plan_id, tables=tables)
 
 
-def verify_env(context: Any, env: str) -> VerifyResult:
-    """Tables + audits of ``env`` on the already loaded context."""
+def verify_env(context: Any, env: str, skip_audits: str | None = None) -> VerifyResult:
+    """Tables + audits of ``env`` on the already loaded context; ``skip_audits`` (the reason) reads the tables only.
+
+    Audits are skipped only after a pure virtual update (:func:`virtual_update_reason`): the environment's views
+    then point at physical tables that already existed, and each of them was audited when it was built (SQLMesh runs
+    the blocking audits of every interval it computes, the pre-deploy check ran every audit on a scratch build, and
+    the environment it was first built in was verified with the same audits). Re-running ~500 audits over the same
+    tables would only repeat those verdicts. The tables are still read: every view must resolve.
+    """
     t0 = time.monotonic()
     tables = tables_of(context, env)
-    audits = run_audits(context)
+    audits = [] if skip_audits else run_audits(context)
     failed = failed_names(audits)
     return VerifyResult(ok=not failed, tables=tables.tables, plan_id=tables.plan_id,
                         audits_passed=sum(a.status == "pass" for a in audits), audits_failed=failed, audits=audits,
-                        seconds=round(time.monotonic() - t0, 3))
+                        seconds=round(time.monotonic() - t0, 3), audits_skipped=skip_audits)
+
+
+def virtual_update_reason(report: WarehousePlanReport) -> str | None:
+    """Why post-apply audits need not run after this plan, or None when they must (any new snapshot or interval).
+
+    A new snapshot without a backfill (e.g. an edited singular test: a metadata change SQLMesh does not re-run)
+    still needs the audits, so "virtual" here means no new snapshot AND no computed interval.
+    """
+    if report.new_snapshots or report.backfill or report.rows_recomputed:
+        return None
+    return ("pure virtual update: no new snapshot and no interval computed; every snapshot was audited when it "
+            "was built")

@@ -57,6 +57,11 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--verify", action="store_true", help="after applying: tables + audits of ENV (same process)")
     p.add_argument("--pin", metavar="NAME", help="with --verify: when verified, pin the snapshots as keep_NAME")
     p.add_argument("--unpin", action="append", default=[], metavar="NAME", help="with --verify: release old pins")
+    p.add_argument("--from-env", action="append", default=[], metavar="SRC",
+                   help="plan from SQLMesh state over SRC's snapshot set without loading the project (repeatable: "
+                        "the first usable wins); falls back to loading the project when that is no virtual update")
+    p.add_argument("--state-only", action="store_true",
+                   help="with --from-env: refuse (exit 1, nothing changed) instead of falling back")
 
     p = sub.add_parser("check", help="pre-deploy gate in one process: unit-test + audit --scratch + plan (no apply)")
     common(p)
@@ -116,7 +121,8 @@ def parse_options(argv: Sequence[str]) -> WarehouseOptions:
         acks=tuple(getattr(ns, "ack", ())), virtual_only=getattr(ns, "virtual_only", False),
         verify=getattr(ns, "verify", False), pin=getattr(ns, "pin", None), unpin=tuple(getattr(ns, "unpin", ())),
         scratch=getattr(ns, "scratch", False), ignore_ttl=getattr(ns, "ignore_ttl", False),
-        name=getattr(ns, "name", None), catalog=getattr(ns, "catalog", None))
+        name=getattr(ns, "name", None), catalog=getattr(ns, "catalog", None),
+        from_envs=tuple(getattr(ns, "from_env", ())), state_only=getattr(ns, "state_only", False))
     return opts.resolved()
 
 

@@ -13,7 +13,7 @@ import time
 from pathlib import Path
 
 from northstar_contracts.base import EXIT_OK, EXIT_PROBLEMS
-from northstar_contracts.harness import Outcome
+from northstar_contracts.harness import Outcome, Refused
 from northstar_contracts.warehouse import (
     EnvironmentEntry,
     WarehouseAuditReport,
@@ -25,8 +25,9 @@ from northstar_contracts.warehouse import (
 )
 
 from northstar_dbt.warehouse import pins
-from northstar_dbt.warehouse.audits import failed_names, run_audits, tables_of, verify_env
+from northstar_dbt.warehouse.audits import failed_names, run_audits, tables_of, verify_env, virtual_update_reason
 from northstar_dbt.warehouse.engine import session
+from northstar_dbt.warehouse.from_state import StateRefusal, find_source
 from northstar_dbt.warehouse.options import WarehouseOptions
 from northstar_dbt.warehouse.plan_report import plan_into
 from northstar_dbt.warehouse.unit_tests import run_unit_tests
@@ -34,14 +35,49 @@ from northstar_dbt.warehouse.unit_tests import run_unit_tests
 
 def cmd_plan(opts: WarehouseOptions) -> Outcome:
     """Plan (and apply); with ``--apply --verify``: tables + audits of the env and, when verified, pins -- all on
-    the one loaded context."""
+    the one loaded context.
+
+    ``--from-env SRC`` first tries the plan from SQLMesh state over SRC's snapshot set, without loading the project
+    (:mod:`from_state`); when that is refused (nothing changed) it falls back to loading the project and says why in
+    ``state_fallback`` -- or, with ``--state-only``, ends with that refusal (exit 1).
+    """
+    fallback: str | None = None
+    if opts.from_envs:
+        try:
+            return _plan_from_state(opts)
+        except StateRefusal as exc:
+            if opts.state_only:
+                raise Refused(f"refused: {exc}; nothing changed in {opts.environment}",
+                              environment=opts.environment, from_envs=list(opts.from_envs)) from None
+            fallback = str(exc)
     timings: dict[str, float] = {}
     with session(opts, timings) as context:
         code, report = plan_into(context, opts.environment, project=opts.project, apply=opts.apply,
                                  virtual_only=opts.virtual_only, acks=opts.acks, timings=timings)
+        report = dataclasses.replace(report, state_fallback=fallback)
         if code == EXIT_OK and opts.apply and opts.verify:
-            verified = verify_env(context, opts.environment)
+            verified = verify_env(context, opts.environment, virtual_update_reason(report))
             pinned = pins.pin_and_unpin(context, opts.project, opts.pin, opts.unpin) if verified.ok else None
+            report = dataclasses.replace(report, verify=verified, pins=pinned)
+        return Outcome(code, report)
+
+
+def _plan_from_state(opts: WarehouseOptions) -> Outcome:
+    """The plan (apply, tables, pins) over a source environment's snapshot set, read from SQLMesh state.
+
+    Raises :class:`StateRefusal` before anything is applied when that is not a pure virtual update. Audits are not
+    re-run (:func:`audits.verify_env`): every snapshot of a finalized source environment was audited when built.
+    """
+    timings: dict[str, float] = {}
+    with session(opts, timings, load=False) as context:
+        source = find_source(context, opts.from_envs)
+        code, report = plan_into(context, opts.environment, project=opts.project, apply=opts.apply,
+                                 virtual_only=opts.virtual_only, acks=opts.acks, timings=timings, source=source)
+        if code == EXIT_OK and opts.apply and opts.verify:
+            reason = virtual_update_reason(report) or "virtual update from state"
+            verified = verify_env(context, opts.environment, reason)
+            pinned = (pins.pin_and_unpin(context, opts.project, opts.pin, opts.unpin, from_env=opts.environment)
+                      if verified.ok else None)
             report = dataclasses.replace(report, verify=verified, pins=pinned)
         return Outcome(code, report)
 

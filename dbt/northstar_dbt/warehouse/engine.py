@@ -67,15 +67,19 @@ def warehouse_lock(warehouse: Path, timeout_s: float = LOCK_TIMEOUT_S) -> Iterat
             fcntl.flock(fh.fileno(), fcntl.LOCK_UN)
 
 
-def load_context(project: Path) -> Any:
-    """The SQLMesh context over the dbt project (the expensive step: it parses the whole dbt project)."""
+def load_context(project: Path, *, load: bool = True) -> Any:
+    """The SQLMesh context over the dbt project (the expensive step: it parses the whole dbt project).
+
+    ``load=False`` reads only the configuration (``config.py``, ``dbt_project.yml``, ``profiles.yml``: the engine and
+    state connections) and no model: the context then knows only what SQLMesh state holds (:mod:`from_state`).
+    """
     from sqlmesh import Context
     from sqlmesh.core.console import NoopConsole, set_console
 
     if not (project / "dbt_project.yml").is_file() or not (project / "config.py").is_file():
         raise UsageError(f"{project} is not a dbt/SQLMesh project (needs dbt_project.yml and config.py)")
     set_console(NoopConsole())  # the janitor's terminal console would prompt; results come back as data
-    context = Context(paths=str(project))
+    context = Context(paths=str(project), load=load)
     # Release environments (dev/staging/prod) and pins are long-lived: they must never expire through
     # environment_ttl. Snapshots no environment references still expire after snapshot_ttl.
     context.environment_ttl = None
@@ -83,15 +87,17 @@ def load_context(project: Path) -> Any:
 
 
 @contextlib.contextmanager
-def session(opts: WarehouseOptions, timings: dict[str, float] | None = None) -> Iterator[Any]:
-    """Lock ``opts.warehouse`` and load the project once; yields the SQLMesh context (timings: lock_wait_s, load_s)."""
+def session(opts: WarehouseOptions, timings: dict[str, float] | None = None, *, load: bool = True) -> Iterator[Any]:
+    """Lock ``opts.warehouse`` and load the project once; yields the SQLMesh context (timings: lock_wait_s, load_s).
+
+    ``load=False``: the context over SQLMesh state only (no model parsed; ``config_s`` instead of ``load_s``)."""
     timings = {} if timings is None else timings
     point_engine(opts)
     with warehouse_lock(opts.warehouse_file) as waited:
         timings["lock_wait_s"] = round(waited, 3)
         t0 = time.monotonic()
-        context = load_context(opts.project)
-        timings["load_s"] = round(time.monotonic() - t0, 3)
+        context = load_context(opts.project, load=load)
+        timings["load_s" if load else "config_s"] = round(time.monotonic() - t0, 3)
         try:
             yield context
         finally:

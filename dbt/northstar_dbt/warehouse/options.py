@@ -33,6 +33,8 @@ class WarehouseOptions:
     ignore_ttl: bool = False  # janitor
     name: str | None = None  # pin / unpin
     catalog: Path | None = None  # freshness: the pipeline catalog folder (SLAs)
+    from_envs: tuple[str, ...] = ()  # plan: try a virtual update from state over the first usable of these envs
+    state_only: bool = False  # with from_envs: refuse instead of falling back to loading the project
 
     @property
     def environment(self) -> str:

@@ -11,6 +11,7 @@ from northstar_contracts.base import EXIT_OK
 from northstar_contracts.harness import UsageError
 from northstar_contracts.warehouse import PinsResult, WarehousePlanReport
 
+from northstar_dbt.warehouse import from_state
 from northstar_dbt.warehouse.plan_report import plan_into
 
 PIN_PREFIX = "keep_"
@@ -26,11 +27,13 @@ def pin_env(name: str) -> str:
     return str(Environment.sanitize_name(clean if clean.startswith(PIN_PREFIX) else PIN_PREFIX + clean))
 
 
-def pin(context: Any, name: str, project: Path) -> tuple[int, WarehousePlanReport]:
-    """Plan the loaded project (virtual-only) into the pin environment for ``name``."""
+def pin(context: Any, name: str, project: Path, from_env: str | None = None) -> tuple[int, WarehousePlanReport]:
+    """Plan the loaded project (virtual-only) into the pin environment for ``name``; with ``from_env``, pin that
+    environment's snapshot set from SQLMesh state instead (no project loaded; see :mod:`from_state`)."""
     env = pin_env(name)
     context.pinned_environments = set(context.pinned_environments) | {env}
-    return plan_into(context, env, project=project, apply=True, virtual_only=True, command="pin")
+    source = from_state.find_source(context, [from_env]) if from_env else None
+    return plan_into(context, env, project=project, apply=True, virtual_only=True, command="pin", source=source)
 
 
 def unpin(context: Any, name: str) -> str:
@@ -40,11 +43,17 @@ def unpin(context: Any, name: str) -> str:
     return env
 
 
-def pin_and_unpin(context: Any, project: Path, new_pin: str | None, old_pins: Sequence[str]) -> PinsResult:
-    """After a verified switch: pin these snapshots as ``new_pin`` and release ``old_pins``."""
+def pin_and_unpin(context: Any, project: Path, new_pin: str | None, old_pins: Sequence[str],
+                  from_env: str | None = None) -> PinsResult:
+    """After a verified switch: pin these snapshots (``from_env``: that environment's, read from state) as
+    ``new_pin`` and release ``old_pins``."""
     pinned = pin_error = None
     if new_pin:
-        code, report = pin(context, new_pin, project)
-        pinned = pin_env(new_pin) if code == EXIT_OK else None
-        pin_error = None if code == EXIT_OK else report.error
+        try:
+            code, report = pin(context, new_pin, project, from_env)
+        except from_state.StateRefusal as exc:
+            pin_error = f"pin {pin_env(new_pin)} not made: {exc}"
+        else:
+            pinned = pin_env(new_pin) if code == EXIT_OK else None
+            pin_error = None if code == EXIT_OK else report.error
     return PinsResult(pinned=pinned, unpinned=[unpin(context, old) for old in old_pins], pin_error=pin_error)

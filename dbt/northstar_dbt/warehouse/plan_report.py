@@ -16,7 +16,9 @@ from typing import Any
 from northstar_contracts.base import EXIT_OK, EXIT_PROBLEMS
 from northstar_contracts.warehouse import BackfillEntry, ChangeEntry, WarehousePlanReport
 
+from northstar_dbt.warehouse import from_state
 from northstar_dbt.warehouse.engine import count_rows, short_name
+from northstar_dbt.warehouse.from_state import SourceSet
 
 ACK_TAGS = frozenset({"finance"})
 CATEGORY_NAMES = {
@@ -110,16 +112,25 @@ def acked(needed: Sequence[str], acks: Sequence[str]) -> tuple[list[str], list[s
 
 def plan_into(context: Any, env: str, *, project: Path, apply: bool, virtual_only: bool = False,
               acks: Sequence[str] = (), timings: dict[str, float] | None = None,
-              command: str = "plan") -> tuple[int, WarehousePlanReport]:
-    """Plan the loaded project into ``env`` (and apply it); exit code 1 with ``error`` when refused."""
+              command: str = "plan", source: SourceSet | None = None) -> tuple[int, WarehousePlanReport]:
+    """Plan the loaded project into ``env`` (and apply it); exit code 1 with ``error`` when refused.
+
+    With ``source``, the plan is made from SQLMesh state over ``source``'s snapshot set instead of the loaded
+    project (:mod:`from_state`); it raises :class:`StateRefusal` before applying anything unless it is a pure
+    virtual update. Every other rule (categories, acknowledgements, virtual-only refusal) is the same code.
+    """
     timings = {} if timings is None else timings
     t0 = time.monotonic()
-    plan = context.plan_builder(env, include_unmodified=True).build()
+    if source is None:
+        plan = context.plan_builder(env, include_unmodified=True).build()
+    else:
+        plan = from_state.plan_builder(context, env, source).build()
+        from_state.require_virtual(plan, env, source.environment)
     timings["plan_s"] = round(time.monotonic() - t0, 3)
     fields = describe_plan(plan)
     ok_acks, missing = acked(fields["needs_ack"], acks)
     fields.update(command=command, project=str(project), acknowledged=ok_acks, missing_ack=missing, applied=False,
-                  rows_recomputed=0, timings=timings)
+                  rows_recomputed=0, timings=timings, from_state=source.environment if source else None)
 
     def refused(error: str, **extra: Any) -> tuple[int, WarehousePlanReport]:
         return EXIT_PROBLEMS, WarehousePlanReport(ok=False, error=error, **fields, **extra)

@@ -10,15 +10,21 @@ Why this shape:
   the same digest passed before (scope ENVIRONMENT), only ``plan`` runs and the earlier evidence is carried over.
 * dev, staging and prod are SQLMesh *environments* in ONE DuckDB warehouse (``<state>/warehouse/warehouse.duckdb``,
   SQLMesh state in ``<state>/warehouse/sqlmesh_state.duckdb`` or PostgreSQL via ``NORTHSTAR_SQLMESH_STATE_URL``).
-  A deploy extracts the artifact once into ``<env_dir>/warehouse/<sha256>/`` and plans it into the env with automatic
+  A deploy extracts the artifact once per digest into ``<warehouse dir>/projects/<sha256>/`` (shared by every env and
+  the check gate, read-only, dbt's partial-parse file kept) and plans it into the env with automatic
   categorization; promotion of an artifact the previous env already built is a virtual update (0 rows recomputed).
+* Promotion and rollback of a digest some env verified and pinned are made from SQLMesh state (``plan --from-env
+  keep_<env>_<sha12>``): the component points the env at the pin's snapshots without loading the dbt project (the
+  37-56 s step at 214 models), skips the post-apply audits (every snapshot was audited when built), and falls back
+  to loading the project when that would not be a pure virtual update (evidence ``from_state``/``state_fallback``).
   ``<env_dir>/warehouse/LIVE`` (written atomically) records the digest the env was last switched to.
 * Acknowledgements: a BREAKING change to a ``finance`` model, or any forward-only change, must be acknowledged by
   release tags ``ack:<model>`` (see ``acks_of``). The engine passes them in every check and switch request.
-* rollback is a re-plan of the env from the older, stored project (``--virtual-only``): the same snapshots, no
-  recompute; refused with a clear message when the janitor has removed them. To keep that possible, each verified
+* rollback is a re-plan of the env to the older digest's snapshots (``--virtual-only``; from its pin in SQLMesh
+  state when there is one): the same snapshots, no recompute; refused with a clear message when the janitor has
+  removed them. To keep that possible, each verified
   deploy pins its snapshots as SQLMesh environment ``keep_<env>_<sha12>`` (last ``KEEP_KNOWN_GOOD`` per env).
-* deploy runs plan + apply + post-apply tables/audits in ONE component process (loading the project dominates, ~5 s)
+* deploy runs plan + apply + post-apply tables/audits in ONE component process (a project load dominates it)
   and returns that verification in its outcome; ``verify`` receives the outcome back in its request and reuses it
   when it is for the digest still live, otherwise it runs the ``verify`` subcommand. No state is kept in the adapter.
 * The digest depends on the project's content only (the manifest lists files and hashes, no commit or release).
@@ -31,8 +37,6 @@ import hashlib
 import json
 import os
 import re
-import shutil
-import tempfile
 from pathlib import Path
 from typing import Any, TypeVar
 
@@ -61,6 +65,7 @@ from northstar_release.adapters.base import (
     outcome_for,
 )
 from northstar_release.adapters.dag_bundle import write_deterministic_tarball
+from northstar_release.adapters.warehouse_projects import COMPLETE_MARKER, extract_shared
 from northstar_release.adapters.warehouse_results import (
     MANIFEST as MANIFEST,  # re-exported: the artifact's manifest name belongs to this kind
 )
@@ -73,7 +78,7 @@ from northstar_release.adapters.warehouse_results import (
     verify_result,
 )
 from northstar_release.errors import Blocked
-from northstar_release.fsutil import fsync_dir, sha256_file
+from northstar_release.fsutil import fsync_dir
 from northstar_release.kinds.spec import KindSpec
 from northstar_release.model import Artifact, ArtifactKind, GateOutcome, GateResult, Release
 from northstar_release.runner import call
@@ -82,7 +87,6 @@ from northstar_release.stages import SwitchMode, VerifyMode
 ARTIFACT_NAME = "warehouse-project"
 SOURCE = "dbt"
 ENTRY_POINT = "warehouse"
-COMPLETE_MARKER = ".complete"
 LIVE_FILE = "LIVE"
 PINS_FILE = "PINS.json"
 ACK_TAG_PREFIX = "ack:"
@@ -165,17 +169,17 @@ class WarehouseAdapter:
         artifact, env = req.artifact, req.env
         target = f"{artifact.name}@{artifact.sha256[:12]}"
         acks = [a for ack in sorted(set(req.acks)) for a in ("--ack", ack)]
-        with tempfile.TemporaryDirectory(prefix="warehouse-check-") as tmp:
-            project = Path(tmp) / "project"
-            self._extract_verified(artifact, env, project)
-            args = [*self._engine_args(env, project), "--env", env.env, *acks]
-            if req.scope == CheckScope.ENVIRONMENT and req.prior is not None and req.prior_ref is not None:
-                # dbt unit tests and audits on a scratch build depend only on the project's bytes (this digest):
-                # they passed before; carry that evidence over, pointing at it, and run only the plan into this env.
-                unit, audit = reused_parts(req.prior)
-                plan = _call(env, WarehousePlanReport, "plan", *args)
-                return reused_summary(check_result(target, unit, audit, plan), req.prior_ref, env.env)
-            return full_check_result(target, _call(env, WarehouseCheckReport, "check", *args))
+        project = self.ensure_extracted(artifact, env)
+        args = [*self._engine_args(env, project), "--env", env.env, *acks]
+        if req.scope == CheckScope.ENVIRONMENT and req.prior is not None and req.prior_ref is not None:
+            # dbt unit tests and audits on a scratch build depend only on the project's bytes (this digest): they
+            # passed before; carry that evidence over, pointing at it, and run only the plan into this env. When a
+            # verified env pinned this digest's snapshots, that plan is made from SQLMesh state (no project load):
+            # the same snapshot set a load would yield, so the same categories and acknowledgements (from_state.py).
+            unit, audit = reused_parts(req.prior)
+            plan = _call(env, WarehousePlanReport, "plan", *args, *self._state_sources(env, artifact.sha256))
+            return reused_summary(check_result(target, unit, audit, plan), req.prior_ref, env.env)
+        return full_check_result(target, _call(env, WarehouseCheckReport, "check", *args))
 
     def verify(self, req: VerifyRequest) -> GateResult:
         env = req.env
@@ -188,9 +192,9 @@ class WarehouseAdapter:
         if switched is not None and isinstance(switched.verified, VerifyResult):
             return verify_result(target, switched.verified, None, "post-apply (same component process as the switch)")
         if req.mode == VerifyMode.INTEGRITY:
-            return integrity_result(self._root(env) / sha, target)
+            return integrity_result(self.project_dir(env, sha), target)
         pin, unpin = self._pin_plan(env, sha)
-        args = [*self._engine_args(env, self._root(env) / sha), "--env", env.env, "--pin", pin,
+        args = [*self._engine_args(env, self.project_dir(env, sha)), "--env", env.env, "--pin", pin,
                 *(a for old in unpin for a in ("--unpin", old))]
         reported = _call(env, WarehouseVerifyReport, "verify", *args)
         if reported.result is not None:
@@ -202,7 +206,7 @@ class WarehouseAdapter:
         sha = self._live(env)
         if sha is None:
             return {}
-        reported = _call(env, WarehouseTablesReport, "tables", *self._engine_args(env, self._root(env) / sha),
+        reported = _call(env, WarehouseTablesReport, "tables", *self._engine_args(env, self.project_dir(env, sha)),
                          "--env", env.env)
         if reported.result is None or reported.exit_code != 0:
             raise Blocked(f"warehouse: cannot read the tables of {env.env}: "
@@ -224,7 +228,7 @@ class WarehouseAdapter:
             sha = live.read_text().strip()
         except OSError:
             return None
-        if re.fullmatch(r"[0-9a-f]{64}", sha) and (self._root(env) / sha / COMPLETE_MARKER).exists():
+        if re.fullmatch(r"[0-9a-f]{64}", sha) and (self.project_dir(env, sha) / COMPLETE_MARKER).exists():
             return sha
         return None
 
@@ -251,7 +255,10 @@ class WarehouseAdapter:
             return DeployOutcome(changed=False, message=f"{artifact.name}@{artifact.sha256[:12]} already live",
                                  evidence={"sha256": artifact.sha256}, name=artifact.name, sha256=artifact.sha256)
         folder = self.ensure_extracted(artifact, env)
-        args = ["plan", *self._engine_args(env, folder), "--env", env.env, "--apply", "--verify"]
+        # Known-good snapshot set of this digest in SQLMesh state (a pin of a verified env): the component switches
+        # the env to it without loading the project, or falls back to loading it (and says why).
+        args = ["plan", *self._engine_args(env, folder), "--env", env.env, "--apply", "--verify",
+                *self._state_sources(env, artifact.sha256)]
         if not (rollback and artifact.sha256 in self._pins(env)):  # a known-good rollback target is pinned already
             pin, unpin = self._pin_plan(env, artifact.sha256)
             args += ["--pin", pin]
@@ -283,45 +290,35 @@ class WarehouseAdapter:
             "rows_recomputed": p.rows_recomputed, "rows_recomputed_by_model": p.rows_recomputed_by_model,
             "virtual_update": p.virtual_update, "needs_ack": p.needs_ack, "acknowledged": p.acknowledged,
             "timings": p.timings, "pins": p.pins.to_dict() if p.pins is not None else None,
+            # a virtual update made from SQLMesh state over this source env's snapshots (no project load), or why
+            # that was refused before the project was loaded instead
+            "from_state": p.from_state, "state_fallback": p.state_fallback,
+            "audits_skipped": p.verify.audits_skipped if p.verify is not None else None,
         }
         kind = "virtual update" if p.virtual_update else "backfill"
+        if p.from_state:
+            kind += f" from SQLMesh state ({p.from_state})"
         verb = "rolled back to" if rollback else "deployed"
         return DeployOutcome(changed=True, evidence=evidence, verified=verified, name=artifact.name,
                              sha256=artifact.sha256,
                              message=f"{verb} {artifact.name}@{artifact.sha256[:12]} ({kind}, "
                                      f"{p.rows_recomputed} rows recomputed)")
 
+    def projects_root(self, env: EnvContext) -> Path:
+        """``<warehouse dir>/projects``: one extracted project per digest, shared by every env of the warehouse."""
+        return self.warehouse_paths(env)[0].parent / "projects"
+
+    def project_dir(self, env: EnvContext, sha: str) -> Path:
+        return self.projects_root(env) / sha
+
     def ensure_extracted(self, artifact: Artifact, env: EnvContext) -> Path:
-        """Extract once per digest (temp dir + rename, ``.complete`` marker last); a folder without it is redone."""
-        root = self._root(env)
-        root.mkdir(parents=True, exist_ok=True)
-        final = root / artifact.sha256
-        if (final / COMPLETE_MARKER).exists():
-            return final
-        tmp = Path(tempfile.mkdtemp(prefix=f".{artifact.sha256[:12]}.", dir=root))
-        self._extract_verified(artifact, env, tmp)
-        (tmp / COMPLETE_MARKER).write_text(artifact.sha256 + "\n")
-        if final.exists():
-            shutil.rmtree(final)
-        os.rename(tmp, final)
-        fsync_dir(root)
-        return final
+        """The project of ``artifact``, extracted once per digest for every env (see ``warehouse_projects``)."""
+        return extract_shared(Path(env.artifact_path(artifact)), artifact.sha256, self.projects_root(env))
 
     # ---- internals -----------------------------------------------------------------------------------------------
-    @staticmethod
-    def _extract_verified(artifact: Artifact, env: EnvContext, dest: Path) -> None:
-        import tarfile
-
-        blob = Path(env.artifact_path(artifact))
-        digest = sha256_file(blob)
-        if digest != artifact.sha256:
-            raise RuntimeError(f"artifact store blob for {artifact.name} has sha256 {digest}, expected {artifact.sha256}")
-        dest.mkdir(parents=True, exist_ok=True)
-        with tarfile.open(blob, "r:gz") as tar:
-            tar.extractall(dest, filter="data")
-
     def _write_live(self, env: EnvContext, sha: str) -> None:
         root = self._root(env)
+        root.mkdir(parents=True, exist_ok=True)
         tmp = root / f".{LIVE_FILE}.tmp.{os.getpid()}"
         with open(tmp, "w") as fh:
             fh.write(sha + "\n")
@@ -335,6 +332,20 @@ class WarehouseAdapter:
             return [s for s in json.loads((self._root(env) / PINS_FILE).read_text()) if isinstance(s, str)]
         except (OSError, ValueError):
             return []
+
+    def _state_sources(self, env: EnvContext, sha: str) -> list[str]:
+        """``--from-env`` arguments: the pin environments of every env (this one first) that verified ``sha``.
+
+        A pin ``keep_<env>_<sha12>`` is made only after a verified switch to ``sha`` (see ``_pin_plan``), so it holds
+        the snapshot set a load of this digest's project yields. Envs are the sibling folders of ``env.env_dir``.
+        """
+        envs = [env.env_dir] + sorted(d for d in env.env_dir.parent.iterdir() if d.is_dir() and d != env.env_dir)
+        sources = []
+        for env_dir in envs:
+            other = dataclasses.replace(env, env=env_dir.name, env_dir=env_dir)
+            if sha in self._pins(other):
+                sources += ["--from-env", f"keep_{pin_name(env_dir.name, sha)}"]
+        return sources
 
     def _pin_plan(self, env: EnvContext, sha: str) -> tuple[str, list[str]]:
         """Pin name for ``sha`` and the older pins to release so that the last N known-good stay pinned."""
@@ -367,7 +378,8 @@ def pin_name(env: str, sha: str) -> str:
 SPEC = KindSpec(
     kind=ArtifactKind.WAREHOUSE_PROJECT, title="warehouse project", source_roots=(SOURCE,), entry_point=ENTRY_POINT,
     entry_point_target="dbt:warehouse", adapter=WarehouseAdapter, gates=("warehouse_audit", "data_quality"),
-    # The switch itself re-plans the env from the stored project and audits it in the same process: FULL is free.
+    # The switch itself reads the env's tables in the same process (and audits them after any backfill; a pure
+    # virtual update re-points at snapshots audited when built): FULL is free.
     rollback_verify=VerifyMode.FULL, verify_env_dependent=True,
     change_note=("warehouse project changed: SQLMesh categorizes each model at deploy; a breaking change to a finance "
                  "model or any forward-only change needs `./release build --ack-breaking MODEL`"))

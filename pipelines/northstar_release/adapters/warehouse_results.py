@@ -24,7 +24,7 @@ from northstar_release.model import EvidenceRef, GateOutcome, GateResult
 
 MANIFEST = ".northstar-manifest.json"
 PLAN_EVIDENCE = ("environment", "categories", "backfill", "needs_ack", "missing_ack", "acknowledged",
-                 "virtual_update", "new_snapshots", "error")
+                 "virtual_update", "new_snapshots", "error", "from_state", "state_fallback")
 
 
 def integrity_result(folder: Path, target: str) -> GateResult:
@@ -102,12 +102,15 @@ def verify_result(target: str, verified: VerifyResult | None, error: str | None,
                                     "audits_failed": [error] if error else [], "pins": None})
     failed, tables = verified.audits_failed, verified.tables
     ok = verified.ok and not failed and bool(tables)
-    if ok:
+    if ok and verified.audits_skipped:
+        summary = f"{len(tables)} model(s) readable; audits not re-run ({verified.audits_skipped})"
+    elif ok:
         summary = f"{len(tables)} model(s) readable, {verified.audits_passed} audit(s) pass"
     else:
         summary = ("audits failed: " + ", ".join(failed)) if failed else "no tables"
     evidence = {"source": source, "tables": {k: t.to_dict() for k, t in tables.items()}, "plan_id": verified.plan_id,
                 "audits_passed": verified.audits_passed, "audits_failed": failed,
+                "audits_skipped": verified.audits_skipped,
                 "pins": verified.pins.to_dict() if verified.pins is not None else None}
     return GateResult(gate="warehouse.verify", target=target,
                       outcome=GateOutcome.PASSED if ok else GateOutcome.FAILED, summary=summary, evidence=evidence)

@@ -21,13 +21,13 @@ from pathlib import Path
 
 import pytest
 
-from northstar_release.adapters.base import BuildContext, EnvContext
+from northstar_release.adapters.base import BuildContext, CheckRequest, CheckScope, EnvContext
 from northstar_release.adapters.warehouse import ARTIFACT_NAME, MANIFEST, WarehouseAdapter, acks_of, pin_name
 from northstar_release.artifact_store import LocalArtifactStore
 from northstar_release.errors import Blocked
 from northstar_release.gates.base import GateContext
 from northstar_release.gates.warehouse_audit import WarehouseAuditGate
-from northstar_release.model import Artifact, ArtifactKind, GateOutcome, Release
+from northstar_release.model import Artifact, ArtifactKind, EvidenceRef, GateOutcome, Release
 from northstar_release.runner import SubprocessComponentRunner, env_var_for
 from northstar_release.tests.adapter_calls import check, current, deploy, rollback, verify
 from northstar_release.tests.helpers import REPO, git
@@ -205,12 +205,13 @@ def test_deploy_promote_ack_rollback_and_refusal(setup: Setup) -> None:
     back = rollback(ad, dev, v1)
     rollback_s = time.monotonic() - started
     assert back.changed and back.evidence["virtual_update"] and back.evidence["rows_recomputed"] == 0, back.evidence
+    assert back.evidence["from_state"] == f"keep_{pin_name('dev', v1.sha256)}", back.evidence  # no project load
     assert current(ad, dev) == v1.sha256 and verify(ad, dev, back).outcome == GateOutcome.PASSED
     assert setup.tables("prod") == prod_before
 
     # Snapshots gone: drop v2's pin, run the janitor with --ignore-ttl, then a rollback to v2 is refused.
     wh, state = WarehouseAdapter.warehouse_paths(dev)
-    base = ["--project", str(dev.env_dir / "warehouse" / v1.sha256), "--warehouse", str(wh), "--state", str(state)]
+    base = ["--project", str(ad.project_dir(dev, v1.sha256)), "--warehouse", str(wh), "--state", str(state)]
     assert setup.runner.run("warehouse", ["unpin", *base, "--name", pin_name("dev", v2.sha256)]).exit_code == 0
     assert setup.runner.run("warehouse", ["janitor", *base, "--ignore-ttl"]).exit_code == 0
     with pytest.raises(Blocked, match="not in the warehouse state any more"):
@@ -232,6 +233,48 @@ def test_failing_singular_test_blocks_at_the_gate(setup: Setup) -> None:
     assert "assert_daily_revenue_matches_payments" in result.summary
     assert result.evidence["audits"]["failing"][0]["failing_rows"] == 1
     assert current(setup.adapter, env) == before
+
+
+def test_promotion_and_check_from_state_need_no_project_load(setup: Setup) -> None:
+    """A digest a verified env pinned: the check's plan and the switch come from SQLMesh state, so they work with the
+    shared project copy's models gone; the switch recomputes nothing and skips the post-apply audits."""
+    ad = setup.adapter
+    v1_commit = git(setup.repo, "rev-list", "--max-parents=0", "HEAD")
+    work = setup.root / "work" / "state-v1"
+    work.mkdir(parents=True)
+    (blob,) = ad.package(BuildContext(repo_root=setup.repo, git_commit=v1_commit, release_id="rel-v1", work_dir=work))
+    v1 = setup.store.put(blob, ArtifactKind.WAREHOUSE_PROJECT, ARTIFACT_NAME)
+    qa = setup.env("qa")
+    # One shared, read-only copy per digest for every env; no per-env copies.
+    folder = ad.ensure_extracted(v1, qa)
+    assert folder == ad.project_dir(setup.env("dev"), v1.sha256)
+    assert not (folder / "models" / "marts" / f"{MART}.sql").stat().st_mode & 0o222
+    assert not list((setup.root / "state" / "envs").glob(f"*/warehouse/{v1.sha256}"))
+    full = check(ad, v1, qa)
+    assert full.outcome == GateOutcome.PASSED, full.summary
+
+    models = folder / "models"
+    folder.chmod(0o755)
+    models.rename(folder / "models.hidden")  # loading the project now would fail
+    try:
+        ref = EvidenceRef(env="dev", deployment_id=1, audit_seq=1, audit_hash="0" * 64)
+        reused = ad.check(CheckRequest(artifact=v1, env=qa, scope=CheckScope.ENVIRONMENT, prior=full, prior_ref=ref))
+        assert reused.outcome == GateOutcome.PASSED, reused.summary
+        assert reused.evidence["plan"]["from_state"] == f"keep_{pin_name('dev', v1.sha256)}", reused.evidence
+        assert reused.evidence["reused"]["parts"] == ["unit_tests", "audits"]
+
+        out = deploy(ad, v1, qa)
+        assert out.changed and out.evidence["from_state"] == f"keep_{pin_name('dev', v1.sha256)}", out.evidence
+        assert out.evidence["virtual_update"] and out.evidence["rows_recomputed"] == 0
+        assert out.evidence["audits_skipped"] and "from SQLMesh state" in out.message
+        assert "load_s" not in out.evidence["timings"]
+        checked = verify(ad, qa, out)
+        assert checked.outcome == GateOutcome.PASSED and "audits not re-run" in checked.summary, checked.summary
+        assert out.evidence["pins"]["pinned"] == f"keep_{pin_name('qa', v1.sha256)}"
+    finally:
+        (folder / "models.hidden").rename(models)
+    assert setup.tables("qa") == {k: {**v, "relation": v["relation"].replace("analytics__dev", "analytics__qa")}
+                                  for k, v in setup.tables("dev").items()}
 
 
 def test_missing_entry_point_is_a_usage_error(tmp_path: Path) -> None:
