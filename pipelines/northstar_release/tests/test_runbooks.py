@@ -153,6 +153,20 @@ def check_roll_back(s: Scenario) -> None:
     assert last["release_id"] == v1 and last["status"] == "succeeded", last
 
 
+def check_hotfix(s: Scenario) -> None:
+    v1 = s.to_prod()
+    s.new_commit("fix: sales_daily")
+    fix = release_id(s.repo)
+    s.run_page("hotfix.md", RELEASE=fix, ONCALL="oncall@northstar.example", WHY="prod broken since v1",
+               REVIEWER="bob@northstar.test", REVIEW="reviewed the diff after the fact")
+    assert s.live_release("prod") == fix != v1
+    assert s.live_release("dev") == v1  # straight from the commit: no dev/staging detour
+    shown = s.json("show", fix)
+    assert "hotfix" in shown["release"]["tags"], shown["release"]
+    actions = [e["action"] for e in s.json("audit", "export", fix)["audit_entries"]]
+    assert "hotfix.review" in actions and "deploy.succeeded" in actions, actions
+
+
 def check_onboard_legacy_dag(s: Scenario) -> None:
     dag = s.tmp / "legacy_supplier_poll.py"
     dag.write_text(LEGACY_DAG.replace("legacy_nightly", "legacy_supplier_poll"))
@@ -208,6 +222,7 @@ CHECKS: dict[str, Callable[[Scenario], None]] = {
     "ship-a-change.md": check_ship_a_change,
     "promote-to-prod.md": check_promote_to_prod,
     "roll-back.md": check_roll_back,
+    "hotfix.md": check_hotfix,
     "onboard-legacy-dag.md": check_onboard_legacy_dag,
     "rotate-a-secret.md": check_rotate_a_secret,
     "auditor-evidence.md": check_auditor_evidence,
