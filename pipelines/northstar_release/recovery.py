@@ -54,10 +54,16 @@ def actual_live(rt: Runtime, env: str, *, actual: bool = False) -> dict[tuple[st
         if adapter is None:
             continue
         if kind not in on_disk:
-            cheap = None if actual else getattr(adapter, "on_disk", None)
-            on_disk[kind] = cheap(ctx) if cheap is not None else adapter.current(ctx)
+            on_disk[kind] = adapter.current(ctx) if actual else pointers(adapter, ctx)
         out[(kind_value, name)] = on_disk[kind].get(name)
     return out
+
+
+def pointers(adapter: ArtifactAdapter, ctx: EnvContext) -> dict[str, str]:
+    """Name -> digest the adapter's local pointer names (``on_disk``, no component call) or, for adapters whose
+    pointer is what runs, ``current``. Valid as "what runs" once recovery has reconciled the env under its lock."""
+    cheap: Callable[[EnvContext], dict[str, str]] | None = getattr(adapter, "on_disk", None)
+    return cheap(ctx) if cheap is not None else adapter.current(ctx)
 
 
 class Diverged(ReleaseError):

@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import time
 from collections.abc import Sequence
+from typing import Any
 
 from northstar_contracts.harness import Outcome, UsageError
 from northstar_contracts.warehouse import ServingCandidate, WarehouseServingReport
@@ -35,9 +36,9 @@ def parse_candidates(values: Sequence[str]) -> list[tuple[str, str]]:
     return out
 
 
-def snapshot_map(env: object) -> dict[str, tuple[str, str]]:
+def snapshot_map(env: Any) -> dict[str, tuple[str, str]]:
     """Model name -> (fingerprint identifier, version) of an environment record's snapshots."""
-    return {s.name: (s.identifier, s.version) for s in env.snapshots}  # type: ignore[attr-defined]
+    return {s.name: (s.identifier, s.version) for s in env.snapshots}
 
 
 def differing(a: dict[str, tuple[str, str]], b: dict[str, tuple[str, str]]) -> list[str]:

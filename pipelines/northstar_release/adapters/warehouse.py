@@ -47,8 +47,8 @@ from northstar_contracts.warehouse import (
     VerifyResult,
     WarehouseCheckReport,
     WarehousePlanReport,
-    WarehouseTablesReport,
     WarehouseServingReport,
+    WarehouseTablesReport,
     WarehouseVerifyReport,
 )
 
