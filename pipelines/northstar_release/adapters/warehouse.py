@@ -292,9 +292,9 @@ class WarehouseAdapter:
 
     def _switch(self, artifact: Artifact, env: EnvContext, rollback: bool, acks: tuple[str, ...]) -> DeployOutcome:
         previous = self._live(env)
-        # A rollback always re-points the env (a virtual update): recovery uses it when SQLMesh serves something other
-        # than LIVE says (``current``), so LIVE naming the target proves nothing there.
-        if previous == artifact.sha256 and not rollback:
+        # Recovery switches back in rollback mode when SQLMesh serves something other than LIVE says (``current``), so
+        # for a rollback LIVE naming the target proves nothing: only what SQLMesh serves (one ``serving`` call) does.
+        if previous == artifact.sha256 and (not rollback or self.serving(env, previous) == previous):
             return DeployOutcome(changed=False, message=f"{artifact.name}@{artifact.sha256[:12]} already live",
                                  evidence={"sha256": artifact.sha256}, name=artifact.name, sha256=artifact.sha256)
         folder = self.ensure_extracted(artifact, env)
