@@ -230,6 +230,35 @@ class WarehouseEnvsReport(Record):
 
 
 @dataclasses.dataclass(frozen=True, kw_only=True)
+class ServingCandidate(Record):
+    """One candidate of ``serving``: a digest and a pin environment holding that digest's verified snapshot set."""
+
+    sha256: str
+    pin: str
+    status: str  # "match" | "differs" | "no pin" (the pin environment is not in state, expired or not finalized)
+    differing: list[str]  # models whose snapshot (fingerprint/version) differs, added or missing; first 20
+
+
+@dataclasses.dataclass(frozen=True, kw_only=True)
+class WarehouseServingReport(Record):
+    """What a SQLMesh environment really serves, read from SQLMesh state without loading the project.
+
+    ``serving``: the digest of the first candidate whose pin holds exactly the env's snapshot set (same model names,
+    same fingerprints and versions); ``"unknown"`` when none does (or the env is not finalized: a plan into it did not
+    complete); ``"absent"`` when the env does not exist in state."""
+
+    command: str = "serving"
+    ok: bool = True
+    environment: str
+    exists: bool
+    finalized: bool
+    snapshots: int
+    serving: str
+    candidates: list[ServingCandidate]
+    timings: dict[str, float]
+
+
+@dataclasses.dataclass(frozen=True, kw_only=True)
 class WarehouseJanitorReport(Record):
     command: str = "janitor"
     ok: bool
@@ -312,6 +341,7 @@ RECORDS: dict[str, type[Record]] = {
     "unpin": WarehouseUnpinReport,
     "envs": WarehouseEnvsReport,
     "janitor": WarehouseJanitorReport,
+    "serving": WarehouseServingReport,
     "dq": WarehouseDqReport,
     "freshness": WarehouseFreshnessReport,
 }

@@ -36,7 +36,7 @@ from northstar_release.adapters.base import ClearRequest, DeployOutcome, SwitchR
 from northstar_release.errors import ReleaseError
 from northstar_release.gates import GATES, GateContext
 from northstar_release.model import Artifact, Deployment, DeploymentStatus, GateResult, Release
-from northstar_release.recovery import Runtime, actual_live, find_artifact, recover_abandoned
+from northstar_release.recovery import Runtime, actual_live, find_artifact, pointers, recover_abandoned
 from northstar_release.stages import (
     CheckStage,
     DeployStage,
@@ -190,7 +190,7 @@ class PlanEvaluator:
     def visit_deploy_stage(self, stage: DeployStage) -> None:
         artifact, rt = stage.artifact, self.rt
         adapter = rt.adapters[artifact.kind]
-        before = adapter.current(self.ctx).get(artifact.name)
+        before = pointers(adapter, self.ctx).get(artifact.name)  # recovery reconciled it with what runs
         started = time.monotonic()
         outcome = adapter.switch(SwitchRequest(artifact=artifact, env=self.ctx, mode=stage.mode,
                                                release_id=self.release.id, acks=self.release.acks))

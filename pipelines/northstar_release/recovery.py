@@ -12,6 +12,7 @@ from datetime import UTC, datetime
 from pathlib import Path
 
 from northstar_release.adapters.base import ArtifactAdapter, EnvContext, SwitchRequest
+from northstar_release.errors import ReleaseError
 from northstar_release.kinds.registry import KINDS, KindRegistry
 from northstar_release.model import Artifact, ArtifactKind, DeploymentStatus, Environment
 from northstar_release.stages import SwitchMode
@@ -38,8 +39,12 @@ class Runtime:
     repo: Path | None = None
 
 
-def actual_live(rt: Runtime, env: str) -> dict[tuple[str, str], str | None]:
-    """(kind, name) -> digest on disk for every artifact recorded live in ``env`` (None: nothing on disk)."""
+def actual_live(rt: Runtime, env: str, *, actual: bool = False) -> dict[tuple[str, str], str | None]:
+    """(kind, name) -> digest on disk for every artifact recorded live in ``env`` (None: nothing on disk).
+
+    ``actual=True`` asks each adapter what the environment really runs (``current``: for the warehouse, the SQLMesh
+    environment's snapshot set, one component call); otherwise adapters with a cheap ``on_disk`` view (their local
+    pointer) answer from it. Recovery asks for the actual view; after it, on disk = actual = recorded."""
     ctx = rt.env_context(env)
     on_disk: dict[ArtifactKind, dict[str, str]] = {}
     out: dict[tuple[str, str], str | None] = {}
@@ -49,9 +54,23 @@ def actual_live(rt: Runtime, env: str) -> dict[tuple[str, str], str | None]:
         if adapter is None:
             continue
         if kind not in on_disk:
-            on_disk[kind] = adapter.current(ctx)
+            on_disk[kind] = adapter.current(ctx) if actual else pointers(adapter, ctx)
         out[(kind_value, name)] = on_disk[kind].get(name)
     return out
+
+
+def pointers(adapter: ArtifactAdapter, ctx: EnvContext) -> dict[str, str]:
+    """Name -> digest the adapter's local pointer names (``on_disk``, no component call) or, for adapters whose
+    pointer is what runs, ``current``. Valid as "what runs" once recovery has reconciled the env under its lock."""
+    cheap: Callable[[EnvContext], dict[str, str]] | None = getattr(adapter, "on_disk", None)
+    return cheap(ctx) if cheap is not None else adapter.current(ctx)
+
+
+class Diverged(ReleaseError):
+    """The environment runs something other than the recorded release and the recorded one cannot be restored:
+    the command is refused before it acts (exit 2), and so is every later one until actual = recorded."""
+
+    exit_code = 2
 
 
 def find_artifact(store: StateStore, kind: str, name: str, sha256: str) -> Artifact | None:
@@ -68,7 +87,8 @@ def recover_abandoned(rt: Runtime, env: str, actor: str) -> list[int]:
     holding it proves no live process is still running them."""
     recovered = []
     ctx = rt.env_context(env)
-    on_disk = {f"{k}:{n}": v for (k, n), v in actual_live(rt, env).items()}
+    actual = actual_live(rt, env, actual=True)  # what each env really runs (one component call per such kind)
+    on_disk = {f"{k}:{n}": v for (k, n), v in actual.items()}
     recorded = {f"{k}:{n}": v[0] for (k, n), v in rt.store.live(env).items()}
     for dep in rt.store.deployments(env=env):
         if dep.status != DeploymentStatus.RUNNING or dep.id is None:
@@ -82,18 +102,21 @@ def recover_abandoned(rt: Runtime, env: str, actor: str) -> list[int]:
                              "live_recorded": recorded, "reason": reason})
         rt.progress(f"recovered deployment #{dep.id} ({dep.release_id}) left running by a dead process: marked failed")
         recovered.append(dep.id)
-    _reconcile_disk_with_recorded(rt, env, actor, ctx)
+    _reconcile_disk_with_recorded(rt, env, actor, ctx, actual)
     return recovered
 
 
-def _reconcile_disk_with_recorded(rt: Runtime, env: str, actor: str, ctx: EnvContext) -> None:
+def _reconcile_disk_with_recorded(rt: Runtime, env: str, actor: str, ctx: EnvContext,
+                                  on_disk_all: dict[tuple[str, str], str | None]) -> None:
     """Switch any artifact whose on-disk digest differs from the recorded (verified) live one back to the recorded one.
 
     Why: a process killed between an atomic switch and its RECORD stage leaves the env on an unverified artifact while
     state still names the previous release. Whatever command runs next (the same deploy, another release, a rollback)
     must start from the verified state, or "last known-good" would be computed against a release that is not live.
+    ``on_disk_all`` is what the env actually runs (``actual_live(actual=True)``): a component that kept running after
+    its CLI was killed can have switched the env with no pointer or record saying so. When the recorded release
+    cannot be restored, :class:`Diverged` refuses the command, naming what differs and how to resolve it.
     """
-    on_disk_all = actual_live(rt, env)
     for (kind_value, name), (sha256, release_id) in rt.store.live(env).items():
         adapter = rt.adapters.get(ArtifactKind(kind_value))
         if adapter is None:
@@ -104,8 +127,17 @@ def _reconcile_disk_with_recorded(rt: Runtime, env: str, actor: str, ctx: EnvCon
         artifact = find_artifact(rt.store, kind_value, name, sha256)
         if artifact is None:
             raise StateError(f"{env}: recorded live {kind_value} '{name}' {sha256[:12]} is not in any stored release")
-        outcome = adapter.switch(SwitchRequest(artifact=artifact, env=ctx, mode=SwitchMode.ROLLBACK,
-                                               release_id=release_id))
+        try:
+            outcome = adapter.switch(SwitchRequest(artifact=artifact, env=ctx, mode=SwitchMode.ROLLBACK,
+                                                   release_id=release_id))
+        except ReleaseError as exc:
+            hint = getattr(adapter, "restore_hint", None)
+            raise Diverged(
+                f"{env} diverged: {kind_value} '{name}' is recorded live as {sha256[:12]} ({release_id}) but the "
+                f"environment runs {str(on_disk)[:40]}; the recorded release cannot be restored, so nothing was "
+                f"done. Resolve: {hint(ctx, artifact) if hint else 'restore the recorded release by hand'}, then "
+                f"re-run; every command into {env} is refused until what runs equals what is recorded",
+                [exc.message, *exc.reasons]) from None
         with rt.store.transaction() as tx:
             tx.append_audit(actor, "recover.switch_back", release_id, env, {
                 "kind": kind_value, "name": name, "found_on_disk": on_disk, "restored": sha256,

@@ -152,3 +152,33 @@ def test_rollback_from_state_and_audits_after_a_backfill(wh: Wh) -> None:
     assert back.payload["from_state"] == "keep_dev_v1" and back.payload["rows_recomputed"] == 0
     assert back.payload["verify"]["audits_skipped"]
     assert views(wh.file, "analytics__dev") == views(wh.file, "analytics__staging")
+
+
+def test_serving_names_the_pin_whose_snapshot_set_the_env_serves(wh: Wh) -> None:
+    """``serving`` (the engine's reality check) reads environment records only: it works with the project gutted."""
+    project = gutted(wh, "gutted_serving")
+    r = run_wh("serving", *wh.args(project), "--env", "dev", "--candidate", "v2=keep_gone",
+               "--candidate", "v1=keep_dev_v1", "--candidate", "v1b=keep_staging_v1")
+    p = r.payload
+    assert r.code == 0 and p["exists"] and p["finalized"] and p["snapshots"] >= 5, (p, r.stderr[-2000:])
+    assert p["serving"] == "v1"  # dev was rolled back to keep_dev_v1's snapshot set (test above): first match wins
+    assert [(c["sha256"], c["status"]) for c in p["candidates"]] == [("v2", "no pin"), ("v1", "match"),
+                                                                     ("v1b", "match")]
+    assert "load_s" not in p["timings"] and "config_s" in p["timings"]
+
+    absent = run_wh("serving", *wh.args(project), "--env", "qa", "--candidate", "v1=keep_dev_v1")
+    assert absent.code == 0 and absent.payload["serving"] == "absent" and not absent.payload["exists"]
+
+    bad = run_wh("serving", *wh.args(project), "--env", "dev", "--candidate", "no-equals-sign")
+    assert bad.code == 2 and "SHA=PIN_ENVIRONMENT" in bad.payload["error"], bad.payload
+
+
+def test_serving_compares_model_names_fingerprints_and_versions() -> None:
+    from northstar_dbt.warehouse.serving import differing
+
+    a = {'"w"."analytics"."m1"': ("f1", "v1"), '"w"."analytics"."m2"': ("f2", "v2")}
+    assert differing(a, dict(a)) == []
+    assert differing(a, {**a, '"w"."analytics"."m2"': ("f2x", "v2")}) == ["m2"]
+    assert differing(a, {**a, '"w"."analytics"."m2"': ("f2", "v3")}) == ["m2"]
+    assert differing(a, {'"w"."analytics"."m1"': ("f1", "v1")}) == ["m2"]
+    assert differing({}, a) == ["m1", "m2"]

@@ -31,6 +31,9 @@ Subcommands
 - ``pin --name NAME`` / ``unpin --name NAME``: a never-expiring environment ``keep_NAME`` over the project's snapshots
   (a virtual update) keeps them alive against the janitor, so rollbacks to known-good releases stay recompute-free.
 - ``verify --env ENV``: tables + audits of ENV (and pins), for a verify that did not follow a deploy.
+- ``serving --env ENV --candidate SHA=PIN_ENV ...``: which candidate's pin holds exactly ENV's snapshot set (same
+  model names, fingerprints, versions), read from SQLMesh state without loading the project; ``unknown`` when none
+  does or ENV is not finalized, ``absent`` when ENV does not exist (``serving``).
 - ``envs``: the SQLMesh environments in state. ``janitor [--ignore-ttl]``: run SQLMesh's janitor.
 
 A file lock (``<warehouse>.lock``) serialises processes on the warehouse: DuckDB admits one writer process, and the

@@ -10,7 +10,7 @@ from pathlib import Path
 
 from northstar_contracts.harness import JsonArgumentParser, Outcome, run_entrypoint
 
-from northstar_dbt.warehouse import commands, freshness, quality
+from northstar_dbt.warehouse import commands, freshness, quality, serving
 from northstar_dbt.warehouse.engine import hermetic_env
 from northstar_dbt.warehouse.options import WarehouseOptions
 
@@ -27,6 +27,7 @@ HANDLERS: dict[str, Callable[[WarehouseOptions], Outcome]] = {
     "janitor": commands.cmd_janitor,
     "dq": quality.cmd_dq,
     "freshness": freshness.cmd_freshness,
+    "serving": serving.cmd_serving,
 }
 
 
@@ -105,6 +106,14 @@ def build_parser() -> argparse.ArgumentParser:
     p = sub.add_parser("envs", help="list SQLMesh environments")
     common(p)
 
+    p = sub.add_parser("serving", help="which candidate pin's snapshot set ENV serves, from SQLMesh state (no "
+                                       "project load)")
+    common(p)
+    p.add_argument("--env", required=True)
+    p.add_argument("--candidate", action="append", default=[], metavar="SHA=PIN_ENV",
+                   help="a digest and the pin environment holding its verified snapshot set (repeatable; the first "
+                        "exact match wins)")
+
     p = sub.add_parser("janitor", help="run the SQLMesh janitor")
     common(p)
     p.add_argument("--ignore-ttl", action="store_true")
@@ -122,7 +131,8 @@ def parse_options(argv: Sequence[str]) -> WarehouseOptions:
         verify=getattr(ns, "verify", False), pin=getattr(ns, "pin", None), unpin=tuple(getattr(ns, "unpin", ())),
         scratch=getattr(ns, "scratch", False), ignore_ttl=getattr(ns, "ignore_ttl", False),
         name=getattr(ns, "name", None), catalog=getattr(ns, "catalog", None),
-        from_envs=tuple(getattr(ns, "from_env", ())), state_only=getattr(ns, "state_only", False))
+        from_envs=tuple(getattr(ns, "from_env", ())), state_only=getattr(ns, "state_only", False),
+        candidates=tuple(getattr(ns, "candidate", ())))
     return opts.resolved()
 
 

@@ -35,6 +35,7 @@ class WarehouseOptions:
     catalog: Path | None = None  # freshness: the pipeline catalog folder (SLAs)
     from_envs: tuple[str, ...] = ()  # plan: try a virtual update from state over the first usable of these envs
     state_only: bool = False  # with from_envs: refuse instead of falling back to loading the project
+    candidates: tuple[str, ...] = ()  # serving: SHA=PIN_ENV pairs to compare the env's snapshot set with
 
     @property
     def environment(self) -> str:

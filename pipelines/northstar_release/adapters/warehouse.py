@@ -47,6 +47,7 @@ from northstar_contracts.warehouse import (
     VerifyResult,
     WarehouseCheckReport,
     WarehousePlanReport,
+    WarehouseServingReport,
     WarehouseTablesReport,
     WarehouseVerifyReport,
 )
@@ -91,6 +92,7 @@ LIVE_FILE = "LIVE"
 PINS_FILE = "PINS.json"
 ACK_TAG_PREFIX = "ack:"
 KEEP_KNOWN_GOOD = 3
+UNKNOWN_SERVING, ABSENT_SERVING = "unknown", "absent"  # ``serving`` verdicts that name no digest
 R = TypeVar("R", bound=Record)
 # Exactly the files of the Pants ``dbt_project`` target (pants-plugins/northstar/target_types.py), so "changed" in
 # ``./release plan`` and "changed" in the artifact digest agree. Never build output or local engine files.
@@ -219,8 +221,40 @@ class WarehouseAdapter:
 
     # ---- deploy --------------------------------------------------------------------------------------------------
     def current(self, env: EnvContext) -> dict[str, str]:  # one artifact of this kind per env
+        """What the SQLMesh environment ACTUALLY serves, not what ``LIVE`` says (one ``serving`` call, no project load).
+
+        A killed CLI whose component kept running, or a kill between SQLMesh's apply and the engine's record, leaves
+        SQLMesh serving another snapshot set while ``LIVE`` and the engine's state agree. The candidates are the LIVE
+        digest and this env's pinned digests (each with the pin ``keep_<env>_<sha12>`` holding its verified snapshot
+        set); the digest whose pin equals the env's snapshot set exactly is reported, else a value no digest can equal
+        (``unknown:<n> snapshots`` / ``absent``), so recovery switches the env back to the recorded release.
+        """
+        sha = self._live(env)
+        if sha is None:
+            return {}
+        return {ARTIFACT_NAME: self.serving(env, sha)}
+
+    def on_disk(self, env: EnvContext) -> dict[str, str]:
+        """The digest ``LIVE`` names (no component call): what the engine last switched the env to."""
         sha = self._live(env)
         return {ARTIFACT_NAME: sha} if sha else {}
+
+    def serving(self, env: EnvContext, live: str) -> str:
+        """The candidate digest whose pin holds exactly the snapshot set ``env`` serves, or ``unknown:...``."""
+        candidates = [f"{live}={src}" for src in self._state_sources(env, live)[1::2]]
+        candidates += [f"{sha}=keep_{pin_name(env.env, sha)}" for sha in self._pins(env) if sha != live]
+        args = [*self._engine_args(env, self.project_dir(env, live)), "--env", env.env,
+                *(a for c in candidates for a in ("--candidate", c))]
+        reported = _call(env, WarehouseServingReport, "serving", *args)
+        r = reported.result
+        if r is None or reported.exit_code != 0:
+            raise Blocked(f"warehouse: cannot read what SQLMesh environment {env.env} serves: "
+                          f"{reported.error or 'component exited ' + str(reported.exit_code)}",
+                          [reported.stderr_tail[-1000:]])
+        if r.serving in (UNKNOWN_SERVING, ABSENT_SERVING):
+            state = "" if r.finalized or not r.exists else ", not finalized"
+            return f"{r.serving}:{r.snapshots} snapshots{state}"
+        return r.serving
 
     def _live(self, env: EnvContext) -> str | None:
         live = self._root(env) / LIVE_FILE
@@ -231,6 +265,13 @@ class WarehouseAdapter:
         if re.fullmatch(r"[0-9a-f]{64}", sha) and (self.project_dir(env, sha) / COMPLETE_MARKER).exists():
             return sha
         return None
+
+    def restore_hint(self, env: EnvContext, artifact: Artifact) -> str:
+        """How an operator makes SQLMesh serve ``artifact`` again when no pin of it is left (recovery's refusal)."""
+        folder = self.project_dir(env, artifact.sha256)
+        return (f"rebuild its snapshots with the warehouse entry point (`{ENTRY_POINT} plan "
+                f"{' '.join(self._engine_args(env, folder))} --env {env.env} --apply` plus `--ack MODEL` for the "
+                f"release's acknowledgements); the next command then switches {env.env} to it from the loaded project")
 
     def switch(self, req: SwitchRequest) -> DeployOutcome:
         return self._switch(req.artifact, req.env, rollback=req.mode == SwitchMode.ROLLBACK, acks=req.acks)
@@ -251,7 +292,9 @@ class WarehouseAdapter:
 
     def _switch(self, artifact: Artifact, env: EnvContext, rollback: bool, acks: tuple[str, ...]) -> DeployOutcome:
         previous = self._live(env)
-        if previous == artifact.sha256:
+        # Recovery switches back in rollback mode when SQLMesh serves something other than LIVE says (``current``), so
+        # for a rollback LIVE naming the target proves nothing: only what SQLMesh serves (one ``serving`` call) does.
+        if previous == artifact.sha256 and (not rollback or self.serving(env, previous) == previous):
             return DeployOutcome(changed=False, message=f"{artifact.name}@{artifact.sha256[:12]} already live",
                                  evidence={"sha256": artifact.sha256}, name=artifact.name, sha256=artifact.sha256)
         folder = self.ensure_extracted(artifact, env)

@@ -172,10 +172,10 @@ class App:
                        progress=lambda m: ERR.print(m, highlight=False, markup=False),
                        component_seconds=lambda: runner.seconds_in_components, repo=self.repo)
 
-    def actual_live(self, rt: Runtime, env: str) -> dict[tuple[str, str], str | None]:
+    def actual_live(self, rt: Runtime, env: str, *, actual: bool = False) -> dict[tuple[str, str], str | None]:
         from northstar_release.recovery import actual_live
 
-        return actual_live(rt, env)
+        return actual_live(rt, env, actual=actual)
 
 
 def emit(app: App, doc: dict[str, Any], human: Callable[[], None]) -> None:

@@ -15,11 +15,15 @@ from northstar_release.errors import UsageError
 # ------------------------------------------------------------------------------------------------ status/history ---
 @click.command("status")
 @click.option("--env", "env_name", help="Only this environment.")
+@click.option("--actual", is_flag=True,
+              help="Also ask each component what the environment really runs (the warehouse: one entry-point call "
+                   "per env reading SQLMesh state). Acting commands always check this before they act.")
 @json_option
 @click.pass_obj
 @command
-def status_cmd(app: App, env_name: str | None, as_json: bool) -> None:
-    """What is live in each environment (recorded and on disk) and the last deployment."""
+def status_cmd(app: App, env_name: str | None, actual: bool, as_json: bool) -> None:
+    """What is live in each environment (recorded, on disk and, with --actual, what really runs) and the last
+    deployment."""
     from northstar_release.plan import live_release_id
 
     names = [app.env(env_name).name] if env_name else list(app.environments)
@@ -29,23 +33,26 @@ def status_cmd(app: App, env_name: str | None, as_json: bool) -> None:
         deps = app.store.deployments(env=name)
         live = app.store.live(name)
         on_disk = app.actual_live(rt, name)
+        running = app.actual_live(rt, name, actual=True) if actual else {}
         doc["environments"][name] = {
             "live_release": live_release_id(app.store, name),
-            "artifacts": {f"{k}:{n}": {"sha256": sha, "release_id": rid, "on_disk": on_disk.get((k, n))}
+            "artifacts": {f"{k}:{n}": {"sha256": sha, "release_id": rid, "on_disk": on_disk.get((k, n)),
+                                       **({"actual": running.get((k, n))} if actual else {})}
                           for (k, n), (sha, rid) in live.items()},
             "last_deployment": deps[0].to_json() if deps else None,
         }
 
     def human() -> None:
         table = Table(title="environments")
-        for col in ("env", "live release", "digest", "on disk", "last deployment"):
+        for col in ("env", "live release", "digest", "on disk", *(("actual",) if actual else ()), "last deployment"):
             table.add_column(col)
         for name, e in doc["environments"].items():
             arts = list(e["artifacts"].values())
             digest = ", ".join(a["sha256"][:12] for a in arts) or "-"
             disk = ", ".join((a["on_disk"] or "none")[:12] for a in arts) or "-"
+            real = (", ".join((a["actual"] or "none")[:24] for a in arts) or "-",) if actual else ()
             last = e["last_deployment"]
-            table.add_row(name, e["live_release"] or "-", digest, disk,
+            table.add_row(name, e["live_release"] or "-", digest, disk, *real,
                           f"#{last['id']} {last['action']} {last['release_id']} {last['status']}" if last else "-")
         OUT.print(table)
 
