@@ -52,7 +52,6 @@ from northstar_contracts.warehouse import (
     WarehouseVerifyReport,
 )
 
-from northstar_release import gitutil
 from northstar_release.adapters.base import (
     BuildContext,
     CheckRequest,
@@ -66,7 +65,7 @@ from northstar_release.adapters.base import (
     outcome_for,
 )
 from northstar_release.adapters.dag_bundle import write_deterministic_tarball
-from northstar_release.adapters.warehouse_projects import COMPLETE_MARKER, extract_shared
+from northstar_release.adapters.warehouse_projects import COMPLETE_MARKER, SOURCE, extract_shared, project_files
 from northstar_release.adapters.warehouse_results import (
     MANIFEST as MANIFEST,  # re-exported: the artifact's manifest name belongs to this kind
 )
@@ -86,7 +85,6 @@ from northstar_release.runner import call
 from northstar_release.stages import SwitchMode, VerifyMode
 
 ARTIFACT_NAME = "warehouse-project"
-SOURCE = "dbt"
 ENTRY_POINT = "warehouse"
 LIVE_FILE = "LIVE"
 PINS_FILE = "PINS.json"
@@ -94,31 +92,6 @@ ACK_TAG_PREFIX = "ack:"
 KEEP_KNOWN_GOOD = 3
 UNKNOWN_SERVING, ABSENT_SERVING = "unknown", "absent"  # ``serving`` verdicts that name no digest
 R = TypeVar("R", bound=Record)
-# Exactly the files of the Pants ``dbt_project`` target (pants-plugins/northstar/target_types.py), so "changed" in
-# ``./release plan`` and "changed" in the artifact digest agree. Never build output or local engine files.
-PROJECT_FILES = ("dbt_project.yml", "profiles.yml", "sqlmesh.yaml", "config.py", "packages.yml", "package-lock.yml")
-# dbt_packages/: the vendored packages resolved by `dbt deps` (pinned by package-lock.yml) ship with the project.
-PROJECT_DIRS = ("models", "seeds", "tests", "macros", "snapshots", "analyses", "audits", "dbt_packages")
-EXCLUDED_DIRS = ("target", "logs", ".cache", "__pycache__")
-EXCLUDED_SUFFIXES = (".duckdb", ".duckdb.wal", ".wal", ".pyc", ".lock")
-
-
-def project_files(repo: Path, commit: str) -> dict[str, bytes]:
-    """Artifact path -> bytes for every dbt/SQLMesh project file under ``dbt/`` at ``commit``."""
-    files: dict[str, bytes] = {}
-    for path, oid in gitutil.list_tree(repo, commit, SOURCE):
-        rel = path[len(SOURCE) + 1:]
-        parts = rel.split("/")
-        if not (rel in PROJECT_FILES or (len(parts) > 1 and parts[0] in PROJECT_DIRS)):
-            continue
-        if any(p in EXCLUDED_DIRS for p in parts[:-1]):
-            continue
-        if parts[-1].endswith(EXCLUDED_SUFFIXES):
-            continue
-        files[rel] = gitutil.read_blob(repo, oid)
-    return files
-
-
 def acks_of(release: Release) -> list[str]:
     """Models acknowledged by the release's ``ack:<model>`` tags (lower-case, sorted)."""
     return list(release.acks)

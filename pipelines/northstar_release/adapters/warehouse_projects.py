@@ -1,4 +1,4 @@
-"""Extracted warehouse projects: one read-only copy per artifact digest, shared by every env of a warehouse.
+"""Warehouse project files: which files of ``dbt/`` make the artifact, and one read-only extracted copy per digest.
 
 Why shared: every env (and the check gate, in a temp dir) used to extract its own copy, so the first SQLMesh load of
 each copy parsed the dbt project from scratch. One copy per digest keeps dbt's ``target/sqlmesh_partial_parse.msgpack``
@@ -18,6 +18,7 @@ import tarfile
 import tempfile
 from pathlib import Path
 
+from northstar_release import gitutil
 from northstar_release.fsutil import fsync_dir, sha256_file
 
 COMPLETE_MARKER = ".complete"
@@ -71,3 +72,29 @@ def remove_tree(folder: Path) -> None:
     for dirpath, _dirs, _files in os.walk(folder):
         Path(dirpath).chmod(0o755)
     shutil.rmtree(folder, ignore_errors=True)
+
+
+SOURCE = "dbt"  # the folder the project is read from, at the release's commit
+# Exactly the files of the Pants ``dbt_project`` target (pants-plugins/northstar/target_types.py), so "changed" in
+# ``./release plan`` and "changed" in the artifact digest agree. Never build output or local engine files.
+PROJECT_FILES = ("dbt_project.yml", "profiles.yml", "sqlmesh.yaml", "config.py", "packages.yml", "package-lock.yml")
+# dbt_packages/: the vendored packages resolved by `dbt deps` (pinned by package-lock.yml) ship with the project.
+PROJECT_DIRS = ("models", "seeds", "tests", "macros", "snapshots", "analyses", "audits", "dbt_packages")
+EXCLUDED_DIRS = ("target", "logs", ".cache", "__pycache__")
+EXCLUDED_SUFFIXES = (".duckdb", ".duckdb.wal", ".wal", ".pyc", ".lock")
+
+
+def project_files(repo: Path, commit: str) -> dict[str, bytes]:
+    """Artifact path -> bytes for every dbt/SQLMesh project file under ``dbt/`` at ``commit``."""
+    files: dict[str, bytes] = {}
+    for path, oid in gitutil.list_tree(repo, commit, SOURCE):
+        rel = path[len(SOURCE) + 1:]
+        parts = rel.split("/")
+        if not (rel in PROJECT_FILES or (len(parts) > 1 and parts[0] in PROJECT_DIRS)):
+            continue
+        if any(p in EXCLUDED_DIRS for p in parts[:-1]):
+            continue
+        if parts[-1].endswith(EXCLUDED_SUFFIXES):
+            continue
+        files[rel] = gitutil.read_blob(repo, oid)
+    return files
