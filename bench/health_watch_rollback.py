@@ -25,7 +25,6 @@ import argparse
 import json
 import os
 import platform
-import shutil
 import statistics
 import subprocess
 import sys
@@ -45,23 +44,12 @@ from northstar_release.cli_driver import (  # noqa: E402
     CommandFailed,
     ReleaseCli,
     commit_all,
-    git,
+    make_dag_repo,
     sh,
     ship_to_prod,
 )
 
 BASELINE, WATCH, FAILING = 25, 15, {4, 9, 14}
-
-
-def make_repo(root: Path) -> Path:
-    repo = root / "repo"
-    for rel in ("airflow/dags", "legacy/legacy_dags"):
-        shutil.copytree(REPO / rel, repo / rel)
-    (repo / "pipelines").mkdir(parents=True)
-    shutil.copy(REPO / "pipelines" / "environments.yaml", repo / "pipelines" / "environments.yaml")
-    git(repo, "init", "-q", "-b", "main")
-    commit_all(repo, "v1", AUTHOR)
-    return repo
 
 
 def airflow_runs(pex: Path, home: Path, dag_id: str, count: int, failing: set[int]) -> None:
@@ -87,7 +75,7 @@ def main() -> int:
     rows: list[dict[str, Any]] = []
     with tempfile.TemporaryDirectory(prefix="bench-health-watch-") as tmp:
         root = Path(tmp)
-        repo = make_repo(root)
+        repo = make_dag_repo(root)
         env = {**os.environ, "NORTHSTAR_STATE_DIR": str(root / "state"), "NORTHSTAR_NOW": OUTSIDE_FREEZE}
         home = root / "state" / "envs" / "prod" / "airflow"
         cli = ReleaseCli(repo, env)

@@ -20,7 +20,6 @@ import argparse
 import json
 import os
 import platform
-import shutil
 import statistics
 import sys
 import tempfile
@@ -38,21 +37,10 @@ from northstar_release.cli_driver import (  # noqa: E402
     CommandFailed,
     ReleaseCli,
     commit_all,
-    git,
+    make_dag_repo,
     sh,
     ship_to_prod,
 )
-
-
-def make_repo(root: Path) -> Path:
-    repo = root / "repo"
-    for rel in ("airflow/dags", "legacy/legacy_dags"):
-        shutil.copytree(REPO / rel, repo / rel)
-    (repo / "pipelines").mkdir(parents=True)
-    shutil.copy(REPO / "pipelines" / "environments.yaml", repo / "pipelines" / "environments.yaml")
-    git(repo, "init", "-q", "-b", "main")
-    commit_all(repo, "v1", AUTHOR)
-    return repo
 
 
 def main() -> int:
@@ -64,7 +52,7 @@ def main() -> int:
     sh([str(RELEASE), "--help"], REPO, dict(os.environ))  # one-time set-up of the tools venv + DagBag PEX
     with tempfile.TemporaryDirectory(prefix="bench-rollback-") as tmp:
         root = Path(tmp)
-        repo = make_repo(root)
+        repo = make_dag_repo(root)
         env = {**os.environ, "NORTHSTAR_STATE_DIR": str(root / "state"), "NORTHSTAR_NOW": OUTSIDE_FREEZE}
         cli = ReleaseCli(repo, env)
         v1 = cli.must("build")["release"]["id"]

@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import json
 import os
+import shutil
 import subprocess
 import threading
 import time
@@ -59,6 +60,21 @@ def commit_all(repo: Path, message: str, email: str = AUTHOR, env: Mapping[str, 
     git(repo, "add", "-A", env=full_env)
     git(repo, "commit", "-qm", message, env=full_env)
     return git(repo, "rev-parse", "HEAD", env=full_env).strip()
+
+
+def make_dag_repo(root: Path) -> Path:
+    """A throwaway git repository holding this repo's DAGs, legacy DAGs and environments file, committed as v1.
+
+    Why here: the DAG-only benchmarks (rollback, health watch, hotfix) time the release machinery, not the warehouse,
+    so they share one minimal repository shape instead of each copying it."""
+    repo = root / "repo"
+    for rel in ("airflow/dags", "legacy/legacy_dags"):
+        shutil.copytree(REPO / rel, repo / rel)
+    (repo / "pipelines").mkdir(parents=True)
+    shutil.copy(REPO / "pipelines" / "environments.yaml", repo / "pipelines" / "environments.yaml")
+    git(repo, "init", "-q", "-b", "main")
+    commit_all(repo, "v1", AUTHOR)
+    return repo
 
 
 def parse_json_document(stdout: str) -> dict[str, Any] | None:
