@@ -48,24 +48,11 @@ def review_window(env: Environment) -> timedelta:
 
 def approval_reasons(env: Environment, release: Release, approvals: Iterable[Approval]) -> list[str]:
     """Blocking reasons (empty: enough on-call approvals) for an emergency release entering ``env``."""
-    from northstar_release.policy import check_self_approval
+    from northstar_release.policy import count_approvers
 
     assert env.hotfix is not None
     oncall = [o.strip().lower() for o in env.hotfix.oncall]
-    counted: list[str] = []
-    ignored: list[str] = []
-    for approval in approvals:
-        if approval.env != env.name or approval.release_id != release.id:
-            continue
-        who = approval.approver.strip().lower()
-        conflict = check_self_approval(release, approval.approver)
-        if conflict:
-            ignored.append(f"approval by {approval.approver} ignored: {conflict}")
-        elif oncall and who not in oncall:
-            ignored.append(f"approval by {approval.approver} ignored: not an on-call reviewer for emergency changes "
-                           f"in {env.name} ({', '.join(oncall)})")
-        elif who not in counted:
-            counted.append(who)
+    counted, ignored = count_approvers(env, release, approvals, allowed=oncall)
     needed = env.hotfix.approvers_required
     if len(counted) >= needed:
         return []

@@ -77,22 +77,34 @@ def approvals_required(env: Environment, release: Release) -> int:
     return approvals_for_tags(env, release.tags)
 
 
-def evaluate_approvals(env: Environment, release: Release, approvals: Iterable[Approval]) -> ApprovalVerdict:
-    """Count distinct approvers for (release, env), never the release author (separation of duties)."""
-    required = approvals_required(env, release)
+def count_approvers(env: Environment, release: Release, approvals: Iterable[Approval],
+                    allowed: Iterable[str] | None = None) -> tuple[list[str], list[str]]:
+    """Distinct approvers of (release, env) that count, and why each other approval was ignored.
+
+    Never the author or a contributor (separation of duties); with ``allowed`` (the hotfix lane's on-call list) only
+    those identities count. One loop for the ordinary and the emergency rule, so they cannot drift apart."""
+    allow = None if allowed is None else [a.strip().lower() for a in allowed]
     counted: list[str] = []
-    reasons: list[str] = []
+    ignored: list[str] = []
     for approval in approvals:
         if approval.env != env.name or approval.release_id != release.id:
             continue
         who = approval.approver.strip().lower()
         conflict = check_self_approval(release, approval.approver)
         if conflict:
-            why = "the release author cannot approve it" if who == release.author.strip().lower() else conflict
-            reasons.append(f"approval by {approval.approver} ignored: {why}")
-            continue
-        if who not in counted:
+            ignored.append(f"approval by {approval.approver} ignored: {conflict}")
+        elif allow and who not in allow:
+            ignored.append(f"approval by {approval.approver} ignored: not an on-call reviewer for emergency changes "
+                           f"in {env.name} ({', '.join(allow)})")
+        elif who not in counted:
             counted.append(who)
+    return counted, ignored
+
+
+def evaluate_approvals(env: Environment, release: Release, approvals: Iterable[Approval]) -> ApprovalVerdict:
+    """Count distinct approvers for (release, env), never the release author (separation of duties)."""
+    required = approvals_required(env, release)
+    counted, reasons = count_approvers(env, release, approvals)
     ok = len(counted) >= required
     if not ok:
         why = f" (release touches '{FINANCE_TAG}' targets)" if FINANCE_TAG in release.tags and required > env.approvers_required else ""
