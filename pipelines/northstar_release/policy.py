@@ -92,7 +92,8 @@ def count_approvers(env: Environment, release: Release, approvals: Iterable[Appr
         who = approval.approver.strip().lower()
         conflict = check_self_approval(release, approval.approver)
         if conflict:
-            ignored.append(f"approval by {approval.approver} ignored: {conflict}")
+            why = f"the release author cannot approve it: {conflict}" if who == release.author.strip().lower() else conflict
+            ignored.append(f"approval by {approval.approver} ignored: {why}")
         elif allow and who not in allow:
             ignored.append(f"approval by {approval.approver} ignored: not an on-call reviewer for emergency changes "
                            f"in {env.name} ({', '.join(allow)})")
