@@ -7,8 +7,10 @@ Method (stated so reviewers can judge the noise handling):
   ``min_baseline`` (10) baseline runs, ``min_watch`` (5) runs in the watch window and ``min_failures`` (2) failures
   in it: one failed run is flakiness that the error budget absorbs, never by itself a reason to roll back.
 - Duration: the median duration of successful watch runs against baseline median + ``k`` (3) x MAD x 1.4826 (the MAD
-  scaled to a normal sigma, robust to the outliers that batch runtimes have) and at least ``min_ratio`` (1.25) x the
-  baseline median, so a baseline with near-zero spread does not flag a few seconds.
+  scaled to a normal sigma, robust to the outliers that batch runtimes have), at least ``min_ratio`` (1.25) x the
+  baseline median, so a baseline with near-zero spread does not flag a few seconds, and at least ``min_increase_s``
+  (60 s) above it: against a 45-minute batch SLA a sub-minute change is machine noise (a loaded worker), not a
+  regression worth a rollback.
 Both tests see only finished runs (success or failed); runs still going are ignored.
 """
 
@@ -69,7 +71,7 @@ def _failure_verdict(pipeline: str, base: list[RunRecord], watch: list[RunRecord
 
 
 def _duration_verdict(pipeline: str, base: list[RunRecord], watch: list[RunRecord], *, k: float, min_ratio: float,
-                      min_baseline: int, min_watch: int) -> RegressionVerdict:
+                      min_baseline: int, min_watch: int, min_increase_s: float = 60.0) -> RegressionVerdict:
     bd = [d for r in base if not r.failed and (d := r.duration_s) is not None]
     wd = [d for r in watch if not r.failed and (d := r.duration_s) is not None]
     median_b = statistics.median(bd) if bd else None
@@ -80,9 +82,10 @@ def _duration_verdict(pipeline: str, base: list[RunRecord], watch: list[RunRecor
         return RegressionVerdict(**common, regressed=False, threshold=f"median > baseline median + {k} x MAD",
                                  detail=f"not enough successful runs yet ({len(bd)} baseline, {len(wd)} watch)")
     mad = statistics.median([abs(d - median_b) for d in bd]) * MAD_TO_SIGMA
-    limit = max(median_b + k * mad, median_b * min_ratio)
+    limit = max(median_b + k * mad, median_b * min_ratio, median_b + min_increase_s)
     return RegressionVerdict(**common, regressed=median_w > limit,
-                             threshold=f"median > max(baseline median + {k} x {mad:.3f} s, {min_ratio} x median) = {limit:.3f} s",
+                             threshold=f"median > max(baseline median + {k} x {mad:.3f} s, {min_ratio} x median, "
+                                       f"median + {min_increase_s:.0f} s) = {limit:.3f} s",
                              detail=f"median {median_w:.3f} s after vs {median_b:.3f} s before")
 
 

@@ -52,3 +52,12 @@ def test_duration_regression_uses_median_plus_k_mad() -> None:
     borderline = around_deploy("nightly", 30, set(), 6, set(), base, [720.0] * 6)
     assert not _verdict(borderline, "duration_median_s").regressed
 
+
+
+def test_a_sub_minute_slowdown_is_noise_not_a_regression() -> None:
+    base = [2.0 + (i % 5) * 0.1 for i in range(30)]  # a DAG that runs in about 2 s
+    five_times = around_deploy("tiny", 30, set(), 6, set(), base, [10.0] * 6)
+    v = _verdict(five_times, "duration_median_s")
+    assert not v.regressed and "+ 60 s" in v.threshold, v  # 5x slower, yet 8 s: a loaded worker, not a rollback
+    minutes = around_deploy("tiny", 30, set(), 6, set(), base, [120.0] * 6)
+    assert _verdict(minutes, "duration_median_s").regressed
