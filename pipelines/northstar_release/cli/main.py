@@ -13,7 +13,7 @@ from pathlib import Path
 
 import click
 
-from northstar_release.cli import audit, build, deploy, health, hotfix, inspect
+from northstar_release.cli import audit, build, cost, deploy, health, hotfix, inspect
 from northstar_release.cli.app import App, json_option
 
 
@@ -39,7 +39,7 @@ def main(ctx: click.Context, state_dir: Path | None, state_url: str | None, acto
 for _command in (build.plan_cmd, build.build_cmd, deploy.deploy_cmd, deploy.promote_cmd, deploy.approve_cmd,
                  deploy.rollback_cmd, inspect.status_cmd, inspect.history_cmd, inspect.show_cmd, inspect.kinds_cmd,
                  inspect.tables_cmd, audit.audit_group, health.health_group,
-                 hotfix.hotfix_group):
+                 hotfix.hotfix_group, cost.cost_cmd):
     main.add_command(_command)
 
 
