@@ -195,6 +195,8 @@ def summarize(estimates: Mapping[str, Any], model: CostModel, budget_usd: float,
     undeclared lines; ``stack_configs`` (the stack files' ``config`` mappings) only feed the assumption notes."""
     cells: dict[tuple[str, str], Cell] = {}
     first = next(iter(estimates.values()), None)
+    s3_price = next((line.unit_price_usd for e in estimates.values() for line in e.lines
+                     if line.item.startswith("S3 storage")), 0.0)
     for stack, est in estimates.items():
         existing = set(model.baseline.get(stack, []))
         for line in est.lines:
@@ -217,10 +219,10 @@ def summarize(estimates: Mapping[str, Any], model: CostModel, budget_usd: float,
     return Summary(budget_usd=budget_usd, price_table=first.price_table if first else "",
                    price_table_sha256=first.price_table_sha256 if first else "",
                    stack_totals={s: e.monthly_usd for s, e in estimates.items()}, cells=ordered,
-                   notes=assumption_notes(model, stack_configs, ordered))
+                   notes=assumption_notes(model, stack_configs, s3_price))
 
 
-def assumption_notes(model: CostModel, configs: Mapping[str, Mapping[str, Any]], cells: list[Cell]) -> list[str]:
+def assumption_notes(model: CostModel, configs: Mapping[str, Mapping[str, Any]], s3_gb_month_usd: float) -> list[str]:
     """Where the price model uses each workload assumption, with the figures the stack files declare."""
     a = model.assumptions
     notes = []
@@ -232,21 +234,20 @@ def assumption_notes(model: CostModel, configs: Mapping[str, Mapping[str, Any]],
         notes.append(f"{a.batch_tb_per_day:g} TB/day batch: prod EMR Serverless ceiling {sizing.get('emrMaxVcpu')} vCPU "
                      f"/ {sizing.get('emrMaxMemoryGb')} GB busy {usage.get('emrBusyHoursPerMonth')} h/month (priced "
                      f"as an upper bound); raw storage declared {raw_gb:,} GB for {retention} days of retention, i.e. "
-                     f"{raw_gb / max(retention, 1) / 1000:.2f} TB stored per day against {a.batch_tb_per_day:g} TB/day "
-                     f"ingested (the declared figure assumes compressed storage; uncompressed would be "
-                     f"{a.batch_tb_per_day * retention:,.0f} TB)")
+                     f"{raw_gb / max(retention, 1) / 1000:.2f} TB kept per day of {a.batch_tb_per_day:g} TB/day ingested: "
+                     f"the declared figure presumes compressed storage (kept as ingested it would be "
+                     f"{a.batch_tb_per_day * retention:,.0f} TB); prod storage is existing estate either way")
         notes.append(f"{a.kafka_events_per_second:,} events/s: prod MSK {sizing.get('kafkaBrokers')} x "
                      f"{sizing.get('kafkaInstanceType')} (existing estate); staging runs its own smaller MSK "
                      f"(incremental), dev uses the shared dev cluster (not in the program)")
     low, high = a.releases_per_day
     growth_gb = high * 30 * a.artifact_mb_per_release / 1024
-    store = next((c for c in cells if c.component == "artifact_store" and c.stack == "prod"), None)
     declared = {s: ((configs.get(s) or {}).get("northstar:costUsage") or {}).get("s3StorageGb", {}).get("artifacts")
                 for s in configs}
     notes.append(f"{low}-{high} releases/day: at {high}/day x {a.artifact_mb_per_release:g} MB (every kind rebuilt) "
-                 f"an environment's artifact store grows <= {growth_gb:,.0f} GB/month; declared artifact storage "
-                 + ", ".join(f"{s} {gb} GB" for s, gb in declared.items() if gb is not None)
-                 + (f" (prod store priced ${store.monthly_usd:,.2f}/month incl. its key)" if store else "")
+                 f"an environment's artifact store grows <= {growth_gb:,.0f} GB/month, "
+                 f"${growth_gb * s3_gb_month_usd:,.2f}/month per month kept at ${s3_gb_month_usd:g}/GB-month; "
+                 "declared artifact storage " + ", ".join(f"{s} {gb} GB" for s, gb in declared.items() if gb is not None)
                  + "; content-addressed, so an unchanged artifact is stored once. Release-state rows per release are "
                    "a few KB: the state store's size is set by its instance, not by the release rate")
     notes.append("not priced: Snowflake (outside AWS and the program), CI runners (GitHub Actions, already paid), "
