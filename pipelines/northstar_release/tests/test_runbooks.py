@@ -17,12 +17,15 @@ import json
 import shutil
 import subprocess
 import sys
+import tarfile
 from collections.abc import Callable
 from pathlib import Path
 
 import pytest
 
-from northstar_release.tests.helpers import LEGACY_DAG, REPO, Cli, commit, fake_checker_cmd, git, make_repo, release_id
+from northstar_release.tests.health_helpers import airflow_runs, policy_now
+from northstar_release.tests.helpers import (GOOD_DAG, LEGACY_DAG, REPO, Cli, commit, fake_checker_cmd, git, make_repo,
+                                             release_id)
 from northstar_release.tests.issue11_helpers import INFRA_ENTRYPOINT_ENV, infra_entrypoint
 
 RUNBOOKS = REPO / "docs" / "runbooks"
@@ -218,6 +221,73 @@ def check_auditor_evidence(s: Scenario) -> None:
     assert f"verified: {rel}" in proc.stdout and "anchor contained" in proc.stdout, proc.stdout
 
 
+# An existing dbt project to migrate: a model using the vendored package's macro (northstar_utils.safe_divide) on a
+# platform model, a macro of its own, and its tests.
+LEGACY_DBT = {
+    "models/daily_order_value.sql": "select order_date, {{ northstar_utils.safe_divide('revenue', 'order_count') }} "
+                                    "as avg_order_value, {{ legacy_round('revenue') }} as revenue_rounded\n"
+                                    "from {{ ref('fct_daily_revenue') }}\n",
+    "models/schema.yml": "version: 2\nmodels:\n  - name: daily_order_value\n    columns:\n      - name: order_date\n"
+                         "        data_tests: [not_null, unique]\n",
+    "macros/legacy_round.sql": "{% macro legacy_round(x) %}round({{ x }}, 2){% endmacro %}\n",
+}
+
+
+def check_migrate_a_dbt_project(s: Scenario) -> None:
+    for folder in ("dbt/models", "dbt/seeds", "dbt/tests", "dbt/dbt_packages", "pipelines/catalog"):
+        shutil.copytree(REPO / folder, s.repo / folder, dirs_exist_ok=True,
+                        ignore=shutil.ignore_patterns("__pycache__", "BUILD", "target", "logs"))
+    for name in ("dbt_project.yml", "packages.yml", "package-lock.yml"):
+        shutil.copy(REPO / "dbt" / name, s.repo / "dbt" / name)
+    commit(s.repo, "the platform's warehouse project with its vendored packages")
+    project = s.tmp / "legacy_dbt"
+    for rel, text in LEGACY_DBT.items():
+        (project / rel).parent.mkdir(parents=True, exist_ok=True)
+        (project / rel).write_text(text)
+    proc = s.run_page("migrate-a-dbt-project.md", PROJECT=str(project), DOMAIN="legacy_stores")
+    assert "dbt/models/legacy_stores/daily_order_value.sql" in proc.stdout  # plan names the migrated model
+    rel = release_id(s.repo)
+    (art,) = (a for a in s.json("show", rel)["release"]["artifacts"] if a["kind"] == "warehouse_project")
+    blob = s.cli.state_dir / "artifacts"
+    (path,) = [p for p in blob.rglob(art["sha256"] + "*") if p.is_file()]
+    with tarfile.open(path, "r:gz") as tar:
+        names = set(tar.getnames())
+    assert {"models/legacy_stores/daily_order_value.sql", "macros/legacy_round.sql", "package-lock.yml",
+            "dbt_packages/northstar_utils/macros/helpers.sql"} <= {n.removeprefix("./") for n in names}, sorted(names)[:20]
+
+
+HEALTH_CATALOG = """
+domain: sales
+pipelines:
+  - {id: sales_daily_load, kind: batch_ingest, sla: {batch_minutes: 30}, runs: {dag: sales_daily}}
+"""
+
+
+def check_respond_to_a_regression_alert(s: Scenario) -> None:
+    # Real Airflow runs (the health fixture PEX) in prod's metadata DB: 25 good runs under v1, then v2 (passes every
+    # gate) fails 3 of 15 runs in prod. The scheduled watch has already alerted and rolled prod back to v1.
+    s.cli.now = policy_now()
+    (s.repo / "pipelines" / "catalog" / "pipelines").mkdir(parents=True)
+    (s.repo / "pipelines" / "catalog" / "pipelines" / "sales.yaml").write_text(HEALTH_CATALOG)
+    commit(s.repo, "catalog: sales_daily's SLA")
+    v1 = s.to_prod()
+    home = s.cli.state_dir / "envs" / "prod" / "airflow"
+    airflow_runs(home, "sales_daily", 25)
+    (s.repo / "airflow" / "dags" / "sales_daily.py").write_text(GOOD_DAG.format(dag_id="sales_daily", version=2))
+    commit(s.repo, "v2: passes every gate, fails one run in five in prod")
+    v2 = s.to_prod()
+    airflow_runs(home, "sales_daily", 15, {4, 9, 14})
+    alerted = json.loads(s.cli("health", "watch", "--env", "prod", "--json", expect=1).stdout)
+    assert alerted["status"] == "rolled_back" and alerted["rollback"]["release_id"] == v1
+    findings = s.tmp / "findings.json"
+    proc = s.run_page("respond-to-a-regression-alert.md", FINDINGS=str(findings))
+    verdicts = {(v["pipeline"], v["metric"]): v for v in json.loads(findings.read_text())}
+    assert verdicts[("sales_daily", "failure_rate")]["regressed"], verdicts
+    assert "already_rolled_back" in proc.stdout and v2 != v1 and s.live_release("prod") == v1
+    (last, *_rest) = s.json("history", "--env", "prod")["deployments"]
+    assert last["action"] == "rollback" and last["reason"].startswith("regression: sales_daily failure_rate"), last
+
+
 CHECKS: dict[str, Callable[[Scenario], None]] = {
     "ship-a-change.md": check_ship_a_change,
     "promote-to-prod.md": check_promote_to_prod,
@@ -226,6 +296,8 @@ CHECKS: dict[str, Callable[[Scenario], None]] = {
     "onboard-legacy-dag.md": check_onboard_legacy_dag,
     "rotate-a-secret.md": check_rotate_a_secret,
     "auditor-evidence.md": check_auditor_evidence,
+    "migrate-a-dbt-project.md": check_migrate_a_dbt_project,
+    "respond-to-a-regression-alert.md": check_respond_to_a_regression_alert,
 }
 
 
