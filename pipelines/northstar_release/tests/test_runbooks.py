@@ -24,8 +24,7 @@ from pathlib import Path
 import pytest
 
 from northstar_release.tests.health_helpers import airflow_runs, policy_now
-from northstar_release.tests.helpers import (GOOD_DAG, LEGACY_DAG, REPO, Cli, commit, fake_checker_cmd, git, make_repo,
-                                             release_id)
+from northstar_release.tests.helpers import GOOD_DAG, LEGACY_DAG, REPO, Cli, commit, fake_checker_cmd, git, make_repo, release_id
 from northstar_release.tests.issue11_helpers import INFRA_ENTRYPOINT_ENV, infra_entrypoint
 
 RUNBOOKS = REPO / "docs" / "runbooks"
@@ -249,7 +248,7 @@ def check_migrate_a_dbt_project(s: Scenario) -> None:
     rel = release_id(s.repo)
     (art,) = (a for a in s.json("show", rel)["release"]["artifacts"] if a["kind"] == "warehouse_project")
     blob = s.cli.state_dir / "artifacts"
-    (path,) = [p for p in blob.rglob(art["sha256"] + "*") if p.is_file()]
+    (path,) = (p for p in blob.rglob(art["sha256"] + "*") if p.is_file())
     with tarfile.open(path, "r:gz") as tar:
         names = set(tar.getnames())
     assert {"models/legacy_stores/daily_order_value.sql", "macros/legacy_round.sql", "package-lock.yml",
