@@ -51,7 +51,7 @@ def used_columns(sql: str, relation: str, columns: Mapping[str, str], dialect: s
         table.set("db", exp.to_identifier(_TARGET_DB))
         table.set("catalog", None)
     known = {c.lower(): c for c in columns}
-    schema = {_TARGET_DB: {name: {c: (t or "unknown") for c, t in columns.items()}}}
+    schema: dict[str, object] = {_TARGET_DB: {name: {c: (t or "unknown") for c, t in columns.items()}}}
     try:
         tree = qualify(tree, schema=schema, dialect=dialect, validate_qualify_columns=False, quote_identifiers=False,
                        identify=False)
@@ -87,6 +87,6 @@ def sql_strings(python_source: str) -> Iterable[str]:
         if isinstance(node, ast.Constant) and isinstance(node.value, str):
             text = node.value.strip()
             head = text[:20].lower()
-            if (head.startswith("select") or head.startswith("with ")) and " from " in text.lower():
+            if (head.startswith("select") or head.startswith("with ")) and "from" in text.lower().split():
                 out.append(text)
     return out

@@ -22,9 +22,8 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, Protocol
 
-from northstar_release.errors import UsageError
 from northstar_lineage.graph import Lineage
-
+from northstar_release.errors import UsageError
 from northstar_release.impact import POLICY_TAGS, ChangeImpact, all_policy_tags, impact_of, lineage_at
 from northstar_release.kinds.registry import KINDS, KindRegistry
 from northstar_release.model import ArtifactKind, Environment

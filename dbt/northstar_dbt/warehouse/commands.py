@@ -24,7 +24,7 @@ from northstar_contracts.warehouse import (
     WarehouseVerifyReport,
 )
 
-from northstar_dbt.warehouse import pins
+from northstar_dbt.warehouse import build_errors, pins
 from northstar_dbt.warehouse.audits import failed_names, run_audits, tables_of, verify_env, virtual_update_reason
 from northstar_dbt.warehouse.engine import session
 from northstar_dbt.warehouse.from_state import StateRefusal, find_source
@@ -108,13 +108,15 @@ def audit_report(opts: WarehouseOptions) -> WarehouseAuditReport:
             if scratch_dir is not None:
                 t0 = time.monotonic()
                 plan = context.plan_builder("prod", include_unmodified=True).build()
-                try:
-                    context.apply(plan)
-                except Exception as exc:  # noqa: BLE001 - blocking audits raise here; they are what we report
-                    build_error = f"{type(exc).__name__}: {str(exc)[:1500]}"
+                with build_errors.capturing(context) as capture:
+                    try:
+                        context.apply(plan)
+                    except Exception as exc:  # noqa: BLE001 - the failed model's own error is what we report
+                        build_error = build_errors.summary(build_errors.failures(capture.failed, exc))
                 timings["build_s"] = round(time.monotonic() - t0, 3)
             t0 = time.monotonic()
-            results = run_audits(context)
+            # After a failed build, audits would only fail on the missing downstream tables: the root cause is above.
+            results = run_audits(context) if build_error is None else []
             timings["audit_s"] = round(time.monotonic() - t0, 3)
     finally:
         if scratch_dir is not None:

@@ -17,7 +17,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-import yaml
+import yaml  # type: ignore[import-untyped]  # pants: no-infer-dep (installed by dbt-core, see dbt/BUILD)
 
 # Constraint types dbt enforces on DuckDB (checked on the built rows here, since SQLMesh creates no constraint).
 ENFORCED_CONSTRAINTS = ("not_null", "unique", "primary_key")
@@ -43,8 +43,8 @@ def normalize_type(text: str | None, dialect: str = "duckdb") -> str | None:
     """A type in its canonical spelling for ``dialect`` (parsed as a DuckDB type); unparsable text is kept upper-cased."""
     if text is None or not str(text).strip():
         return None
-    from sqlglot import exp
-    from sqlglot.errors import ParseError
+    from sqlglot import exp  # pants: no-infer-dep (installed by sqlmesh in the dbt resolve)
+    from sqlglot.errors import ParseError  # pants: no-infer-dep
 
     try:
         return exp.DataType.build(str(text), dialect="duckdb").sql(dialect=dialect).upper()
@@ -58,7 +58,7 @@ def integer_width_only(declared: str, built: str) -> bool:
     Why this is not a violation: SQLMesh creates each physical table with the column types sqlglot infers for the
     query (``SUM(INT)`` -> BIGINT) where DuckDB's own result type (what dbt would create) is HUGEINT; the values are
     the same exact integers, and on Snowflake both are NUMBER(38,0). Reported as a note, never silently dropped."""
-    from sqlglot import exp
+    from sqlglot import exp  # pants: no-infer-dep (installed by sqlmesh in the dbt resolve)
 
     try:
         a = exp.DataType.build(declared, dialect="duckdb")

@@ -47,8 +47,8 @@ def test_join_filter_and_star_cases() -> None:
 
 
 def test_sql_strings_of_a_dag_file() -> None:
-    source = 'SQL = """\nselect campaign_id from analytics.dim_campaigns\n"""\nOTHER = "not sql"\n'
-    assert sql_strings(source) == ["select campaign_id from analytics.dim_campaigns"]
+    source = 'SQL = """\nselect campaign_id\nfrom analytics.dim_campaigns\n"""\nOTHER = "not sql: select from"\n'
+    assert sql_strings(source) == ["select campaign_id\nfrom analytics.dim_campaigns"]
 
 
 def test_render_refuses_unknown_jinja_naming_the_file() -> None:

@@ -11,7 +11,6 @@ from pathlib import Path
 from northstar_lineage.consumers import ConsumerIndex
 from northstar_lineage.dbt_parse import LineageParseError
 from northstar_lineage.graph import build_lineage, relevant_file
-
 from northstar_release import gitutil
 from northstar_release.errors import UsageError
 from northstar_release.gates.base import GateContext

@@ -21,7 +21,6 @@ from __future__ import annotations
 from typing import Any
 
 from northstar_lineage.spark_outputs import SparkOutput, spark_outputs
-
 from northstar_release.gates.base import GateContext
 from northstar_release.gates.consumer_lookup import catalog_at, index_for
 from northstar_release.model import ArtifactKind, GateOutcome, GateResult

@@ -2,10 +2,10 @@
 
 Why: the contract and Spark-consumer gates must be tested on the platform's real models (a real contracted mart, a
 real staging model reading a real bronze table), but a SQLMesh build of all 214 models would dominate every step.
-The slice keeps the given models, every model/seed they depend on (``northstar_lineage``, the same graph the engine
-and the Pants plugin use), and whatever the YAML tests of the kept models reference (relationships targets), so the
-sliced project builds and tests exactly like the full one for those models. Other models' SQL files are deleted;
-their YAML entries stay (dbt and SQLMesh ignore a YAML entry for a model that does not exist).
+The slice keeps the given models and every model/seed they depend on (``northstar_lineage``, the same graph the engine
+and the Pants plugin use); other models' SQL files and singular tests are deleted, and in the YAML the entries of
+deleted models and the tests of kept models that ``ref()`` a deleted one (relationships) are dropped, so the sliced
+project builds and tests exactly like the full one for the models it keeps.
 """
 
 from __future__ import annotations
@@ -16,14 +16,14 @@ import shutil
 from pathlib import Path
 
 import yaml
-from northstar_lineage.graph import build_lineage, relevant_file
 
+from northstar_lineage.graph import Lineage, build_lineage, relevant_file
 from northstar_release.tests.helpers import REPO
 
 COPIED = ("dbt", "pipelines/catalog")
 
 
-def _lineage(root: Path):  # type: ignore[no-untyped-def]
+def _lineage(root: Path) -> Lineage:
     files = [str(p.relative_to(root)) for folder in COPIED for p in (root / folder).rglob("*") if p.is_file()]
     contents = {f: (root / f).read_text() for f in files if relevant_file(f)}
     return build_lineage(contents, files)

@@ -45,7 +45,7 @@ def test_spark_lockfile_change_reaches_downstream_models_and_dags(tmp_path: Path
     shutil.copy(REPO / "dbt" / "dbt_project.yml", repo / "dbt" / "dbt_project.yml")
     (repo / "3rdparty" / "python").mkdir(parents=True)
     lock = repo / "3rdparty" / "python" / "spark.lock"
-    lock.write_text((REPO / "3rdparty" / "python" / "spark.lock").read_text())
+    lock.write_text("// the spark resolve's lockfile (content irrelevant: the path decides)\n")
     base = commit(repo, "platform")
     lock.write_text(lock.read_text() + "\n// bumped pyspark\n")
     commit(repo, "spark lockfile change")
