@@ -26,6 +26,7 @@ class BuildFailure:
     model: str
     column: str | None
     message: str
+    audit: bool = False  # a blocking audit failed on a built table (the audits report it), not the SQL itself
 
     def describe(self) -> str:
         where = f", column {self.column}" if self.column else ""
@@ -75,10 +76,16 @@ def failures(errors: list[Any], exc: BaseException) -> list[BuildFailure]:
         message = f"{type(cause).__name__}: {str(cause).strip()}"[:1500]
         match = _COLUMN.search(str(cause))
         out.append(BuildFailure(model=_node_name(getattr(err, "node", "?")), column=match.group(1) if match else None,
-                                message=message))
+                                message=message, audit=type(cause).__name__ == "NodeAuditsErrors"))
     if not out:
         out.append(BuildFailure(model="?", column=None, message=f"{type(exc).__name__}: {str(exc)[:1500]}"))
     return out
+
+
+def sql_failed(found: list[BuildFailure]) -> bool:
+    """True when a known model's SQL itself failed (its table is missing: audits would only hit that downstream).
+    An unattributed failure (no failed node captured) keeps the audits running: they may be what failed."""
+    return any(not f.audit and f.model != "?" for f in found)
 
 
 def summary(found: list[BuildFailure]) -> str:

@@ -102,6 +102,7 @@ def audit_report(opts: WarehouseOptions) -> WarehouseAuditReport:
     timings: dict[str, float] = {}
     scratch_dir = Path(tempfile.mkdtemp(prefix="wh-audit-")) if opts.scratch else None
     build_error: str | None = None
+    sql_failed = False
     try:
         where = opts.in_scratch(scratch_dir) if scratch_dir is not None else opts
         with session(where, timings) as context:
@@ -111,12 +112,14 @@ def audit_report(opts: WarehouseOptions) -> WarehouseAuditReport:
                 with build_errors.capturing(context) as capture:
                     try:
                         context.apply(plan)
-                    except Exception as exc:  # noqa: BLE001 - the failed model's own error is what we report
-                        build_error = build_errors.summary(build_errors.failures(capture.failed, exc))
+                    except Exception as exc:  # noqa: BLE001 - blocking audits and the failed model's SQL error
+                        failures = build_errors.failures(capture.failed, exc)
+                        build_error = build_errors.summary(failures)
+                        sql_failed = build_errors.sql_failed(failures)
                 timings["build_s"] = round(time.monotonic() - t0, 3)
             t0 = time.monotonic()
-            # After a failed build, audits would only fail on the missing downstream tables: the root cause is above.
-            results = run_audits(context) if build_error is None else []
+            # After a model's SQL failed, audits would only hit its missing table downstream: the root cause is above.
+            results = [] if sql_failed else run_audits(context)
             timings["audit_s"] = round(time.monotonic() - t0, 3)
     finally:
         if scratch_dir is not None:

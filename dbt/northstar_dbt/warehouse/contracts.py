@@ -30,6 +30,7 @@ from northstar_contracts.warehouse_contract import (
     WarehouseContractReport,
 )
 
+from northstar_dbt.warehouse import build_errors
 from northstar_dbt.warehouse.contract_spec import ContractSpec, enforced_contracts, integer_width_only, normalize_type
 from northstar_dbt.warehouse.engine import session, short_name
 from northstar_dbt.warehouse.options import WarehouseOptions
@@ -196,8 +197,16 @@ def cmd_contracts(opts: WarehouseOptions) -> Outcome:
     timings: dict[str, float] = {}
     specs = enforced_contracts(opts.project)
     with session(opts, timings) as context:
-        code, plan = plan_into(context, wap, project=opts.project, apply=True, acks=opts.acks, timings=timings,
-                               command="contracts")
+        with build_errors.capturing(context) as capture:
+            try:
+                code, plan = plan_into(context, wap, project=opts.project, apply=True, acks=opts.acks,
+                                       timings=timings, command="contracts")
+            except Exception as exc:  # noqa: BLE001 - a model that fails to build: report its own SQL error
+                why = build_errors.summary(build_errors.failures(capture.failed, exc))
+                return Outcome(EXIT_PROBLEMS, WarehouseContractReport(
+                    ok=False, environment=env, candidate_environment=wap, baseline_environment=env,
+                    baseline_exists=False, models=[], violations=[], breaking=[], acknowledged=[], timings=timings,
+                    error=f"cannot write the project into {wap}: {why}"))
         if code != EXIT_OK:
             return Outcome(EXIT_PROBLEMS, WarehouseContractReport(
                 ok=False, environment=env, candidate_environment=wap, baseline_environment=env,
