@@ -23,6 +23,7 @@ from northstar_release.tests.test_gates_e2e import WarehouseCli, run
 
 MART_SQL = "dbt/models/marts/marketing/dim_campaigns.sql"
 MART_YML = "dbt/models/marts/marketing/_marketing__models.yml"
+PACING_SQL = "dbt/models/marts/marketing/fct_campaign_budget_pacing.sql"
 BUDGET_SQL = "c.budget,"
 REPORT_DAG = '''"""Weekly campaign report: reads the public campaign mart with SQL."""
 from datetime import datetime
@@ -136,6 +137,9 @@ def test_contract_violations_and_breaking_changes_are_blocked_before_prod_naming
            "SQL, uses budget)" in summary, summary
     assert "campaign_name removed (was TEXT); consumers: dag campaign_report (SQL in the DAG file, uses " \
            "campaign_name)" in summary, summary
+    # The downstream mart's own contract declares budget decimal(12,2): the retype breaks it too, and says so.
+    assert "fct_campaign_budget_pacing breaks its contract" in summary, summary
+    assert gate["evidence"]["violations"] == ["fct_campaign_budget_pacing"]
     consumers = gate["evidence"]["consumers"]["dim_campaigns"]
     assert consumers["campaign_name"] == ["dag campaign_report (SQL in the DAG file, uses campaign_name)"], consumers
     assert consumers["budget"] == ["model fct_campaign_budget_pacing (ref() in its SQL, uses budget)"], consumers
@@ -145,9 +149,11 @@ def test_contract_violations_and_breaking_changes_are_blocked_before_prod_naming
     refused = run(cli, "promote", release_id(cli.repo), "--to", "prod", expect=1)
     assert refused["status"] == "blocked" and _live(cli, "prod") == prod_live
 
-    # 3. The same changes, acknowledged by the release: passes, and the acknowledgement is in the audit record.
-    (cli.repo / "CHANGELOG.md").write_text("dim_campaigns: budget double, campaign_name dropped (agreed)\n")
-    commit(cli.repo, "acknowledge the dim_campaigns contract change")
+    # 3. The consumer adapts (keeps its own contract) and the release acknowledges the breaking change: passes,
+    # and the acknowledgement is in the audit record.
+    _edit(cli, PACING_SQL, "select c.campaign_id, c.budget,", "select c.campaign_id, cast(c.budget as decimal(12, 2)) "
+                                                               "as budget,")
+    commit(cli.repo, "fct_campaign_budget_pacing keeps budget as decimal(12,2); dim_campaigns change acknowledged")
     run(cli, "build", "--ack-breaking", "dim_campaigns:contract")
     v4 = release_id(cli.repo)
     gate = _gate(run(cli, "deploy", v4, "--env", "dev"))
