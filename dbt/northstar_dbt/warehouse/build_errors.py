@@ -76,7 +76,7 @@ def failures(errors: list[Any], exc: BaseException) -> list[BuildFailure]:
         message = f"{type(cause).__name__}: {str(cause).strip()}"[:1500]
         match = _COLUMN.search(str(cause))
         out.append(BuildFailure(model=_node_name(getattr(err, "node", "?")), column=match.group(1) if match else None,
-                                message=message, audit=type(cause).__name__ == "NodeAuditsErrors"))
+                                message=message, audit="Audit" in type(cause).__name__))
     if not out:
         out.append(BuildFailure(model="?", column=None, message=f"{type(exc).__name__}: {str(exc)[:1500]}"))
     return out
