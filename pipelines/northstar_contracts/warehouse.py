@@ -353,6 +353,10 @@ def parse_warehouse(payload: dict[str, Any]) -> Record:
     from northstar_contracts.base import parse_result
 
     record = RECORDS.get(str(payload.get("command")))
+    if record is None and payload.get("command") == "contracts":  # its own module (it imports this one)
+        from northstar_contracts.warehouse_contract import WarehouseContractReport
+
+        record = WarehouseContractReport
     if record is None and "kind" not in payload:
         from northstar_contracts.base import ContractError
 

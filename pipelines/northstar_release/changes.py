@@ -22,6 +22,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, Protocol
 
+from northstar_lineage.graph import Lineage
 from northstar_release.errors import UsageError
 from northstar_release.impact import POLICY_TAGS, ChangeImpact, all_policy_tags, impact_of, lineage_at
 from northstar_release.kinds.registry import KINDS, KindRegistry
@@ -100,9 +101,50 @@ def changed_files(repo: Path, since: str, head: str = "HEAD") -> list[str]:
     return [line for line in proc.stdout.splitlines() if line]
 
 
-def _root_of(address_or_path: str) -> str:
+CATALOG = "pipelines/catalog/"
+SOURCES_YAML = "pipelines/catalog/sources.yaml"
+# A resolve's lockfile changes what every component of that resolve runs with.
+LOCKFILE_KINDS = {
+    "3rdparty/python/spark.lock": ArtifactKind.SPARK_JOB,
+    "3rdparty/python/dbt.lock": ArtifactKind.WAREHOUSE_PROJECT,
+    "3rdparty/python/airflow.lock": ArtifactKind.DAG_BUNDLE,
+    "3rdparty/python/infra.lock": ArtifactKind.INFRA_VERSION_MAP,
+}
+
+
+def kinds_of(address_or_path: str, kinds: KindRegistry = KINDS) -> list[ArtifactKind]:
+    """The release kinds a changed path (or target address) feeds.
+
+    The longest KindSpec source root that contains the path wins (``pipelines/catalog/schemas/...`` is an event
+    schema, not "something under pipelines/"); a catalog-only change ships in the DAG bundle (it carries the catalog
+    the DAGs are generated and checked from), and ``sources.yaml`` -- the source contract the Spark bronze writers
+    and the dbt sources are generated from -- also reaches the Spark jobs and the warehouse project; a lockfile
+    reaches every component of its resolve."""
     path = address_or_path.split(":", 1)[0].lstrip("/")
-    return path.split("/", 1)[0] if path else ""
+    roots = kinds.kind_by_root()
+    matching = [r for r in roots if path == r or path.startswith(r.rstrip("/") + "/")]
+    if matching:
+        return [roots[max(matching, key=len)]]
+    if path in LOCKFILE_KINDS:
+        return [LOCKFILE_KINDS[path]]
+    if path.startswith(CATALOG):
+        extra = [ArtifactKind.SPARK_JOB, ArtifactKind.WAREHOUSE_PROJECT] if path == SOURCES_YAML else []
+        return [ArtifactKind.DAG_BUNDLE, *extra]
+    return []
+
+
+def _through_spark_jobs(lineage: Lineage, path: str) -> ChangeImpact:
+    """A Spark lockfile change as one impact: every Spark job, and everything downstream of any of them (the
+    models reading their bronze tables, the DAGs running them), with the policy tags on those paths."""
+    jobs = sorted(p for p, n in lineage.nodes.items() if n.kind == "spark_job")
+    merged = ChangeImpact(path=path, kind="lockfile")
+    for part in impact_of(lineage, jobs):
+        for group in ("models", "tests", "dags", "spark_jobs", "topics", "policy_reasons", "reached"):
+            getattr(merged, group).extend(x for x in getattr(part, group) if x not in getattr(merged, group))
+        merged.tags = sorted(set(merged.tags) | set(part.tags))
+    merged.spark_jobs = sorted(set(merged.spark_jobs) | {lineage.nodes[j].name for j in jobs})
+    merged.reached = sorted(set(merged.reached) | set(jobs))
+    return merged
 
 
 @dataclass
@@ -148,7 +190,6 @@ def plan_changes(files: list[str], targets: list[dict[str, Any]], since: str,
     derive gates, approvals and risk notes.
 
     Which folder feeds which kind, and what checks it, comes from each kind's ``KindSpec`` (kinds/registry.py)."""
-    kind_by_root = kinds.kind_by_root()
     units: dict[ArtifactKind, ReleaseUnit] = {}
     unmapped: list[str] = []
 
@@ -160,31 +201,28 @@ def plan_changes(files: list[str], targets: list[dict[str, Any]], since: str,
         return units[kind]
 
     for f in files:
-        kind = kind_by_root.get(_root_of(f))
-        if kind is None:
+        found = kinds_of(f, kinds)
+        if not found:
             unmapped.append(f)
-        else:
+        for kind in found:
             unit(kind).files.append(f)
     for t in targets:
         address = str(t.get("address", ""))
-        kind = kind_by_root.get(_root_of(address))
-        if kind is None:
-            continue
-        u = unit(kind)
-        u.targets.append(address)
-        for tag in t.get("tags") or []:
-            if tag not in u.tags:
-                u.tags.append(tag)
+        for kind in kinds_of(address, kinds)[:1]:
+            u = unit(kind)
+            u.targets.append(address)
+            for tag in t.get("tags") or []:
+                if tag not in u.tags:
+                    u.tags.append(tag)
     impacts = list(impacts or [])
     for impact in impacts:
-        reached_kinds = {kind_by_root.get(_root_of(p)) for p in [impact.path, *impact.reached]} - {None}
-        impact.gates = sorted({g for k in reached_kinds if k for g in unit(k).gates})
+        reached_kinds = {k for p in [impact.path, *impact.reached] for k in kinds_of(p, kinds)}
+        impact.gates = sorted({g for k in reached_kinds for g in unit(k).gates})
         for path in impact.reached:
-            kind = kind_by_root.get(_root_of(path))
-            if kind is not None and path not in unit(kind).reached and path not in files:
-                unit(kind).reached.append(path)
-        own = kind_by_root.get(_root_of(impact.path))
-        if own is not None:
+            for kind in kinds_of(path, kinds)[:1]:
+                if path not in unit(kind).reached and path not in files:
+                    unit(kind).reached.append(path)
+        for own in kinds_of(impact.path, kinds):
             unit(own).tags = sorted(set(unit(own).tags) | set(impact.tags))
     ordered = [units[k] for k in sorted(units, key=lambda k: k.value)]
     for u in ordered:
@@ -226,7 +264,10 @@ def compute_change_plan(repo: Path, since: str, pants: PantsQuery | None,
                         environments: Mapping[str, Environment] | None = None, head: str = "HEAD") -> ChangePlan:
     """The plan of the changes ``since...head``: lineage read from ``head``; Pants (if given) for the rest."""
     files = changed_files(repo, since, head)
-    impacts = impact_of(lineage_at(repo, head), files) if files else []
+    lineage = lineage_at(repo, head)
+    spark_locks = [f for f in files if LOCKFILE_KINDS.get(f) == ArtifactKind.SPARK_JOB]
+    impacts = impact_of(lineage, [f for f in files if f not in spark_locks]) if files else []
+    impacts += [_through_spark_jobs(lineage, f) for f in spark_locks]
     addresses = pants.changed_targets(since) if files and pants is not None else []
     targets = pants.peek(addresses) if pants is not None else []
     return plan_changes(files, targets, since, environments, impacts=impacts)

@@ -10,7 +10,7 @@ from pathlib import Path
 
 from northstar_contracts.harness import JsonArgumentParser, Outcome, run_entrypoint
 
-from northstar_dbt.warehouse import commands, freshness, quality, serving
+from northstar_dbt.warehouse import commands, contracts, freshness, quality, serving
 from northstar_dbt.warehouse.engine import hermetic_env
 from northstar_dbt.warehouse.options import WarehouseOptions
 
@@ -26,6 +26,7 @@ HANDLERS: dict[str, Callable[[WarehouseOptions], Outcome]] = {
     "envs": commands.cmd_envs,
     "janitor": commands.cmd_janitor,
     "dq": quality.cmd_dq,
+    "contracts": contracts.cmd_contracts,
     "freshness": freshness.cmd_freshness,
     "serving": serving.cmd_serving,
 }
@@ -71,6 +72,12 @@ def build_parser() -> argparse.ArgumentParser:
 
     p = sub.add_parser("dq", help="write-audit-publish: apply into wap_ENV, diff changed models + direct downstream "
                                   "with prod (northstar_dq thresholds)")
+    common(p)
+    p.add_argument("--env", required=True)
+    acks(p)
+
+    p = sub.add_parser("contracts", help="enforced dbt contracts in wap_ENV: columns, order, types, constraints; "
+                                         "breaking changes against what ENV serves (--ack MODEL[:contract])")
     common(p)
     p.add_argument("--env", required=True)
     acks(p)

@@ -24,7 +24,7 @@ from northstar_contracts.warehouse import (
     WarehouseVerifyReport,
 )
 
-from northstar_dbt.warehouse import pins
+from northstar_dbt.warehouse import build_errors, pins
 from northstar_dbt.warehouse.audits import failed_names, run_audits, tables_of, verify_env, virtual_update_reason
 from northstar_dbt.warehouse.engine import session
 from northstar_dbt.warehouse.from_state import StateRefusal, find_source
@@ -102,19 +102,24 @@ def audit_report(opts: WarehouseOptions) -> WarehouseAuditReport:
     timings: dict[str, float] = {}
     scratch_dir = Path(tempfile.mkdtemp(prefix="wh-audit-")) if opts.scratch else None
     build_error: str | None = None
+    sql_failed = False
     try:
         where = opts.in_scratch(scratch_dir) if scratch_dir is not None else opts
         with session(where, timings) as context:
             if scratch_dir is not None:
                 t0 = time.monotonic()
                 plan = context.plan_builder("prod", include_unmodified=True).build()
-                try:
-                    context.apply(plan)
-                except Exception as exc:  # noqa: BLE001 - blocking audits raise here; they are what we report
-                    build_error = f"{type(exc).__name__}: {str(exc)[:1500]}"
+                with build_errors.capturing(context) as capture:
+                    try:
+                        context.apply(plan)
+                    except Exception as exc:  # noqa: BLE001 - blocking audits and the failed model's SQL error
+                        failures = build_errors.failures(capture.failed, exc)
+                        build_error = build_errors.summary(failures)
+                        sql_failed = build_errors.sql_failed(failures)
                 timings["build_s"] = round(time.monotonic() - t0, 3)
             t0 = time.monotonic()
-            results = run_audits(context)
+            # After a model's SQL failed, audits would only hit its missing table downstream: the root cause is above.
+            results = [] if sql_failed else run_audits(context)
             timings["audit_s"] = round(time.monotonic() - t0, 3)
     finally:
         if scratch_dir is not None:

@@ -279,7 +279,8 @@ def _find_built_pex(dist: Path, target: str) -> Path:
 SPEC = KindSpec(
     kind=ArtifactKind.SPARK_JOB, title="Spark job", source_roots=(SPARK_DIR,), entry_point=ENTRY_POINT,
     entry_point_target="spark:spark_verify", adapter=SparkJobAdapter,
-    # No pre-entry gate: the job's unit tests run in CI (`./pants test`), and every deployment verifies the job PEX
-    # under spark-submit against its declared schema right after the pointer switch (failure switches back).
-    gates=(),
+    # Pre-entry: spark_consumers (its declared bronze output against the models reading it). The job's unit tests
+    # run in CI (`./pants test`), and every deployment verifies the job PEX under spark-submit against its declared
+    # schema right after the pointer switch (failure switches back).
+    gates=("spark_consumers",),
     rollback_verify=VerifyMode.INTEGRITY, verify_env_dependent=False)

@@ -393,7 +393,7 @@ def pin_name(env: str, sha: str) -> str:
 
 SPEC = KindSpec(
     kind=ArtifactKind.WAREHOUSE_PROJECT, title="warehouse project", source_roots=(SOURCE,), entry_point=ENTRY_POINT,
-    entry_point_target="dbt:warehouse", adapter=WarehouseAdapter, gates=("warehouse_audit", "data_quality"),
+    entry_point_target="dbt:warehouse", adapter=WarehouseAdapter, gates=("warehouse_audit", "data_quality", "contract"),
     # The switch itself reads the env's tables in the same process (and audits them after any backfill; a pure
     # virtual update re-points at snapshots audited when built): FULL is free.
     rollback_verify=VerifyMode.FULL, verify_env_dependent=True,

