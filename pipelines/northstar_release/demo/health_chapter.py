@@ -113,6 +113,8 @@ def chapter_f(d: Demo) -> None:
         repo = side_repo(d.origin, root, env)
         cli = ReleaseCli(repo, env, release=d.release, actor=DEMO_AUTHOR, on_stderr=d.sub)
         s.result = f"{repo} (state {root / 'state'}); Airflow runs by {pex.name}"
+    if not pex.is_file() or not (repo / DAG_FILE).is_file():
+        raise StepFailed("no side repository or no Airflow fixture: nothing else in this chapter can run")
     with d.step("f2 v1 -> prod, then 8 real runs", f"{DAG_ID} loads ~1000 rows per run (+-4 %)") as s:
         built = str(cli.must("build")["release"]["id"])
         line = _ship(cli, built)
