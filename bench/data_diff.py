@@ -98,6 +98,7 @@ def main() -> int:
     parser.add_argument("--output", type=Path, default=REPO / "bench" / "results" / "data_diff.json")
     opts = parser.parse_args()
 
+    load_start = os.getloadavg()[0]
     with tempfile.TemporaryDirectory(prefix="bench-data-diff-") as tmp:
         path = Path(tmp) / "warehouse.duckdb"
         t0 = time.perf_counter()
@@ -119,7 +120,8 @@ def main() -> int:
 
     print(f"{opts.rows:,} prod rows vs candidate (removed {expected['removed']:,}, added {expected['added']:,}, "
           f"changed {expected['changed']:,}); tables built in {build_s:.1f} s; {opts.rounds} rounds each")
-    print(f"load average at the end: {os.getloadavg()[0]:.1f} on {os.cpu_count()} CPUs (wall time grows with load; CPU time much less)")
+    print(f"load average {load_start:.1f} at the start, {os.getloadavg()[0]:.1f} at the end, on {os.cpu_count()} CPUs "
+          "(wall time grows with load; CPU time much less)")
     print(f"| {'engine':<20} | {'median wall s':>13} | {'best wall s':>11} | {'worst wall s':>12} | {'median CPU s':>12} |")
     print(f"| {'-' * 20} | {'-' * 13} | {'-' * 11} | {'-' * 12} | {'-' * 12} |")
     result: dict[str, dict[str, Any]] = {}
@@ -134,7 +136,8 @@ def main() -> int:
     opts.output.write_text(json.dumps({
         "benchmark": "data_diff", "measured_at": datetime.now(UTC).isoformat(timespec="seconds"),
         "machine": {"platform": platform.platform(), "python": platform.python_version(), "duckdb": duckdb.__version__},
-        "load_average_1m": round(os.getloadavg()[0], 2), "cpus": os.cpu_count(), "rows": opts.rows, "rounds": opts.rounds,
+        "load_average_1m": round(os.getloadavg()[0], 2),
+        "load_average_1m_start": round(load_start, 2), "cpus": os.cpu_count(), "rows": opts.rows, "rounds": opts.rounds,
         "expected": expected, "build_s": round(build_s, 2),
         "results": result, "speedup_median": round(speedup, 2),
     }, indent=2) + "\n")

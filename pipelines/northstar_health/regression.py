@@ -11,7 +11,10 @@ Method (stated so reviewers can judge the noise handling):
   baseline median, so a baseline with near-zero spread does not flag a few seconds, and at least ``min_increase_s``
   (60 s) above it: against a 45-minute batch SLA a sub-minute change is machine noise (a loaded worker), not a
   regression worth a rollback.
-Both tests see only finished runs (success or failed); runs still going are ignored.
+- Data: row volume, null rates and duplicate keys of the models the runs report, data lag and the freshness gap
+  between successful runs: ``northstar_health.data_regression`` (median vs baseline median with MAD-scaled and
+  floor bands; the method is stated there).
+All tests see only finished runs (success or failed); runs still going are ignored.
 """
 
 from __future__ import annotations
@@ -24,6 +27,7 @@ from typing import Any
 
 from pydantic import BaseModel
 
+from northstar_health.data_regression import DEFAULT_THRESHOLDS, DataThresholds, data_verdicts
 from northstar_health.runs import RunRecord
 
 MAD_TO_SIGMA = 1.4826
@@ -33,7 +37,7 @@ class RegressionVerdict(BaseModel):
     """What the watch concluded about one metric of one pipeline."""
 
     pipeline: str
-    metric: str  # failure_rate | duration_median_s
+    metric: str  # failure_rate | duration_median_s | freshness_gap_s | <data metric>[<model>] (data_regression)
     regressed: bool
     baseline: float | None
     observed: float | None
@@ -42,6 +46,7 @@ class RegressionVerdict(BaseModel):
     threshold: str
     detail: str
     failed_tasks: list[str] = []
+    model: str | None = None
 
 
 def fisher_one_sided(base_fail: int, base_ok: int, watch_fail: int, watch_ok: int) -> float:
@@ -92,8 +97,11 @@ def _duration_verdict(pipeline: str, base: list[RunRecord], watch: list[RunRecor
 def detect_regressions(runs: Iterable[RunRecord], deployed_at: datetime, pipelines: Iterable[str] | None = None, *,
                        baseline: timedelta = timedelta(days=14), watch: timedelta = timedelta(days=2),
                        alpha: float = 0.05, min_baseline: int = 10, min_watch: int = 5, min_failures: int = 2,
-                       k: float = 3.0, min_ratio: float = 1.25) -> list[RegressionVerdict]:
-    """Verdicts (failure rate and duration) per pipeline; runs are split by their logical date at ``deployed_at``."""
+                       k: float = 3.0, min_ratio: float = 1.25, models: Iterable[str] | None = None,
+                       data: DataThresholds = DEFAULT_THRESHOLDS) -> list[RegressionVerdict]:
+    """Verdicts (failure rate, duration, then the data metrics of ``models`` -- None: every model the runs report --
+    and the freshness gap) per pipeline; runs are split by their logical date at ``deployed_at``."""
+    wanted_models = list(models) if models is not None else None
     finished = [r for r in runs if r.finished]
     wanted = set(pipelines) if pipelines is not None else {r.pipeline for r in finished}
     verdicts = []
@@ -105,4 +113,8 @@ def detect_regressions(runs: Iterable[RunRecord], deployed_at: datetime, pipelin
                                          min_watch=min_watch, min_failures=min_failures))
         verdicts.append(_duration_verdict(name, base, after, k=k, min_ratio=min_ratio, min_baseline=min_baseline,
                                           min_watch=min_watch))
+        verdicts += [RegressionVerdict(pipeline=d.pipeline, metric=d.metric, model=d.model, regressed=d.regressed,
+                                       baseline=d.baseline, observed=d.observed, baseline_runs=d.baseline_runs,
+                                       watch_runs=d.watch_runs, threshold=d.threshold, detail=d.detail)
+                     for d in data_verdicts(name, base, after, mine, wanted_models, data)]
     return verdicts

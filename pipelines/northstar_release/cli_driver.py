@@ -63,15 +63,20 @@ def commit_all(repo: Path, message: str, email: str = AUTHOR, env: Mapping[str, 
 
 
 def make_dag_repo(root: Path) -> Path:
-    """A throwaway git repository holding this repo's DAGs, legacy DAGs and environments file, committed as v1.
+    """A throwaway git repository holding this repo's DAGs, legacy DAGs (and their exemptions), pipeline catalog and
+    environments file, committed as v1.
 
     Why here: the DAG-only benchmarks (rollback, health watch, hotfix) time the release machinery, not the warehouse,
     so they share one minimal repository shape instead of each copying it."""
     repo = root / "repo"
-    for rel in ("airflow/dags", "legacy/legacy_dags"):
-        shutil.copytree(REPO / rel, repo / rel)
-    (repo / "pipelines").mkdir(parents=True)
-    shutil.copy(REPO / "pipelines" / "environments.yaml", repo / "pipelines" / "environments.yaml")
+    # The DAG bundle's sources plus what its DagBag check reads (the catalog's SLAs, the legacy exemptions).
+    for rel in ("airflow/dags", "legacy/legacy_dags", "pipelines/catalog/pipelines"):
+        if (REPO / rel).is_dir():
+            shutil.copytree(REPO / rel, repo / rel)
+    (repo / "pipelines").mkdir(parents=True, exist_ok=True)
+    for rel in ("pipelines/environments.yaml", "legacy/dag_exemptions.yaml"):
+        if (REPO / rel).is_file():
+            shutil.copy(REPO / rel, repo / rel)
     git(repo, "init", "-q", "-b", "main")
     commit_all(repo, "v1", AUTHOR)
     return repo

@@ -53,3 +53,24 @@ def touched_dags(store: StateStore, release_id: str) -> list[str] | None:
         for result in store.gate_results(dep.id):
             found.update(_dag_ids(result.evidence))
     return sorted(found) if found else None
+
+
+def changed_models(store: StateStore, release_id: str) -> list[str] | None:
+    """The warehouse models the release changes and their direct downstream, as its ``data_quality`` gate compared
+    them with prod in an earlier env (``models[].model`` of the gate's evidence); None when no deployment of it
+    recorded any (a release without warehouse change: the watch then judges every model the runs report).
+
+    Why the gate's list: it is the write-audit-publish set already judged before prod, so the watch follows the same
+    models into prod's runs (row volume and data-quality metrics after vs before the deployment)."""
+    found: set[str] = set()
+    for dep in store.deployments(release_id=release_id):
+        if dep.id is None:
+            continue
+        for result in store.gate_results(dep.id):
+            if result.gate != "data_quality":
+                continue
+            models = result.evidence.get("models")
+            for m in models if isinstance(models, list) else []:
+                if isinstance(m, dict) and isinstance(m.get("model"), str):
+                    found.add(m["model"])
+    return sorted(found) if found else None

@@ -6,11 +6,13 @@ recorded for a deployment is not recorded twice, a deployment already rolled bac
 webhook alert is de-duplicated per key (northstar_health.alerts).
 
 One run: take the env's newest deploy/promote deployment; compare the runs of the DAGs its release ships after its
-``<action>.succeeded`` entry with the baseline before it (``northstar_health.regression``, the method is stated
-there); append every new regression as ``health.regression`` to the audit chain in ONE transaction (the change
-failure rate in ``northstar_health.dora`` reads it); when the env's ``health.auto_rollback`` says so, roll the env back
-to its last known-good release through the ordinary rollback path (plan_rollback + evaluator: known-good check,
-switch, verify, audit), with the regression as the recorded reason; append ``health.rollback`` with the
+``<action>.succeeded`` entry with the baseline before it (``northstar_health.regression`` and ``.data_regression``,
+the methods are stated there: failure rate, duration, freshness gap, and the row volume / data-quality metrics the
+runs report for the warehouse models the release changed, per its ``data_quality`` gate evidence); append every new
+regression as ``health.regression`` to the audit chain in ONE transaction (the change failure rate in
+``northstar_health.dora`` reads it); when the env's ``health.auto_rollback`` says so, roll the env back to its last
+known-good release through the ordinary rollback path (plan_rollback + evaluator: known-good check, switch, verify,
+audit), with the regression as the recorded reason; append ``health.rollback`` with the
 detection-to-rollback time (``rollback.succeeded.at - health.regression.at``); then alert the webhook.
 """
 
@@ -28,7 +30,7 @@ from northstar_health.runs import HealthInputError, read_airflow_runs
 from northstar_health.sources import parse_duration
 
 from northstar_release.errors import UsageError
-from northstar_release.health_sources import airflow_db_path, state_dir_of, touched_dags
+from northstar_release.health_sources import airflow_db_path, changed_models, state_dir_of, touched_dags
 from northstar_release.model import AuditEntry, Deployment, DeploymentStatus, Environment, HealthPolicy, ReleaseAction
 from northstar_release.recovery import Runtime
 
@@ -49,6 +51,7 @@ class WatchReport:
     watch_open: bool = False  # the wall clock is still inside the watch window: keep running the scheduled watch
     airflow_db: str | None = None
     dags: list[str] = field(default_factory=list)
+    models: list[str] | None = None  # changed warehouse models whose data metrics are judged (None: all reported)
     verdicts: list[RegressionVerdict] = field(default_factory=list)
     recorded_seqs: list[int] = field(default_factory=list)
     rollback: dict[str, Any] | None = None
@@ -62,7 +65,8 @@ class WatchReport:
         return {"ok": not self.regressions and self.status != "rollback_failed", "env": self.env,
                 "status": self.status, "deployment_id": self.deployment_id, "release_id": self.release_id,
                 "deployed_at": self.deployed_at, "watch_ends_at": self.watch_ends_at, "watch_open": self.watch_open,
-                "airflow_db": self.airflow_db, "dags": self.dags, "verdicts": [v.model_dump(mode="json") for v in self.verdicts],
+                "airflow_db": self.airflow_db, "dags": self.dags, "models": self.models,
+                "verdicts": [v.model_dump(mode="json") for v in self.verdicts],
                 "regressions": [v.model_dump(mode="json") for v in self.regressions],
                 "recorded_audit_seqs": self.recorded_seqs, "rollback": self.rollback, "alerts": self.alerts}
 
@@ -122,7 +126,9 @@ def watch(rt: Runtime, env: Environment, *, actor: str, identity_note: str, stat
         raise UsageError(str(exc), ["point environments.<env>.health.airflow_db (or --airflow-db) at the env's "
                                     "Airflow metadata DB"]) from exc
     report.dags = dags or touched_dags(rt.store, dep.release_id) or sorted({r.pipeline for r in runs})
-    report.verdicts = detect_regressions(runs, report.deployed_at, report.dags, baseline=baseline, watch=watch_for)
+    report.models = changed_models(rt.store, dep.release_id)
+    report.verdicts = detect_regressions(runs, report.deployed_at, report.dags, baseline=baseline, watch=watch_for,
+                                         models=report.models)
     if not report.regressions:
         report.status = "ok"
         return report
@@ -142,7 +148,7 @@ def _record(rt: Runtime, env: str, dep: Deployment, report: WatchReport, entries
     """Append the regressions not yet recorded for this deployment (one transaction); return all its entries."""
     assert dep.id is not None
     earlier = _entries_for(entries, REGRESSION_ACTION, dep.id)
-    known = {(e.payload.get("pipeline"), e.payload.get("metric")) for e in earlier}
+    known = {(e.payload.get("pipeline"), e.payload.get("metric")) for e in earlier}  # data metrics name the model
     new = [v for v in report.regressions if (v.pipeline, v.metric) not in known]
     if not new:
         return earlier

@@ -11,7 +11,11 @@ clock pinned outside prod's freeze window, it narrates and runs:
       read before and after and must be identical;
   (d) a timed rollback of prod to v1 (wall seconds, and the engine/component split the CLI reports) with 0 rows
       recomputed;
-  (e) ``audit verify`` (must pass) and ``audit export`` as Markdown into the work dir.
+  (e) ``audit verify`` (must pass) and ``audit export`` as Markdown into the work dir;
+  (f) a DAG release that passes every gate but makes prod's ``orders_daily`` load a tenth of its rows: the scheduled
+      ``./release health watch --env prod`` detects it from real Airflow runs and rolls prod back automatically
+      (prod's ``health.auto_rollback``); the HTML dashboard is written and its path printed (``health_chapter.py``;
+      a DAG-only side repository with its own state, so it costs seconds, not the warehouse's minutes).
 
 Why subprocesses of the ORIGINAL checkout's ``./release`` with cwd = the clone: the demo must prove what a user gets
 (the wrapper's set-up, argument parsing, exit codes, ``--json`` documents), while the commits it makes for (b) and (c)

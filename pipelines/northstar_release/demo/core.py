@@ -17,7 +17,7 @@ from typing import Any
 from rich.console import Console
 
 from northstar_release.cli_driver import APPROVER, ONCALL, OUTSIDE_FREEZE, RELEASE, REPO, CliCall, CommandFailed, ReleaseCli, git
-from northstar_release.demo import chapters
+from northstar_release.demo import chapters, health_chapter
 from northstar_release.demo.edits import DEMO_AUTHOR, WAREHOUSE_KIND
 from northstar_release.demo.errors import AdapterNotAvailable, DemoSetupError, StepFailed
 from northstar_release.demo.evidence import rows_recomputed, table_fingerprints
@@ -113,7 +113,8 @@ class Demo:
         except StepFailed as exc:  # no v1 in prod: nothing else can be shown
             self.say(f"stopping: {exc}", style="red")
         else:
-            for chapter in (chapters.chapter_b, chapters.chapter_c, chapters.chapter_d, chapters.chapter_e):
+            for chapter in (chapters.chapter_b, chapters.chapter_c, chapters.chapter_d, chapters.chapter_e,
+                            health_chapter.chapter_f):
                 try:
                     chapter(self)
                 except StepFailed as exc:  # a step the rest of this chapter depends on failed; go on with the next

@@ -39,10 +39,27 @@ class RollbackTiming:
 
 
 @dataclass
+class HealthOutcome:
+    """What chapter (f) measured (the demo's JSON ``health_watch``)."""
+
+    regressions: list[str] = field(default_factory=list)
+    rolled_back_to: str | None = None
+    detection_to_rollback_s: float | None = None
+    watch_command_s: float | None = None
+    dashboard: str | None = None
+
+    def to_json(self) -> dict[str, Any]:
+        return {"regressions": self.regressions, "rolled_back_to": self.rolled_back_to,
+                "detection_to_rollback_s": self.detection_to_rollback_s, "watch_command_s": self.watch_command_s,
+                "dashboard": self.dashboard}
+
+
+@dataclass
 class DemoReport:
     steps: list[StepRecord] = field(default_factory=list)
     rollback: RollbackTiming = field(default_factory=RollbackTiming)
     prod_tables_unchanged: bool = False
+    health: HealthOutcome = field(default_factory=HealthOutcome)  # chapter (f)
     workdir: str | None = None
     error: str | None = None  # set for usage/set-up errors (exit 2)
 
@@ -58,7 +75,8 @@ class DemoReport:
     def to_json(self) -> dict[str, Any]:
         doc: dict[str, Any] = {"ok": self.ok, "steps": [s.to_json() for s in self.steps],
                                "rollback": self.rollback.to_json(),
-                               "prod_tables_unchanged": self.prod_tables_unchanged, "workdir": self.workdir}
+                               "prod_tables_unchanged": self.prod_tables_unchanged, "workdir": self.workdir,
+                               "health_watch": self.health.to_json()}
         if self.error is not None:
             doc["error"] = self.error
             doc["exit_code"] = 2
@@ -86,6 +104,8 @@ def render(report: DemoReport, *, as_json: bool, out: Console, err: Console) -> 
         verdict = "every expectation held" if report.ok else \
             f"{sum(not s.ok for s in report.steps)} expectation(s) did not hold"
         err.print(f"demo: {verdict}; work dir {report.workdir}", highlight=False, markup=False)
+        if report.health.dashboard:
+            err.print(f"health dashboard: {report.health.dashboard}", highlight=False, markup=False)
     if as_json:
         out.file.write(json.dumps(report.to_json(), indent=2, sort_keys=True) + "\n")
         out.file.flush()

@@ -21,11 +21,14 @@ from typing import Any
 PEX = os.environ.get("NORTHSTAR_AIRFLOW_HISTORY_PEX", "dist/entrypoints/airflow_history.pex")
 
 
-def airflow_runs(home: Path, dag_id: str, count: int, failing: set[int] = frozenset()) -> list[dict[str, Any]]:  # type: ignore[assignment]
-    """Run ``dag_id`` ``count`` times with real Airflow into ``home``/airflow.db; runs in ``failing`` fail."""
+def airflow_runs(home: Path, dag_id: str, count: int, failing: set[int] = frozenset(),  # type: ignore[assignment]
+                 tables: list[dict[str, Any]] | None = None) -> list[dict[str, Any]]:
+    """Run ``dag_id`` ``count`` times with real Airflow into ``home``/airflow.db; runs in ``failing`` fail. With
+    ``tables`` (one per run), run i rebuilds ``tables[i]`` and pushes its profile (the fixture's ``table`` step)."""
     spec = home.parent / f"spec-{datetime.now(UTC).timestamp()}.json"
     home.mkdir(parents=True, exist_ok=True)
-    spec.write_text(json.dumps({"steps": [{"dag_id": dag_id, "fail": i in failing} for i in range(count)]}))
+    steps = [{"dag_id": dag_id, "fail": i in failing, **({"table": tables[i]} if tables else {})} for i in range(count)]
+    spec.write_text(json.dumps({"steps": steps}))
     proc = subprocess.run([str(Path(PEX).absolute()), str(spec), str(home)], capture_output=True, text=True,
                           timeout=900)
     assert proc.returncode == 0, proc.stderr[-3000:]

@@ -88,7 +88,9 @@ def test_json_document_shape_and_exit_code_1(tmp_path: Path) -> None:
     out, out_buf, err, err_buf = consoles()
     render(report, as_json=True, out=out, err=err)
     doc = json.loads(out_buf.getvalue())  # exactly one JSON document on stdout, nothing else
-    assert set(doc) == {"ok", "steps", "rollback", "prod_tables_unchanged", "workdir"}
+    assert set(doc) == {"ok", "steps", "rollback", "prod_tables_unchanged", "workdir", "health_watch"}
+    assert doc["health_watch"] == {"regressions": [], "rolled_back_to": None, "detection_to_rollback_s": None,
+                                   "watch_command_s": None, "dashboard": None}
     assert doc["ok"] is False
     assert [set(s) for s in doc["steps"]] == [{"step", "expected", "result", "ok", "seconds"}] * len(steps)
     assert doc["rollback"] == {"seconds": 2.5, "engine_s": 0.1, "component_s": 2.2, "rows_recomputed": None}
