@@ -75,6 +75,12 @@ def die_with_parent(parent: int) -> Callable[[], None]:
     return preexec
 
 
+# A component that runs longer than this is killed and the step fails with exit 2 (NORTHSTAR_COMPONENT_TIMEOUT_S overrides). The first
+# warehouse check of a 214-model release measured 10+ min at load 12 on the 2-core machine (about 3 min idle), so the
+# bound is 30 min: long enough for a loaded machine, short enough that a hung engine never blocks a release for hours.
+DEFAULT_COMPONENT_TIMEOUT_S = 1800.0
+
+
 def env_var_for(entry_point: str) -> str:
     return "NORTHSTAR_ENTRYPOINT_" + entry_point.upper().replace("-", "_").replace(".", "_")
 
@@ -85,7 +91,7 @@ class SubprocessComponentRunner:
     def __init__(self, repo_root: Path, timeout_s: float | None = None, environ: Mapping[str, str] | None = None) -> None:
         # NORTHSTAR_COMPONENT_TIMEOUT_S: a full warehouse build on a loaded machine can need more than the default.
         if timeout_s is None:
-            timeout_s = float(os.environ.get("NORTHSTAR_COMPONENT_TIMEOUT_S", "600"))
+            timeout_s = float(os.environ.get("NORTHSTAR_COMPONENT_TIMEOUT_S", str(DEFAULT_COMPONENT_TIMEOUT_S)))
         self.repo_root = repo_root
         self.timeout_s = timeout_s
         self.environ = dict(os.environ if environ is None else environ)
@@ -138,7 +144,8 @@ class SubprocessComponentRunner:
         except subprocess.TimeoutExpired as exc:
             tail = _tail(exc.stderr)
             raise ComponentError(f"component entry point '{entry_point}' timed out after {self.timeout_s:.0f}s",
-                                 [f"command: {shlex.join(cmd)}", f"stderr tail: {tail}"]) from exc
+                                 [f"command: {shlex.join(cmd)}", f"stderr tail: {tail}",
+                                  "on a slow or loaded machine raise the bound: NORTHSTAR_COMPONENT_TIMEOUT_S=<seconds>"]) from exc
         finally:
             self._leave()
         tail = _tail(proc.stderr)
