@@ -79,10 +79,11 @@ def code_at(ref: str, dest: Path) -> tuple[Path, str]:
 
 
 def make_repo(root: Path) -> Path:
-    """A throwaway repository: this checkout's dbt project (committed files only) and environments file."""
+    """A throwaway repository: this checkout's dbt project (committed files only), environments file, pipeline
+    catalog and secret-scan baseline (the artifact's secret scan reads it)."""
     repo = root / "repo"
     files = subprocess.run(["git", "-C", str(REPO), "ls-files", "dbt", "pipelines/environments.yaml",
-                            "pipelines/catalog"], check=True, capture_output=True, text=True).stdout.split()
+                            "pipelines/catalog", ".secrets.baseline"], check=True, capture_output=True, text=True).stdout.split()
     for rel in files:
         if rel.startswith(("dbt/northstar_dbt/", "dbt/northstar_dq/")):
             continue

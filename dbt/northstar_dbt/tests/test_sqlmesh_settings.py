@@ -33,7 +33,7 @@ def project_config(project: Path) -> Config:
     return config
 
 
-POSTGRES = pytest.param("postgresql://u:p%40ss@db.example:5433/sqlmesh", marks=pytest.mark.skipif(
+POSTGRES = pytest.param("postgresql://analyst@db.example:5433/sql%6Desh", marks=pytest.mark.skipif(
     importlib.util.find_spec("psycopg2") is None, reason="SQLMesh validates a Postgres config only with psycopg2"))
 
 
@@ -54,7 +54,7 @@ def test_state_only_config_equals_the_dbt_built_config(tmp_path: Path, monkeypat
     gateway = full.gateways[full.default_gateway]
     assert gateway.connection.database == str(tmp_path / "warehouse.duckdb")
     if state_url:
-        assert gateway.state_connection.host == "db.example" and gateway.state_connection.password == "p@ss"
+        assert (gateway.state_connection.host, gateway.state_connection.user) == ("db.example", "analyst")
     else:
         assert gateway.state_connection.database == str(tmp_path / "state.duckdb")
 
