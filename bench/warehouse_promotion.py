@@ -102,6 +102,11 @@ class Bench:
         self.env.update(NORTHSTAR_STATE_DIR=str(root / "state"), NORTHSTAR_NOW=OUTSIDE_FREEZE,
                         NORTHSTAR_RELEASE_NO_SETUP="1", NORTHSTAR_PYTHON=tools_python)
         self.rows: list[dict[str, Any]] = []
+        # The DAG bundle (built from the repository's lineage even without DAG files) is checked in dev only.
+        airflow = exported_python("airflow")
+        self.env["NORTHSTAR_ENTRYPOINT_DAGBAG_CHECK"] = shlex.join(
+            ["env", f"PYTHONPATH={REPO / 'airflow'}{os.pathsep}{REPO / 'pipelines'}", airflow, "-m",
+             "northstar_airflow.dagbag_check"])
 
     def use_code(self, code: Path) -> None:
         pythonpath = os.pathsep.join([str(code / "dbt"), str(code / "pipelines")])
