@@ -107,7 +107,8 @@ def test_promotion_from_state_does_not_load_the_project(wh: Wh) -> None:
     p = r.payload
     assert p["from_state"] == "keep_dev_v1" and p["state_fallback"] is None
     assert p["applied"] and p["virtual_update"] and p["rows_recomputed"] == 0 and p["new_snapshots"] == []
-    assert "load_s" not in p["timings"] and "config_s" not in p["timings"] and "direct_read_s" in p["timings"]
+    assert "load_s" not in p["timings"] and "config_s" in p["timings"]
+    assert {"source_s", "verify_s", "pins_s"} <= set(p["timings"])  # the switch itemised, one state read
     # No audit re-run after a pure virtual update, but every view resolved.
     assert p["verify"]["ok"] and p["verify"]["audits"] == [] and "virtual update" in p["verify"]["audits_skipped"]
     assert set(p["verify"]["tables"]) >= {MART, "fct_orders", "stg_orders", "raw_orders"}
@@ -220,3 +221,20 @@ def test_direct_state_read_answers_what_sqlmesh_state_reader_answers(wh: Wh, mon
     monkeypatch.setattr(state_tables, "CHECKED", frozenset())
     assert state_tables.read_environments(wh.state, names) is None  # unchecked version: serving uses SQLMesh
     assert state_tables.read_environments(wh.root / "missing.duckdb", names) is None
+
+
+def test_dq_writes_the_wap_env_from_state_or_falls_back_to_a_load(wh: Wh) -> None:
+    """The data-quality gate's write step over a pinned digest is a virtual update from state (no project load);
+    an unusable source falls back to loading the project and says why."""
+    r = run_wh("dq", *wh.args(wh.v1), "--env", "qa", "--from-env", "keep_dev_v1")
+    p = r.payload
+    assert r.code == 0 and p["ok"], (p, r.stderr[-2000:])
+    assert p["candidate_environment"] == "wap_qa" and p["plan"]["from_state"] == "keep_dev_v1"
+    assert p["plan"]["virtual_update"] and p["plan"]["rows_recomputed"] == 0 and p["plan"]["state_fallback"] is None
+    assert "load_s" not in p["timings"] and "source_s" in p["timings"]
+    assert views(wh.file, "analytics__wap_qa") == views(wh.file, "analytics__dev")
+
+    back = run_wh("dq", *wh.args(wh.v1), "--env", "qa2", "--from-env", "keep_no_such_pin")
+    q = back.payload
+    assert back.code == 0 and q["ok"] and q["plan"]["from_state"] is None, (q, back.stderr[-2000:])
+    assert "no usable source environment" in q["plan"]["state_fallback"] and "load_s" in q["timings"]
