@@ -79,11 +79,13 @@ def code_at(ref: str, dest: Path) -> tuple[Path, str]:
 
 
 def make_repo(root: Path) -> Path:
-    """A throwaway repository: this checkout's dbt project and DAGs (committed files only), environments file,
-    pipeline catalog (the DAG check matches it with the DAGs) and secret-scan baseline (the artifact scan reads it)."""
+    """A throwaway repository: this checkout's dbt project, DAGs and legacy DAGs with their exemptions (committed files
+    only), pipelines/*.yaml and the pipeline catalog (the DAG check matches them with the DAGs) and the secret-scan
+    baseline (the artifact scan reads it)."""
     repo = root / "repo"
     files = subprocess.run(["git", "-C", str(REPO), "ls-files", "dbt", "airflow/dags", "legacy/legacy_dags",
-                            "pipelines/environments.yaml", "pipelines/catalog", ".secrets.baseline"], check=True, capture_output=True, text=True).stdout.split()
+                            "legacy/dag_exemptions.yaml", "pipelines/*.yaml", "pipelines/catalog", ".secrets.baseline"],
+                           check=True, capture_output=True, text=True).stdout.split()
     for rel in files:
         if rel.startswith(("dbt/northstar_dbt/", "dbt/northstar_dq/")):
             continue

@@ -51,11 +51,12 @@ def read_environments(state_file: Path, names: Iterable[str]) -> dict[str, EnvRe
     except duckdb.Error:
         return None
     try:
-        versions = con.execute(f"select schema_version, sqlmesh_version from {STATE_SCHEMA}._versions").fetchall()
+        # STATE_SCHEMA is this module's constant (SQLMesh's default state schema), not input.
+        versions = con.execute(f"select schema_version, sqlmesh_version from {STATE_SCHEMA}._versions").fetchall()  # noqa: S608
         if len(versions) != 1 or (int(versions[0][0]), str(versions[0][1])) not in CHECKED:
             return None
-        rows = con.execute(f"select name, snapshots, finalized_ts, expiration_ts from {STATE_SCHEMA}._environments "
-                           f"where name in (select unnest(?))", [wanted]).fetchall()
+        rows = con.execute(f"select name, snapshots, finalized_ts, expiration_ts from {STATE_SCHEMA}._environments "  # noqa: S608
+                           "where name in (select unnest(?))", [wanted]).fetchall()
     except duckdb.Error:
         return None
     finally:

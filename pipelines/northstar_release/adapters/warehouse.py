@@ -42,7 +42,6 @@ from typing import Any, TypeVar
 
 from northstar_contracts.base import Record
 from northstar_contracts.warehouse import (
-    PinsResult,
     TableFingerprint,
     VerifyResult,
     WarehouseCheckReport,
