@@ -45,8 +45,8 @@ sys.path.insert(0, str(REPO / "pipelines"))  # run as a plain script: the shared
 from northstar_release.cli_driver import (  # noqa: E402
     APPROVER,
     AUTHOR,
-    OUTSIDE_FREEZE,
     ONCALL,
+    OUTSIDE_FREEZE,
     ReleaseCli,
     commit_all,
     git,

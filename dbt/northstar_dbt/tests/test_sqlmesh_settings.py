@@ -13,6 +13,7 @@ import importlib.util
 import subprocess
 import sys
 from pathlib import Path
+from typing import Any
 
 import pytest
 from sqlmesh.core.config import Config
@@ -52,11 +53,13 @@ def test_state_only_config_equals_the_dbt_built_config(tmp_path: Path, monkeypat
     fast_doc = fast.model_dump(exclude=LOADER_FIELDS)
     assert fast_doc == full_doc
     gateway = full.gateways[full.default_gateway]
-    assert gateway.connection.database == str(tmp_path / "warehouse.duckdb")
+    connection: Any = gateway.connection
+    state: Any = gateway.state_connection
+    assert connection.database == str(tmp_path / "warehouse.duckdb")
     if state_url:
-        assert (gateway.state_connection.host, gateway.state_connection.user) == ("db.example", "analyst")
+        assert (state.host, state.user) == ("db.example", "analyst")
     else:
-        assert gateway.state_connection.database == str(tmp_path / "state.duckdb")
+        assert state.database == str(tmp_path / "state.duckdb")
 
 
 def test_other_targets_read_config_py() -> None:
