@@ -23,7 +23,8 @@ Why this shape:
 * rollback is a re-plan of the env to the older digest's snapshots (``--virtual-only``; from its pin in SQLMesh
   state when there is one): the same snapshots, no recompute; refused with a clear message when the janitor has
   removed them. To keep that possible, each verified
-  deploy pins its snapshots as SQLMesh environment ``keep_<env>_<sha12>`` (last ``KEEP_KNOWN_GOOD`` per env).
+  deploy pins its snapshots as SQLMesh environment ``keep_<env>_<sha12>`` (last ``KEEP_KNOWN_GOOD`` per env;
+  names and ``PINS.json``: ``warehouse_pins.py``).
 * deploy runs plan + apply + post-apply tables/audits in ONE component process (a project load dominates it)
   and returns that verification in its outcome; ``verify`` receives the outcome back in its request and reuses it
   when it is for the digest still live, otherwise it runs the ``verify`` subcommand. No state is kept in the adapter.
