@@ -11,6 +11,8 @@ Deviations from the init template, each deliberate:
 - separate DuckDB state connection: state must survive warehouse-file resets and never mix with model data.
   ``NORTHSTAR_SQLMESH_STATE_URL=postgresql://user:pw@host:port/db`` keeps the state in PostgreSQL instead (shared
   by several machines); otherwise ``NORTHSTAR_SQLMESH_STATE_PATH`` names the DuckDB state file.
+- these settings are defined once in ``northstar_dbt/sqlmesh_settings.py``: the warehouse commands that never load
+  the project (a switch from SQLMesh state, ``serving``) build the same ``Config`` there without importing dbt.
 - bronze tables (embedded default only): the dbt sources read ``bronze.<system>__<name>``, which Spark writes in
   production. On the DuckDB target this file makes sure they exist before SQLMesh plans (loaded from the
   deterministic synthetic generator when the warehouse has none; see ``northstar_dbt/bronze.py``).
@@ -20,32 +22,12 @@ from __future__ import annotations
 
 import os
 from pathlib import Path
-from urllib.parse import unquote, urlparse
 
-from sqlmesh.core.config import DuckDBConnectionConfig, ModelDefaultsConfig, PostgresConnectionConfig
-from sqlmesh.core.config.common import VirtualEnvironmentMode
+from northstar_dbt.sqlmesh_settings import config_settings, model_defaults, state_connection
 from sqlmesh.dbt.loader import sqlmesh_config
 
 PROJECT_DIR = Path(__file__).resolve().parent
 TARGET = os.environ.get("NORTHSTAR_DBT_TARGET") or None
-
-
-def _state_connection() -> DuckDBConnectionConfig | PostgresConnectionConfig:
-    url = os.environ.get("NORTHSTAR_SQLMESH_STATE_URL", "").strip()
-    if url:
-        parts = urlparse(url)
-        if parts.scheme not in ("postgresql", "postgres"):
-            raise ValueError(f"NORTHSTAR_SQLMESH_STATE_URL must be postgresql://..., got scheme {parts.scheme!r}")
-        return PostgresConnectionConfig(
-            host=parts.hostname or "localhost",
-            port=parts.port or 5432,
-            user=unquote(parts.username or ""),
-            password=unquote(parts.password or ""),
-            database=(parts.path or "/").lstrip("/") or "postgres",
-        )
-    return DuckDBConnectionConfig(
-        database=os.environ.get("NORTHSTAR_SQLMESH_STATE_PATH", str(PROJECT_DIR / "sqlmesh_state.duckdb"))
-    )
 
 
 def _ensure_bronze() -> None:
@@ -60,12 +42,13 @@ def _ensure_bronze() -> None:
 
 _ensure_bronze()
 
+# The state connection, model defaults and plan settings live in northstar_dbt.sqlmesh_settings, shared with the
+# commands that never load the project (they build the same Config without importing dbt).
 config = sqlmesh_config(
     PROJECT_DIR,
     dbt_target_name=TARGET,
-    state_connection=_state_connection(),
+    state_connection=state_connection(PROJECT_DIR),
     profiles_dir=PROJECT_DIR,
-    virtual_environment_mode=VirtualEnvironmentMode.FULL,
-    disable_anonymized_analytics=True,
-    model_defaults=ModelDefaultsConfig(start="2024-01-01"),
+    model_defaults=model_defaults(),
+    **config_settings(),
 )

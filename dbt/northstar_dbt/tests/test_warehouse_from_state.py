@@ -108,6 +108,7 @@ def test_promotion_from_state_does_not_load_the_project(wh: Wh) -> None:
     assert p["from_state"] == "keep_dev_v1" and p["state_fallback"] is None
     assert p["applied"] and p["virtual_update"] and p["rows_recomputed"] == 0 and p["new_snapshots"] == []
     assert "load_s" not in p["timings"] and "config_s" in p["timings"]
+    assert {"source_s", "verify_s", "pins_s"} <= set(p["timings"])  # the switch itemised, one state read
     # No audit re-run after a pure virtual update, but every view resolved.
     assert p["verify"]["ok"] and p["verify"]["audits"] == [] and "virtual update" in p["verify"]["audits_skipped"]
     assert set(p["verify"]["tables"]) >= {MART, "fct_orders", "stg_orders", "raw_orders"}
@@ -164,7 +165,7 @@ def test_serving_names_the_pin_whose_snapshot_set_the_env_serves(wh: Wh) -> None
     assert p["serving"] == "v1"  # dev was rolled back to keep_dev_v1's snapshot set (test above): first match wins
     assert [(c["sha256"], c["status"]) for c in p["candidates"]] == [("v2", "no pin"), ("v1", "match"),
                                                                      ("v1b", "match")]
-    assert "load_s" not in p["timings"] and "config_s" in p["timings"]
+    assert "load_s" not in p["timings"] and "config_s" not in p["timings"] and "direct_read_s" in p["timings"]
 
     absent = run_wh("serving", *wh.args(project), "--env", "qa", "--candidate", "v1=keep_dev_v1")
     assert absent.code == 0 and absent.payload["serving"] == "absent" and not absent.payload["exists"]
@@ -182,3 +183,58 @@ def test_serving_compares_model_names_fingerprints_and_versions() -> None:
     assert differing(a, {**a, '"w"."analytics"."m2"': ("f2", "v3")}) == ["m2"]
     assert differing(a, {'"w"."analytics"."m1"': ("f1", "v1")}) == ["m2"]
     assert differing({}, a) == ["m1", "m2"]
+
+
+def test_direct_state_read_answers_what_sqlmesh_state_reader_answers(wh: Wh, monkeypatch: pytest.MonkeyPatch) -> None:
+    """``serving`` reads environment records straight from the DuckDB state (no SQLMesh import): the same records
+    SQLMesh's own state reader returns, and no direct read at all for a state version it was not checked against."""
+    from sqlmesh import Context
+
+    from northstar_dbt import sqlmesh_settings
+    from northstar_dbt.warehouse import state_tables
+    from northstar_dbt.warehouse.serving import differing, snapshot_map
+
+    names = ["dev", "keep_dev_v1", "staging", "keep_staging_v1", "no_such_env"]
+    direct = state_tables.read_environments(wh.state, names)
+    assert direct is not None and direct["no_such_env"] is None and direct["dev"] is not None
+    monkeypatch.setenv("NORTHSTAR_DUCKDB_PATH", str(wh.file))
+    monkeypatch.setenv("NORTHSTAR_SQLMESH_STATE_PATH", str(wh.state))
+    context = Context(paths=str(wh.v1), config=sqlmesh_settings.state_only_config(wh.v1, "duckdb"), load=False)
+    try:
+        via_sqlmesh = {n: context.state_reader.get_environment(n) for n in names}
+    finally:
+        context.close()
+    for name in names:
+        ours, theirs = direct[name], via_sqlmesh[name]
+        assert (ours is None) == (theirs is None), name
+        if ours is None or theirs is None:
+            continue
+        assert (ours.finalized, ours.expired) == (bool(theirs.finalized_ts), theirs.expired), name
+        assert {n: v for n, (_, v) in ours.snapshots.items()} == {n: v for n, (_, v) in snapshot_map(theirs).items()}
+    present = [n for n in names if direct[n] is not None]
+    for a in present:
+        for b in present:  # same verdict for every pair: fingerprints compared both ways agree
+            da, db = direct[a], direct[b]
+            assert da is not None and db is not None
+            assert differing(da.snapshots, db.snapshots) == differing(snapshot_map(via_sqlmesh[a]),
+                                                                      snapshot_map(via_sqlmesh[b])), (a, b)
+    monkeypatch.setattr(state_tables, "CHECKED", frozenset())
+    assert state_tables.read_environments(wh.state, names) is None  # unchecked version: serving uses SQLMesh
+    assert state_tables.read_environments(wh.root / "missing.duckdb", names) is None
+
+
+def test_dq_writes_the_wap_env_from_state_or_falls_back_to_a_load(wh: Wh) -> None:
+    """The data-quality gate's write step over a pinned digest is a virtual update from state (no project load);
+    an unusable source falls back to loading the project and says why."""
+    r = run_wh("dq", *wh.args(wh.v1), "--env", "qa", "--from-env", "keep_dev_v1")
+    p = r.payload
+    assert r.code == 0 and p["ok"], (p, r.stderr[-2000:])
+    assert p["candidate_environment"] == "wap_qa" and p["plan"]["from_state"] == "keep_dev_v1"
+    assert p["plan"]["virtual_update"] and p["plan"]["rows_recomputed"] == 0 and p["plan"]["state_fallback"] is None
+    assert "load_s" not in p["timings"] and "source_s" in p["timings"]
+    assert views(wh.file, "analytics__wap_qa") == views(wh.file, "analytics__dev")
+
+    back = run_wh("dq", *wh.args(wh.v1), "--env", "qa2", "--from-env", "keep_no_such_pin")
+    q = back.payload
+    assert back.code == 0 and q["ok"] and q["plan"]["from_state"] is None, (q, back.stderr[-2000:])
+    assert "no usable source environment" in q["plan"]["state_fallback"] and "load_s" in q["timings"]

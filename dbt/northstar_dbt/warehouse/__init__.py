@@ -32,8 +32,14 @@ Subcommands
   (a virtual update) keeps them alive against the janitor, so rollbacks to known-good releases stay recompute-free.
 - ``verify --env ENV``: tables + audits of ENV (and pins), for a verify that did not follow a deploy.
 - ``serving --env ENV --candidate SHA=PIN_ENV ...``: which candidate's pin holds exactly ENV's snapshot set (same
-  model names, fingerprints, versions), read from SQLMesh state without loading the project; ``unknown`` when none
-  does or ENV is not finalized, ``absent`` when ENV does not exist (``serving``).
+  model names, fingerprints, versions), read from SQLMesh state without loading the project (a DuckDB state of a
+  checked SQLMesh version straight from its tables, ``state_tables``, without importing SQLMesh); ``unknown`` when
+  none does or ENV is not finalized, ``absent`` when ENV does not exist (``serving``).
+- ``dq --env ENV [--from-env SRC]``: write-audit-publish into ``wap_ENV`` and diff with prod (``quality``); with
+  ``--from-env`` the write is a virtual update from state over a pin of the digest, as for ``plan``.
+
+Commands that never load the project (from state, ``serving``) build the SQLMesh ``Config`` without importing dbt
+(``northstar_dbt.sqlmesh_settings``, the same settings config.py passes to dbt's loader).
 - ``envs``: the SQLMesh environments in state. ``janitor [--ignore-ttl]``: run SQLMesh's janitor.
 
 A file lock (``<warehouse>.lock``) serialises processes on the warehouse: DuckDB admits one writer process, and the
@@ -43,6 +49,7 @@ dev and staging deploys hold different release-engine locks but share this file.
 Modules: ``options`` (the frozen options record), ``engine`` (lock, context, engine locations), ``from_state``
 (the plan from SQLMesh state), ``plan_report``
 (plan/apply and its report), ``audits`` (audits, tables, verify), ``unit_tests`` (dbt unit tests), ``pins``,
-``commands`` (one function per subcommand), ``cli`` (argv -> options -> command).
+``commands`` (one function per subcommand), ``state_tables`` (environment records without SQLMesh), ``cli``
+(argv -> options -> command).
 """
 

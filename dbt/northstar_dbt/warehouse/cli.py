@@ -75,6 +75,9 @@ def build_parser() -> argparse.ArgumentParser:
     common(p)
     p.add_argument("--env", required=True)
     acks(p)
+    p.add_argument("--from-env", action="append", default=[], metavar="SRC",
+                   help="write wap_ENV from SQLMesh state over SRC's snapshot set (a pin of this digest) without "
+                        "loading the project; falls back to loading it when that is no virtual update")
 
     p = sub.add_parser("contracts", help="enforced dbt contracts in wap_ENV: columns, order, types, constraints; "
                                          "breaking changes against what ENV serves (--ack MODEL[:contract])")

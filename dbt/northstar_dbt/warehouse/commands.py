@@ -70,15 +70,22 @@ def _plan_from_state(opts: WarehouseOptions) -> Outcome:
     """
     timings: dict[str, float] = {}
     with session(opts, timings, load=False) as context:
+        t0 = time.monotonic()
         source = find_source(context, opts.from_envs)
+        timings["source_s"] = round(time.monotonic() - t0, 3)
         code, report = plan_into(context, opts.environment, project=opts.project, apply=opts.apply,
                                  virtual_only=opts.virtual_only, acks=opts.acks, timings=timings, source=source)
         if code == EXIT_OK and opts.apply and opts.verify:
             reason = virtual_update_reason(report) or "virtual update from state"
             verified = verify_env(context, opts.environment, reason)
-            pinned = (pins.pin_and_unpin(context, opts.project, opts.pin, opts.unpin, from_env=opts.environment)
+            timings["verify_s"] = verified.seconds
+            t0 = time.monotonic()
+            pinned = (pins.pin_and_unpin(context, opts.project, opts.pin, opts.unpin, from_env=opts.environment,
+                                         source=pins.served_source(context, opts.environment, source)
+                                         if opts.pin else None)
                       if verified.ok else None)
-            report = dataclasses.replace(report, verify=verified, pins=pinned)
+            timings["pins_s"] = round(time.monotonic() - t0, 3)
+            report = dataclasses.replace(report, verify=verified, pins=pinned, timings=dict(timings))
         return Outcome(code, report)
 
 

@@ -67,19 +67,24 @@ def warehouse_lock(warehouse: Path, timeout_s: float = LOCK_TIMEOUT_S) -> Iterat
             fcntl.flock(fh.fileno(), fcntl.LOCK_UN)
 
 
-def load_context(project: Path, *, load: bool = True) -> Any:
+def load_context(project: Path, *, load: bool = True, target: str | None = None) -> Any:
     """The SQLMesh context over the dbt project (the expensive step: it parses the whole dbt project).
 
-    ``load=False`` reads only the configuration (``config.py``, ``dbt_project.yml``, ``profiles.yml``: the engine and
-    state connections) and no model: the context then knows only what SQLMesh state holds (:mod:`from_state`).
+    ``load=False`` parses no model: the context then knows only what SQLMesh state holds (:mod:`from_state`). Its
+    ``Config`` is built by :func:`northstar_dbt.sqlmesh_settings.state_only_config` from the settings config.py
+    uses, without importing dbt (the bulk of a state-only command's time); for a target it does not build
+    (Snowflake) config.py is read as for a load.
     """
     from sqlmesh import Context
     from sqlmesh.core.console import NoopConsole, set_console
 
+    from northstar_dbt.sqlmesh_settings import state_only_config
+
     if not (project / "dbt_project.yml").is_file() or not (project / "config.py").is_file():
         raise UsageError(f"{project} is not a dbt/SQLMesh project (needs dbt_project.yml and config.py)")
     set_console(NoopConsole())  # the janitor's terminal console would prompt; results come back as data
-    context = Context(paths=str(project), load=load)
+    config = None if load else state_only_config(project, target)
+    context = Context(paths=str(project), load=load, config=config)
     # Release environments (dev/staging/prod) and pins are long-lived: they must never expire through
     # environment_ttl. Snapshots no environment references still expire after snapshot_ttl.
     context.environment_ttl = None
@@ -96,7 +101,7 @@ def session(opts: WarehouseOptions, timings: dict[str, float] | None = None, *, 
     with warehouse_lock(opts.warehouse_file) as waited:
         timings["lock_wait_s"] = round(waited, 3)
         t0 = time.monotonic()
-        context = load_context(opts.project, load=load)
+        context = load_context(opts.project, load=load, target=opts.target)
         timings["load_s" if load else "config_s"] = round(time.monotonic() - t0, 3)
         try:
             yield context

@@ -15,6 +15,7 @@ covers every column). They are the release's ``ack:`` tags, so they are in its a
 
 from __future__ import annotations
 
+import dataclasses
 import time
 from pathlib import Path
 from typing import Any
@@ -24,6 +25,7 @@ from northstar_contracts.harness import Outcome
 from northstar_contracts.warehouse import DqModelResult, WarehouseDqReport
 
 from northstar_dbt.warehouse.engine import session, short_name
+from northstar_dbt.warehouse.from_state import SourceSet, StateRefusal, find_source
 from northstar_dbt.warehouse.options import WarehouseOptions
 from northstar_dbt.warehouse.plan_report import plan_into
 
@@ -112,28 +114,52 @@ def _compare(context: Any, project: Path, info: Any, why: str, cand_naming: Any,
 
 
 def cmd_dq(opts: WarehouseOptions) -> Outcome:
+    """Write the project into ``wap_<env>``, then diff what differs from prod.
+
+    ``--from-env SRC`` (a pin of this digest, as for ``plan``) first writes ``wap_<env>`` from SQLMesh state over
+    SRC's snapshot set, without loading the project (:mod:`from_state`: a pure virtual update or a refusal that
+    changes nothing); on a refusal the project is loaded as before and the reason is kept in the plan's
+    ``state_fallback``. The comparison is the same either way: it reads the two environments' records and tables.
+    """
+    fallback: str | None = None
+    if opts.from_envs:
+        try:
+            timings: dict[str, float] = {}
+            with session(opts, timings, load=False) as context:
+                t0 = time.monotonic()
+                source = find_source(context, opts.from_envs)
+                timings["source_s"] = round(time.monotonic() - t0, 3)
+                return _write_and_audit(context, opts, timings, source, None)
+        except StateRefusal as exc:
+            fallback = str(exc)
+    timings = {}
+    with session(opts, timings) as context:
+        return _write_and_audit(context, opts, timings, None, fallback)
+
+
+def _write_and_audit(context: Any, opts: WarehouseOptions, timings: dict[str, float], source: SourceSet | None,
+                     fallback: str | None) -> Outcome:
     from sqlmesh.core.environment import Environment
 
     env = opts.environment
     wap = candidate_env(env)
-    timings: dict[str, float] = {}
-    with session(opts, timings) as context:
-        code, plan = plan_into(context, wap, project=opts.project, apply=True, acks=opts.acks, timings=timings,
-                               command="dq")
-        if code != EXIT_OK:
-            return Outcome(EXIT_PROBLEMS, WarehouseDqReport(
-                ok=False, environment=env, candidate_environment=wap, baseline_environment=BASELINE,
-                baseline_exists=False, models=[], blocked=[], acknowledged=[], plan=plan, timings=timings,
-                error=f"cannot write the project into {wap}: {plan.error}"))
-        t0 = time.monotonic()
-        reader = context.state_reader
-        candidate = reader.get_environment(Environment.sanitize_name(wap))
-        baseline = reader.get_environment(BASELINE)
-        base_names = {s.name for s in baseline.snapshots} if baseline is not None else set()
-        results = [_compare(context, opts.project, info, why, candidate.naming_info,
-                            baseline.naming_info if baseline is not None else None, base_names, opts.acks)
-                   for info, why in to_compare(candidate, baseline)]
-        timings["diff_s"] = round(time.monotonic() - t0, 3)
+    code, plan = plan_into(context, wap, project=opts.project, apply=True, acks=opts.acks, timings=timings,
+                           command="dq", source=source)
+    plan = dataclasses.replace(plan, state_fallback=fallback)
+    if code != EXIT_OK:
+        return Outcome(EXIT_PROBLEMS, WarehouseDqReport(
+            ok=False, environment=env, candidate_environment=wap, baseline_environment=BASELINE,
+            baseline_exists=False, models=[], blocked=[], acknowledged=[], plan=plan, timings=timings,
+            error=f"cannot write the project into {wap}: {plan.error}"))
+    t0 = time.monotonic()
+    reader = context.state_reader
+    candidate = reader.get_environment(Environment.sanitize_name(wap))
+    baseline = reader.get_environment(BASELINE)
+    base_names = {s.name for s in baseline.snapshots} if baseline is not None else set()
+    results = [_compare(context, opts.project, info, why, candidate.naming_info,
+                        baseline.naming_info if baseline is not None else None, base_names, opts.acks)
+               for info, why in to_compare(candidate, baseline)]
+    timings["diff_s"] = round(time.monotonic() - t0, 3)
     blocked = [r.model for r in results if r.status == "blocked"]
     report = WarehouseDqReport(
         ok=not blocked, environment=env, candidate_environment=wap, baseline_environment=BASELINE,

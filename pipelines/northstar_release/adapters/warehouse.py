@@ -23,7 +23,8 @@ Why this shape:
 * rollback is a re-plan of the env to the older digest's snapshots (``--virtual-only``; from its pin in SQLMesh
   state when there is one): the same snapshots, no recompute; refused with a clear message when the janitor has
   removed them. To keep that possible, each verified
-  deploy pins its snapshots as SQLMesh environment ``keep_<env>_<sha12>`` (last ``KEEP_KNOWN_GOOD`` per env).
+  deploy pins its snapshots as SQLMesh environment ``keep_<env>_<sha12>`` (last ``KEEP_KNOWN_GOOD`` per env;
+  names and ``PINS.json``: ``warehouse_pins.py``).
 * deploy runs plan + apply + post-apply tables/audits in ONE component process (a project load dominates it)
   and returns that verification in its outcome; ``verify`` receives the outcome back in its request and reuses it
   when it is for the digest still live, otherwise it runs the ``verify`` subcommand. No state is kept in the adapter.
@@ -42,7 +43,6 @@ from typing import Any, TypeVar
 
 from northstar_contracts.base import Record
 from northstar_contracts.warehouse import (
-    PinsResult,
     TableFingerprint,
     VerifyResult,
     WarehouseCheckReport,
@@ -65,6 +65,20 @@ from northstar_release.adapters.base import (
     outcome_for,
 )
 from northstar_release.adapters.dag_bundle import write_deterministic_tarball
+from northstar_release.adapters.warehouse_pins import (
+    KEEP_KNOWN_GOOD,
+    pin_env,
+    pin_plan,
+    pins,
+    remember_pins,
+    state_sources,
+)
+from northstar_release.adapters.warehouse_pins import (
+    PINS_FILE as PINS_FILE,  # re-exported: the adapter's files and pin names, as before the split
+)
+from northstar_release.adapters.warehouse_pins import (
+    pin_name as pin_name,
+)
 from northstar_release.adapters.warehouse_projects import COMPLETE_MARKER, SOURCE, extract_shared, project_files
 from northstar_release.adapters.warehouse_results import (
     MANIFEST as MANIFEST,  # re-exported: the artifact's manifest name belongs to this kind
@@ -87,9 +101,7 @@ from northstar_release.stages import SwitchMode, VerifyMode
 ARTIFACT_NAME = "warehouse-project"
 ENTRY_POINT = "warehouse"
 LIVE_FILE = "LIVE"
-PINS_FILE = "PINS.json"
 ACK_TAG_PREFIX = "ack:"
-KEEP_KNOWN_GOOD = 3
 UNKNOWN_SERVING, ABSENT_SERVING = "unknown", "absent"  # ``serving`` verdicts that name no digest
 R = TypeVar("R", bound=Record)
 def acks_of(release: Release) -> list[str]:
@@ -152,7 +164,7 @@ class WarehouseAdapter:
             # verified env pinned this digest's snapshots, that plan is made from SQLMesh state (no project load):
             # the same snapshot set a load would yield, so the same categories and acknowledgements (from_state.py).
             unit, audit = reused_parts(req.prior)
-            plan = _call(env, WarehousePlanReport, "plan", *args, *self._state_sources(env, artifact.sha256))
+            plan = _call(env, WarehousePlanReport, "plan", *args, *state_sources(env.env_dir, artifact.sha256))
             return reused_summary(check_result(target, unit, audit, plan), req.prior_ref, env.env)
         return full_check_result(target, _call(env, WarehouseCheckReport, "check", *args))
 
@@ -168,12 +180,12 @@ class WarehouseAdapter:
             return verify_result(target, switched.verified, None, "post-apply (same component process as the switch)")
         if req.mode == VerifyMode.INTEGRITY:
             return integrity_result(self.project_dir(env, sha), target)
-        pin, unpin = self._pin_plan(env, sha)
+        pin, unpin = pin_plan(env.env, self._root(env), sha, self.keep_known_good)
         args = [*self._engine_args(env, self.project_dir(env, sha)), "--env", env.env, "--pin", pin,
                 *(a for old in unpin for a in ("--unpin", old))]
         reported = _call(env, WarehouseVerifyReport, "verify", *args)
         if reported.result is not None:
-            self._remember_pins(env, reported.result.pins)
+            remember_pins(env.env, self._root(env), self._live(env), reported.result.pins, self.keep_known_good)
         return verify_result(target, reported.result, reported.error, "verify subcommand")
 
     def table_fingerprints(self, env: EnvContext) -> dict[str, TableFingerprint]:
@@ -214,8 +226,8 @@ class WarehouseAdapter:
 
     def serving(self, env: EnvContext, live: str) -> str:
         """The candidate digest whose pin holds exactly the snapshot set ``env`` serves, or ``unknown:...``."""
-        candidates = [f"{live}={src}" for src in self._state_sources(env, live)[1::2]]
-        candidates += [f"{sha}=keep_{pin_name(env.env, sha)}" for sha in self._pins(env) if sha != live]
+        candidates = [f"{live}={src}" for src in state_sources(env.env_dir, live)[1::2]]
+        candidates += [f"{sha}={pin_env(env.env, sha)}" for sha in pins(self._root(env)) if sha != live]
         args = [*self._engine_args(env, self.project_dir(env, live)), "--env", env.env,
                 *(a for c in candidates for a in ("--candidate", c))]
         reported = _call(env, WarehouseServingReport, "serving", *args)
@@ -274,9 +286,9 @@ class WarehouseAdapter:
         # Known-good snapshot set of this digest in SQLMesh state (a pin of a verified env): the component switches
         # the env to it without loading the project, or falls back to loading it (and says why).
         args = ["plan", *self._engine_args(env, folder), "--env", env.env, "--apply", "--verify",
-                *self._state_sources(env, artifact.sha256)]
-        if not (rollback and artifact.sha256 in self._pins(env)):  # a known-good rollback target is pinned already
-            pin, unpin = self._pin_plan(env, artifact.sha256)
+                *state_sources(env.env_dir, artifact.sha256)]
+        if not (rollback and artifact.sha256 in pins(self._root(env))):  # a known-good rollback target is pinned already
+            pin, unpin = pin_plan(env.env, self._root(env), artifact.sha256, self.keep_known_good)
             args += ["--pin", pin]
             for old in unpin:
                 args += ["--unpin", old]
@@ -299,7 +311,7 @@ class WarehouseAdapter:
         verified = None
         if p.verify is not None:
             verified = dataclasses.replace(p.verify, pins=p.pins)
-            self._remember_pins(env, p.pins)
+            remember_pins(env.env, self._root(env), artifact.sha256, p.pins, self.keep_known_good)
         evidence = {
             "from": previous, "to": artifact.sha256, "path": str(folder), "sqlmesh_environment": env.env,
             "categories": p.categories, "backfill": [b.to_dict() for b in p.backfill],
@@ -343,52 +355,10 @@ class WarehouseAdapter:
         os.replace(tmp, root / LIVE_FILE)
         fsync_dir(root)
 
-    def _pins(self, env: EnvContext) -> list[str]:
-        try:
-            return [s for s in json.loads((self._root(env) / PINS_FILE).read_text()) if isinstance(s, str)]
-        except (OSError, ValueError):
-            return []
-
-    def _state_sources(self, env: EnvContext, sha: str) -> list[str]:
-        """``--from-env`` arguments: the pin environments of every env (this one first) that verified ``sha``.
-
-        A pin ``keep_<env>_<sha12>`` is made only after a verified switch to ``sha`` (see ``_pin_plan``), so it holds
-        the snapshot set a load of this digest's project yields. Envs are the sibling folders of ``env.env_dir``.
-        """
-        envs = [env.env_dir] + sorted(d for d in env.env_dir.parent.iterdir() if d.is_dir() and d != env.env_dir)
-        sources = []
-        for env_dir in envs:
-            other = dataclasses.replace(env, env=env_dir.name, env_dir=env_dir)
-            if sha in self._pins(other):
-                sources += ["--from-env", f"keep_{pin_name(env_dir.name, sha)}"]
-        return sources
-
-    def _pin_plan(self, env: EnvContext, sha: str) -> tuple[str, list[str]]:
-        """Pin name for ``sha`` and the older pins to release so that the last N known-good stay pinned."""
-        kept = [sha] + [s for s in self._pins(env) if s != sha]
-        return pin_name(env.env, sha), [pin_name(env.env, s) for s in kept[self.keep_known_good:]]
-
-    def _remember_pins(self, env: EnvContext, pins: PinsResult | None) -> None:
-        if pins is None or not pins.pinned:
-            return
-        sha = self._live(env)
-        if sha is None:
-            return
-        unpinned = set(pins.unpinned)
-        kept = [sha] + [s for s in self._pins(env) if s != sha and f"keep_{pin_name(env.env, s)}" not in unpinned]
-        root = self._root(env)
-        tmp = root / f".{PINS_FILE}.tmp.{os.getpid()}"
-        tmp.write_text(json.dumps(kept[: self.keep_known_good]) + "\n")
-        os.replace(tmp, root / PINS_FILE)
-
 
 def _call(env: EnvContext, record: type[R], subcommand: str, *args: str) -> Reported[R]:
     """Run one ``warehouse`` subcommand and read its answer as ``record`` (see ``runner.call``)."""
     return call(env.runner, ENTRY_POINT, [subcommand, *args], record, subcommand=subcommand)
-
-
-def pin_name(env: str, sha: str) -> str:
-    return f"{re.sub(r'[^a-z0-9]+', '_', env.lower())}_{sha[:12]}"
 
 
 SPEC = KindSpec(

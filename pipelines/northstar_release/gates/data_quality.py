@@ -18,6 +18,7 @@ from __future__ import annotations
 from northstar_contracts.warehouse import WarehouseDqReport
 
 from northstar_release.adapters.warehouse import ENTRY_POINT
+from northstar_release.adapters.warehouse_pins import state_sources
 from northstar_release.gates.base import GateContext
 from northstar_release.gates.warehouse_input import warehouse_input
 from northstar_release.model import ArtifactKind, GateOutcome, GateResult
@@ -68,6 +69,8 @@ class DataQualityGate:
                     "--env", ctx.env.env]
             for ack in ctx.release.acks:
                 args += ["--ack", ack]
+            # A digest a verified env pinned: wap_<env> is written from SQLMesh state (no project load).
+            args += state_sources(ctx.env.env_dir, artifact.sha256)
             reported = call(ctx.env.runner, ENTRY_POINT, args, WarehouseDqReport, subcommand="dq")
             report = reported.result
             ok = reported.exit_code == 0 and report is not None and report.ok
