@@ -27,6 +27,7 @@ from typing import Any
 import avro.errors
 import avro.schema
 
+from northstar_release import faults
 from northstar_release.adapters.base import (
     BuildContext,
     CheckRequest,
@@ -39,7 +40,6 @@ from northstar_release.adapters.base import (
 from northstar_release.errors import Blocked, UsageError
 from northstar_release.event_schemas import bundle, compat, consumers
 from northstar_release.event_schemas.registry import SchemaRegistry, registry_for
-from northstar_release import faults
 from northstar_release.fsutil import atomic_write
 from northstar_release.kinds.spec import KindSpec
 from northstar_release.model import Artifact, ArtifactKind, GateOutcome, GateResult

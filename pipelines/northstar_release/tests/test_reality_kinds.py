@@ -19,6 +19,7 @@ import yaml
 
 from northstar_release import gitutil
 from northstar_release.adapters.base import BuildContext, EnvContext
+from northstar_release.adapters.dag_bundle import DagBundleAdapter
 from northstar_release.adapters.event_schemas import ARTIFACT_NAME as SCHEMAS_NAME
 from northstar_release.adapters.event_schemas import KIND as SCHEMAS_KIND
 from northstar_release.adapters.event_schemas import EventSchemasAdapter
@@ -26,8 +27,8 @@ from northstar_release.adapters.infra_version_map import ARTIFACT_NAME as MAP_NA
 from northstar_release.adapters.infra_version_map import VERSIONS_KEY, InfraVersionMapAdapter
 from northstar_release.adapters.spark_job import SparkJobAdapter
 from northstar_release.artifact_store import LocalArtifactStore
-from northstar_release.event_schemas.registry import LocalSchemaRegistry
 from northstar_release.evaluator import apply
+from northstar_release.event_schemas.registry import LocalSchemaRegistry
 from northstar_release.model import ArtifactKind
 from northstar_release.plan import plan_deploy
 from northstar_release.state.reconcile import verify_state
@@ -59,7 +60,7 @@ def test_dag_bundle_written_into_is_seen_and_restored_by_the_next_command(tmp_pa
     (folder / "dags" / "sales_daily.py").write_text("# edited in place\n")
     seen = adapter.current(ctx)["airflow-dags"]
     assert seen.startswith(f"modified:{sha[:12]}") and "sales_daily.py changed" in seen, seen
-    assert adapter.on_disk(ctx) == {"airflow-dags": sha}  # the symlink alone still names it
+    assert DagBundleAdapter().on_disk(ctx) == {"airflow-dags": sha}  # the symlink alone still names it
 
     before = len(eng.rt.store.audit_entries())
     res = apply(plan_deploy(rel, envs["dev"], "deploy", "ci", eng.rt.store, envs, NOW), rel, eng.rt)
