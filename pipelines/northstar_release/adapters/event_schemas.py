@@ -189,6 +189,7 @@ class EventSchemasAdapter:
                    if fp not in {v.fingerprint for v in registry.versions(subject)}]
         registry.register([texts[fp] for _, fp in missing if fp in texts])
         lost = [f"{subject} {fp[:12]}" for subject, fp in missing if fp not in texts]
+        faults.point(f"switch:{self.kind.value}")  # tests only: the registry is restored, live.json not yet
         _write_live(env, live, artifact.sha256, target)
         restored = [f"{s} {fp[:12]}" for s, fp in missing if fp in texts]
         return DeployOutcome(changed=bool(deleted or restored or live.get("sha256") != artifact.sha256),

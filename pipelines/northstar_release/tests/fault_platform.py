@@ -25,6 +25,8 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
+from northstar_secrets.baseline import write_baseline
+
 from northstar_release.faults import ENABLE_VAR, FAULT_VAR
 from northstar_release.runner import env_var_for
 from northstar_release.state import open_store
@@ -122,6 +124,8 @@ def make_platform(root: Path, *, with_warehouse: bool, components: dict[str, str
     (repo / NEW_TOPIC).mkdir(parents=True)  # one topic, no sources.yaml: default mode, no consumers
     if with_warehouse:
         copy_pilot_dbt(repo / "dbt", "northstar_dbt", "northstar_dq")
+        # the real repository's reviewed secret-scan finding in dbt/config.py (as test_warehouse_reality.py)
+        write_baseline([repo / "dbt" / "config.py"], repo, repo / ".secrets.baseline")
     checker = fake_checker_cmd(root)
     cli = PlatformCli(repo, root / "state", checker, components)
     releases = []
