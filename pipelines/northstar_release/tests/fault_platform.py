@@ -179,9 +179,9 @@ def inconsistencies(platform: Platform, *, allow_running: bool = False) -> tuple
                                 f"{str(art['actual'])[:60]}, on disk {str(art['on_disk'])[:12]}")
         last = doc["last_deployment"]  # the killed run's row is always its env's newest
         if last and last["status"] == "running" and not allow_running:
-            problems.append(f"{env}: deployment #{last['id']} still running")
+            problems.append(f"{env} deployment #{last['id']} still running")
         if platform.with_warehouse and platform.env_tables(env) != platform.tables[(doc["live_release"], env)]:
-            problems.append(f"{env}: its warehouse tables are not those of {doc['live_release']} (verified)")
+            problems.append(f"{env} warehouse_project:tables: not those of {doc['live_release']} (verified)")
     verified = verify_state(open_store(None, platform.state))
     if not verified.ok:
         problems.append(f"audit verify: {verified.problem}")

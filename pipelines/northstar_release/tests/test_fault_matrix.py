@@ -80,6 +80,8 @@ def switched_by(point: str) -> set[str]:
     if point.startswith(("before:deploy:", "switch:")):
         kind = point.split(":")[2 if point.startswith("before:") else 1]
         return set(ORDER[:ORDER.index(kind) + (0 if point.startswith("before:") else 1)])
+    if point.startswith("component-done:"):  # the component finished its switch: its kind and those before it
+        return set(ORDER)
     if point in ("recovered", "start") or point.startswith(("before:check", "component:")):
         return set()
     return set(ORDER)
