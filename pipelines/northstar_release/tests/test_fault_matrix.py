@@ -43,7 +43,7 @@ STAGES["promote"] = [*STAGES["deploy"][:2], "before:check:previous_env", *STAGES
 STAGES["rollback"] = [*STAGES["deploy"][:2], "before:check:known_good", *STAGES["deploy"][2:]]
 # Killed at: every boundary from the deployment row's creation on, and inside each kind's switch. ("recovered" and
 # "before:check:*" are left out of the matrix to keep its runtime modest: like "start" and the first deploy stage they
-# are before any switch, and test_fault_points_before_any_switch covers them once each.)
+# are before any switch; test_fault_points_before_any_switch covers "recovered" and "before:check:known_good".)
 SWITCHES = [f"switch:{k}" for k in KINDS]
 POINTS = {cmd: [p for p in STAGES[cmd] if p != "recovered" and not p.startswith("before:check")] + SWITCHES
           for cmd in STAGES}
