@@ -1,7 +1,8 @@
 """A small real platform for the fault-injection matrix (test_fault_matrix.py), and the checks run after each case.
 
-Why a fixture platform: the matrix kills a real CLI process at 34 points and runs real commands after each kill; on the full platform (214 models, 20 Spark PEXes) one case would take minutes. The fixture keeps every
-moving part real -- the CLI as a subprocess (``python -m northstar_release.cli``), SQLite state and its audit chain,
+Why a fixture platform: the matrix kills a real CLI process at 34 points and runs real commands after each kill;
+on the full platform (214 models, 20 Spark PEXes) one case would take minutes. The fixture keeps every moving part
+real -- the CLI as a subprocess (``python -m northstar_release.cli``), SQLite state and its audit chain,
 the content-addressed store, the DAG bundle symlink switch, the local Avro schema registry, the infra stack config
 rendered from the version map and checked by the real ``infra_check`` PEX, and (``with_warehouse``) SQLMesh on DuckDB
 over the 5-model pilot dbt slice through the real ``warehouse`` entry point -- and only shrinks their content. The DAG
