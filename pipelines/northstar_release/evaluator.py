@@ -31,7 +31,7 @@ from datetime import UTC, datetime
 from enum import Enum
 from typing import Any
 
-from northstar_release import checks
+from northstar_release import checks, faults
 from northstar_release.adapters.base import ClearRequest, DeployOutcome, SwitchRequest, VerifyRequest
 from northstar_release.errors import ReleaseError
 from northstar_release.gates import GATES, GateContext
@@ -132,12 +132,15 @@ class PlanEvaluator:
     # -- the loop -----------------------------------------------------------------------------------------------------
     def evaluate(self) -> ApplyResult:
         self._start()
+        faults.point("start")
         try:
             for stage in self.plan.stages:
                 if stage.kind in (StageKind.DEPLOY, StageKind.VERIFY, StageKind.RECORD):
                     self._block_if_needed()
                 _maybe_pause([stage.name, stage.kind.value])
+                faults.point(f"before:{stage.name}")
                 self._visitors[type(stage)](stage)
+                faults.point(f"after:{stage.name}")
             self._block_if_needed()
         except _Stop as stop:
             return stop.result
@@ -375,6 +378,7 @@ def apply(plan: ReleasePlan, release: Release, rt: Runtime, *, wait: bool = Fals
     """Apply ``plan`` under ``plan.env``'s lock. Raises LockHeld (exit 3) unless ``wait``."""
     with rt.store.env_lock(plan.env, wait=wait):
         recovered = recover_abandoned(rt, plan.env, plan.actor)
+        faults.point("recovered")
         if already_done(rt, release, plan.env):
             msg = f"{release.id} is already live in {plan.env} with a succeeded deployment: nothing to do"
             rt.progress(msg)

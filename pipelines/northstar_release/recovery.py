@@ -130,17 +130,32 @@ def _reconcile_disk_with_recorded(rt: Runtime, env: str, actor: str, ctx: EnvCon
         try:
             outcome = adapter.switch(SwitchRequest(artifact=artifact, env=ctx, mode=SwitchMode.ROLLBACK,
                                                    release_id=release_id))
-        except ReleaseError as exc:
-            hint = getattr(adapter, "restore_hint", None)
+        except (ReleaseError, OSError, RuntimeError) as exc:
+            why = [exc.message, *exc.reasons] if isinstance(exc, ReleaseError) else [f"{type(exc).__name__}: {exc}"]
             raise Diverged(
                 f"{env} diverged: {kind_value} '{name}' is recorded live as {sha256[:12]} ({release_id}) but the "
                 f"environment runs {str(on_disk)[:40]}; the recorded release cannot be restored, so nothing was "
-                f"done. Resolve: {hint(ctx, artifact) if hint else 'restore the recorded release by hand'}, then "
+                f"done. Resolve: {_hint(adapter, ctx, artifact)}, then "
                 f"re-run; every command into {env} is refused until what runs equals what is recorded",
-                [exc.message, *exc.reasons]) from None
+                why) from None
+        after = adapter.current(ctx).get(name)
+        if after != sha256:  # the adapter "restored" but what runs still differs: never record a repair that is not
+            raise Diverged(
+                f"{env} diverged: {kind_value} '{name}' is recorded live as {sha256[:12]} ({release_id}) but the "
+                f"environment runs {str(after)[:40]} even after switching back to the recorded release; nothing "
+                f"else was done. Resolve: {_hint(adapter, ctx, artifact)}, then re-run; every command into {env} "
+                "is refused until what runs equals what is recorded", [outcome.message])
         with rt.store.transaction() as tx:
             tx.append_audit(actor, "recover.switch_back", release_id, env, {
                 "kind": kind_value, "name": name, "found_on_disk": on_disk, "restored": sha256,
                 "message": outcome.message})
         rt.progress(f"recovered {env}: {kind_value} '{name}' was {str(on_disk)[:12]} on disk, restored the recorded "
                     f"{sha256[:12]} ({release_id})")
+
+
+def _hint(adapter: ArtifactAdapter, ctx: EnvContext, artifact: Artifact) -> str:
+    """How to restore ``artifact`` by hand: the adapter's own ``restore_hint`` when it has one."""
+    hint: Callable[[EnvContext, Artifact], str] | None = getattr(adapter, "restore_hint", None)
+    return hint(ctx, artifact) if hint is not None else (
+        f"restore {artifact.kind.value} '{artifact.name}' {artifact.sha256[:12]} by hand (or roll the environment "
+        "back to a release whose artifacts it can still serve)")

@@ -34,6 +34,7 @@ from typing import Any, TypeVar
 
 from northstar_contracts.base import ContractError, Record, parse_result
 
+from northstar_release import faults
 from northstar_release.adapters.base import ComponentResult, ComponentRunner, Reported
 from northstar_release.errors import ComponentError
 
@@ -75,10 +76,29 @@ def die_with_parent(parent: int) -> Callable[[], None]:
     return preexec
 
 
-# A component that runs longer than this is killed and the step fails with exit 2 (NORTHSTAR_COMPONENT_TIMEOUT_S overrides). The first
-# warehouse check of a 214-model release measured 10+ min at load 12 on the 2-core machine (about 3 min idle), so the
+# A component that runs longer than this is killed and the step fails with exit 2 (NORTHSTAR_COMPONENT_TIMEOUT_S
+# overrides). The first warehouse check of a 214-model release measured 10+ min at load 12 on the 2-core machine (about 3 min idle), so the
 # bound is 30 min: long enough for a loaded machine, short enough that a hung engine never blocks a release for hours.
 DEFAULT_COMPONENT_TIMEOUT_S = 1800.0
+
+
+def _started(preexec: Callable[[], None], entry_point: str, points: tuple[str, ...]) -> Callable[[], None]:
+    """``preexec`` for a component child, plus the ``component:<entry point>[:<subcommand>]`` fault point (tests only).
+
+    The point is checked in the parent's fork, right before the child execs, so a requested fault kills the *CLI*
+    (the parent) while the child runs: the child's death signal (set just before) must then take it down too."""
+    wanted = faults.wanted()
+    names = [n for n in (f"component:{p}" for p in (entry_point, *points)) if n in wanted]
+    if not names:
+        return preexec
+    parent = os.getpid()
+    print(f"FAULT {names[0]} pid={parent}", file=sys.stderr, flush=True)
+
+    def preexec_and_kill_parent() -> None:
+        preexec()
+        os.kill(parent, signal.SIGKILL)
+
+    return preexec_and_kill_parent
 
 
 def env_var_for(entry_point: str) -> str:
@@ -134,10 +154,12 @@ class SubprocessComponentRunner:
         cmd = self.resolve(entry_point) + list(args)
         proc_env = {**self.environ, **(env or {})}
         self._enter()
+        # Fault points (faults.py, tests only): the component started / finished and the CLI has not read it yet.
+        points = (f"{entry_point}:{args[0]}",) if args and not args[0].startswith("-") else ()
         try:
             proc = subprocess.run(cmd, capture_output=True, text=True, timeout=self.timeout_s, env=proc_env,
                                   cwd=self.repo_root if self.repo_root.is_dir() else None,
-                                  preexec_fn=die_with_parent(os.getpid()))  # noqa: PLW1509 - only calls prctl(2), see below
+                                  preexec_fn=_started(die_with_parent(os.getpid()), entry_point, points))  # noqa: PLW1509 - prctl(2)
         except FileNotFoundError as exc:
             raise ComponentError(f"component entry point '{entry_point}': cannot execute {cmd[0]!r}: {exc.strerror}",
                                  [f"check {env_var_for(entry_point)} or dist/entrypoints/{entry_point}.pex"]) from exc
@@ -148,6 +170,7 @@ class SubprocessComponentRunner:
                                   "on a slow or loaded machine raise the bound: NORTHSTAR_COMPONENT_TIMEOUT_S=<seconds>"]) from exc
         finally:
             self._leave()
+        faults.point(f"component-done:{entry_point}", *(f"component-done:{p}" for p in points))
         tail = _tail(proc.stderr)
         payload = parse_single_json(proc.stdout)
         if payload is None:

@@ -33,7 +33,7 @@ from pathlib import Path
 
 from northstar_contracts.airflow import DagbagReport
 
-from northstar_release import gitutil
+from northstar_release import faults, gitutil
 from northstar_release.adapters.base import (
     BuildContext,
     CheckRequest,
@@ -140,7 +140,7 @@ class DagBundleAdapter:
         return self._dagbag(live, env, target=target, gate="dag_bundle.verify")
 
     def _live_sha(self, env: EnvContext) -> str:
-        return self.current(env).get(ARTIFACT_NAME, "?")
+        return self.on_disk(env).get(ARTIFACT_NAME, "?")
 
     def _dagbag(self, root: Path, env: EnvContext, target: str, gate: str) -> GateResult:
         args = [str(root / "dags")]
@@ -151,15 +151,29 @@ class DagBundleAdapter:
             args += ["--catalog", str(root / CATALOG_IN_BUNDLE)]
         if (root / EXEMPTIONS_IN_BUNDLE).is_file():
             args += ["--exemptions", str(root / EXEMPTIONS_IN_BUNDLE)]
-        return _gate_result(gate, target, call(env.runner, ENTRY_POINT, args, DagbagReport))
+        # No bytecode: the checked folder is a deployed (read-only) bundle; Python must not even try to write into it.
+        return _gate_result(gate, target, call(env.runner, ENTRY_POINT, args, DagbagReport,
+                                               env={"PYTHONDONTWRITEBYTECODE": "1"}))
 
     # ---- deploy --------------------------------------------------------------------------------------------------
-    def current(self, env: EnvContext) -> dict[str, str]:  # one artifact of this kind per env
+    def on_disk(self, env: EnvContext) -> dict[str, str]:  # one artifact of this kind per env
+        """The digest the live symlink names (cheap: no file is read)."""
         link = env.env_dir / "dags"
         if not link.is_symlink():
             return {}
         target = Path(os.readlink(link))
         return {ARTIFACT_NAME: target.name} if len(target.name) == 64 else {}
+
+    def current(self, env: EnvContext) -> dict[str, str]:
+        """What Airflow really parses: the symlinked digest only when the folder holds exactly that bundle's files
+        (every manifest file with its sha256, nothing else -- no ``__pycache__``, no edited or added DAG); otherwise
+        ``modified:<sha12> (<first difference>)``, which equals no digest, so recovery re-extracts the recorded one."""
+        named = self.on_disk(env)
+        sha = named.get(ARTIFACT_NAME)
+        if sha is None:
+            return {}
+        problems = bundle_problems(env.env_dir / "dag_bundles" / sha)
+        return named if not problems else {ARTIFACT_NAME: f"modified:{sha[:12]} ({problems[0]})"}
 
     def switch(self, req: SwitchRequest) -> DeployOutcome:
         return self._switch(req.artifact, req.env, verb="rolled back to" if req.mode == SwitchMode.ROLLBACK else "deployed")
@@ -173,8 +187,8 @@ class DagBundleAdapter:
         return DeployOutcome(changed=False, message="no live DAG bundle")
 
     def _switch(self, artifact: Artifact, env: EnvContext, verb: str) -> DeployOutcome:
-        previous = self.current(env).get(ARTIFACT_NAME)
-        if previous == artifact.sha256 and (env.env_dir / "dag_bundles" / artifact.sha256 / COMPLETE_MARKER).exists():
+        previous = self.on_disk(env).get(ARTIFACT_NAME)
+        if self.current(env).get(ARTIFACT_NAME) == artifact.sha256:  # named by the link AND intact
             return DeployOutcome(changed=False, message=f"{artifact.name}@{artifact.sha256[:12]} already live",
                                  evidence={"sha256": artifact.sha256}, name=artifact.name, sha256=artifact.sha256)
         folder = self.ensure_extracted(artifact, env)
@@ -183,6 +197,7 @@ class DagBundleAdapter:
         if tmp_link.is_symlink() or tmp_link.exists():
             tmp_link.unlink()
         os.symlink(os.path.relpath(folder, env.env_dir), tmp_link)
+        faults.point(f"switch:{self.kind.value}")
         os.replace(tmp_link, link)  # atomic: readers see the old or the new bundle
         fsync_dir(env.env_dir)
         return DeployOutcome(changed=True, message=f"{verb} {artifact.name}@{artifact.sha256[:12]}",
@@ -190,11 +205,12 @@ class DagBundleAdapter:
                              name=artifact.name, sha256=artifact.sha256)
 
     def ensure_extracted(self, artifact: Artifact, env: EnvContext) -> Path:
-        """Extract once per digest; a folder without the .complete marker is a crashed extraction and is redone."""
+        """Extract once per digest, read-only. A folder without the .complete marker (a crashed extraction) or whose
+        files no longer match its manifest (written into after deployment) is replaced by a fresh extraction."""
         bundles = env.env_dir / "dag_bundles"
         bundles.mkdir(parents=True, exist_ok=True)
         final = bundles / artifact.sha256
-        if (final / COMPLETE_MARKER).exists():
+        if final.exists() and not bundle_problems(final):
             return final
         blob = Path(env.artifact_path(artifact))
         digest = sha256_file(blob)
@@ -203,9 +219,14 @@ class DagBundleAdapter:
         tmp = Path(tempfile.mkdtemp(prefix=f".{artifact.sha256[:12]}.", dir=bundles))
         _extract(blob, tmp)
         (tmp / COMPLETE_MARKER).write_text(artifact.sha256 + "\n")
-        if final.exists():  # incomplete leftover from a crash
-            shutil.rmtree(final)
-        os.rename(tmp, final)
+        _make_read_only(tmp)
+        if final.exists():  # incomplete leftover from a crash, or a bundle written into: set aside, then removed
+            aside = bundles / f".bad.{artifact.sha256[:12]}.{os.getpid()}"
+            os.rename(final, aside)
+            os.rename(tmp, final)
+            _remove_tree(aside)
+        else:
+            os.rename(tmp, final)
         fsync_dir(bundles)
         return final
 
@@ -216,6 +237,42 @@ def _extract(blob: Path, dest: Path) -> None:
         tar.extractall(dest, filter="data")
     for _, folder, _pt in SOURCES:
         (dest / folder).mkdir(exist_ok=True)  # the checker expects both folders even if one is empty
+
+
+def bundle_problems(folder: Path) -> list[str]:
+    """Why ``folder`` is not exactly its bundle: no completion marker, a manifest file missing or changed, or a file
+    the manifest does not list (``__pycache__`` included: a deployed artifact must never change). Empty: intact."""
+    if not (folder / COMPLETE_MARKER).is_file():
+        return ["extraction incomplete" if folder.exists() else "bundle folder missing"]
+    try:
+        files: dict[str, str] = json.loads((folder / MANIFEST).read_text())["files"]
+    except (OSError, ValueError, KeyError) as exc:
+        return [f"unreadable {MANIFEST}: {exc}"]
+    problems = []
+    for rel, digest in sorted(files.items()):
+        path = folder / rel
+        actual = sha256_file(path) if path.is_file() else None
+        if actual != digest:
+            problems.append(f"{rel} {'missing' if actual is None else 'changed'}")
+    known = {*files, MANIFEST, COMPLETE_MARKER}
+    problems += [f"{p.relative_to(folder)} added" for p in sorted(folder.rglob("*"))
+                 if not p.is_dir() and str(p.relative_to(folder)) not in known]
+    return problems
+
+
+def _make_read_only(folder: Path) -> None:
+    """Files 0444, folders 0555: nothing (a DagBag writing ``__pycache__``, an operator's edit) changes a deployed
+    bundle by accident; ``current`` catches what a chmod'ing writer does anyway."""
+    for path in sorted(folder.rglob("*"), reverse=True):
+        path.chmod(0o555 if path.is_dir() else 0o444)
+    folder.chmod(0o555)
+
+
+def _remove_tree(folder: Path) -> None:
+    for path in [folder, *folder.rglob("*")]:
+        if path.is_dir() and not path.is_symlink():
+            path.chmod(0o755)
+    shutil.rmtree(folder)
 
 
 def _integrity(live: Path, target: str) -> GateResult:

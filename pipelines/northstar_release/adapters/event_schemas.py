@@ -27,6 +27,7 @@ from typing import Any
 import avro.errors
 import avro.schema
 
+from northstar_release import faults
 from northstar_release.adapters.base import (
     BuildContext,
     CheckRequest,
@@ -116,9 +117,26 @@ class EventSchemasAdapter:
                           summary=summary, evidence={"subjects": evidence, "problems": problems})
 
     # ---- deploy --------------------------------------------------------------------------------------------------
-    def current(self, env: EnvContext) -> dict[str, str]:
+    def on_disk(self, env: EnvContext) -> dict[str, str]:
+        """The digest ``live.json`` names (cheap: the registry is not asked)."""
         sha = _read_live(env).get("sha256")
         return {ARTIFACT_NAME: sha} if isinstance(sha, str) and sha else {}
+
+    def current(self, env: EnvContext) -> dict[str, str]:
+        """What producers and consumers really see: the live digest only when the registry holds exactly the schema
+        set recorded for it (no version missing, none added -- e.g. registered by a switch killed before it wrote
+        ``live.json``); otherwise ``modified:<sha12> (...)``, equal to no digest, so recovery restores the set."""
+        live = _read_live(env)
+        sha = live.get("sha256")
+        if not isinstance(sha, str) or not sha:
+            return {}
+        expected = {s: set(fps) for s, fps in _snapshot_of(live, sha).items() if fps}
+        registry = registry_for(env.env, env.env_dir)
+        actual = {s: set(fps) for s, fps in _snapshot(registry, set(expected) | _subjects(registry)).items() if fps}
+        if actual == expected:
+            return {ARTIFACT_NAME: sha}
+        differ = sorted(s for s in set(expected) | set(actual) if expected.get(s) != actual.get(s))
+        return {ARTIFACT_NAME: f"modified:{sha[:12]} (registry differs for {', '.join(differ[:3])})"}
 
     def switch(self, req: SwitchRequest) -> DeployOutcome:
         artifact, env = req.artifact, req.env
@@ -128,6 +146,8 @@ class EventSchemasAdapter:
         subjects = load_bundle(artifact, env)
         if req.mode == SwitchMode.ROLLBACK:
             return self._restore(artifact, env, registry, live, subjects)
+        if previous == artifact.sha256 and self.current(env).get(ARTIFACT_NAME) != artifact.sha256:
+            return self._restore(artifact, env, registry, live, subjects)  # named live, but the registry differs
         if previous == artifact.sha256:
             return DeployOutcome(changed=False, message=f"{artifact.name}@{artifact.sha256[:12]} already live",
                                  evidence={"sha256": artifact.sha256}, name=artifact.name, sha256=artifact.sha256)
@@ -138,6 +158,7 @@ class EventSchemasAdapter:
         names = {s.name for s in subjects} | set(_snapshot_of(live, previous))
         before = _snapshot(registry, names)
         registry.register([(s.name, v.text) for s in subjects for v in s.versions])
+        faults.point(f"switch:{self.kind.value}")  # tests only: registered, live.json still names the previous set
         snapshot = _snapshot(registry, names)
         _write_live(env, live, artifact.sha256, snapshot)
         added = [f"{r.subject} v{r.version}" for subject in sorted(names) for r in registry.versions(subject)
@@ -156,7 +177,8 @@ class EventSchemasAdapter:
             raise UsageError(f"{env.env}: no record of the schemas registered while {artifact.name}@"
                              f"{artifact.sha256[:12]} was live; cannot restore that set",
                              [f"{live_path(env)} has no snapshot for {artifact.sha256}"])
-        involved = set(target) | set(_snapshot_of(live, live.get("sha256")))
+        # Every subject the registry holds: a switch killed after registering a brand-new subject left it there.
+        involved = set(target) | set(_snapshot_of(live, live.get("sha256"))) | _subjects(registry)
         deleted: list[tuple[str, int]] = []
         for subject in sorted(involved):
             keep = set(target.get(subject, []))
@@ -167,6 +189,7 @@ class EventSchemasAdapter:
                    if fp not in {v.fingerprint for v in registry.versions(subject)}]
         registry.register([texts[fp] for _, fp in missing if fp in texts])
         lost = [f"{subject} {fp[:12]}" for subject, fp in missing if fp not in texts]
+        faults.point(f"switch:{self.kind.value}")  # tests only: the registry is restored, live.json not yet
         _write_live(env, live, artifact.sha256, target)
         restored = [f"{s} {fp[:12]}" for s, fp in missing if fp in texts]
         return DeployOutcome(changed=bool(deleted or restored or live.get("sha256") != artifact.sha256),
@@ -240,6 +263,12 @@ def _read_live(env: EnvContext) -> dict[str, Any]:
 def _snapshot_of(live: dict[str, Any], sha: object) -> dict[str, list[str]]:
     snap: dict[str, list[str]] = (live.get("snapshots") or {}).get(str(sha)) or {}
     return snap
+
+
+def _subjects(registry: SchemaRegistry) -> set[str]:
+    """Every subject the registry holds, when it can list them (the local registry; Glue: the ones named)."""
+    listing = getattr(registry, "subjects", None)
+    return set(listing()) if callable(listing) else set()
 
 
 def _snapshot(registry: SchemaRegistry, subjects: set[str]) -> dict[str, list[str]]:

@@ -33,7 +33,7 @@ from typing import Any
 import yaml
 from northstar_contracts.infra import InfraCheckReport
 
-from northstar_release import gitutil, strict_yaml
+from northstar_release import faults, gitutil, strict_yaml
 from northstar_release.adapters.base import (
     BuildContext,
     CheckRequest,
@@ -158,7 +158,7 @@ class InfraVersionMapAdapter:
         if not config.is_file():
             return GateResult(gate="infra_version_map.verify", target=str(config), outcome=GateOutcome.FAILED,
                               summary="no stack config is live")
-        target = f"{env.env}:{ARTIFACT_NAME}@{self.current(env).get(ARTIFACT_NAME, '?')[:12]}"
+        target = f"{env.env}:{ARTIFACT_NAME}@{self.on_disk(env).get(ARTIFACT_NAME, '?')[:12]}"
         if req.mode == VerifyMode.INTEGRITY:
             return _integrity(config, target)
         # A passing full verification also records the stack state (resources with inputs): the baseline the
@@ -176,9 +176,31 @@ class InfraVersionMapAdapter:
     def config_path(env: EnvContext) -> Path:
         return env.env_dir / INFRA_DIR / stack_config_name(env.env)
 
-    def current(self, env: EnvContext) -> dict[str, str]:  # one artifact of this kind per env
+    def on_disk(self, env: EnvContext) -> dict[str, str]:  # one artifact of this kind per env
+        """The map digest the stack config claims (``northstar:versionMapSha256``; cheap, nothing re-rendered)."""
         value = _map_digest(self.config_path(env))
         return {ARTIFACT_NAME: value} if value else {}
+
+    def current(self, env: EnvContext) -> dict[str, str]:
+        """What ``pulumi up`` would really apply: the claimed digest only when the stack config (and ``Pulumi.yaml``)
+        are byte for byte what that stored map renders for this env -- an edited version map, release id or setting
+        makes it ``modified:<sha12> (...)``, equal to no digest, so recovery re-renders the recorded map."""
+        claimed = self.on_disk(env).get(ARTIFACT_NAME)
+        if claimed is None:
+            return {}
+        ref = Artifact(kind=self.kind, name=ARTIFACT_NAME, sha256=claimed, size=0, uri="")
+        try:
+            version_map = self._load(ref, env)
+            expected = render_stack_config(version_map, env.env, claimed)
+        except (OSError, RuntimeError, ValueError, UsageError) as exc:
+            return {ARTIFACT_NAME: f"modified:{claimed[:12]} (its version map cannot be read: {exc})"}
+        project = (version_map.get("infra") or {}).get("project")
+        if self.config_path(env).read_bytes() != expected:
+            return {ARTIFACT_NAME: f"modified:{claimed[:12]} ({self.config_path(env).name} edited)"}
+        project_file = self.config_path(env).parent / PROJECT_FILE
+        if project is not None and (not project_file.is_file() or project_file.read_bytes() != project.encode()):
+            return {ARTIFACT_NAME: f"modified:{claimed[:12]} ({PROJECT_FILE} edited)"}
+        return {ARTIFACT_NAME: claimed}
 
     def switch(self, req: SwitchRequest) -> DeployOutcome:
         return self._switch(req.artifact, req.env,
@@ -194,12 +216,12 @@ class InfraVersionMapAdapter:
         return DeployOutcome(changed=False, message="no live stack config")
 
     def _switch(self, artifact: Artifact, env: EnvContext, verb: str) -> DeployOutcome:
-        previous = self.current(env).get(ARTIFACT_NAME)
-        if previous == artifact.sha256:
+        previous = self.on_disk(env).get(ARTIFACT_NAME)
+        if self.current(env).get(ARTIFACT_NAME) == artifact.sha256:  # claimed AND rendered exactly
             return DeployOutcome(changed=False, message=f"{artifact.name}@{artifact.sha256[:12]} already live",
                                  evidence={"sha256": artifact.sha256}, name=artifact.name, sha256=artifact.sha256)
         version_map = self._load(artifact, env)
-        path = self._write_config(env.env_dir / INFRA_DIR, version_map, env.env, artifact.sha256)
+        path = self._write_config(env.env_dir / INFRA_DIR, version_map, env.env, artifact.sha256, live=True)
         return DeployOutcome(changed=True, message=f"{verb} {artifact.name}@{artifact.sha256[:12]} "
                                                    f"({len(version_map['artifacts'])} artifact version(s))",
                              evidence={"from": previous, "to": artifact.sha256, "path": str(path),
@@ -219,13 +241,16 @@ class InfraVersionMapAdapter:
         return version_map
 
     @staticmethod
-    def _write_config(folder: Path, version_map: Mapping[str, Any], env: str, map_sha256: str) -> Path:
+    def _write_config(folder: Path, version_map: Mapping[str, Any], env: str, map_sha256: str, live: bool = False
+                      ) -> Path:
         """Write ``Pulumi.yaml`` (if the release has one) and ``Pulumi.<env>.yaml`` into ``folder``, each atomically."""
         rendered = render_stack_config(version_map, env, map_sha256)
         folder.mkdir(parents=True, exist_ok=True)
         project = (version_map.get("infra") or {}).get("project")
         if project is not None:
             _atomic_write(folder / PROJECT_FILE, project.encode())
+        if live:  # tests only: the project file is written, the stack config still names the previous map
+            faults.point(f"switch:{ArtifactKind.INFRA_VERSION_MAP.value}")
         target = folder / stack_config_name(env)
         _atomic_write(target, rendered)
         return target

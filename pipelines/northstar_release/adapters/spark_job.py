@@ -36,7 +36,7 @@ from collections.abc import Sequence
 from pathlib import Path
 from typing import Any
 
-from northstar_release import gitutil
+from northstar_release import faults, gitutil
 from northstar_release.adapters import spark_batch
 from northstar_release.adapters.base import (
     BuildContext,
@@ -169,9 +169,20 @@ class SparkJobAdapter:
                           evidence={"mode": "integrity", "jobs": checked})
 
     # ---- pointers ------------------------------------------------------------------------------------------------
-    def current(self, env: EnvContext) -> dict[str, str]:
-        """Job name -> sha256 its pointer names, for every live job."""
+    def on_disk(self, env: EnvContext) -> dict[str, str]:
+        """Job name -> sha256 its pointer names, for every live job (cheap: the PEXes are not read)."""
         return {job: pointer["sha256"] for job, pointer in self._pointers(env).items()}
+
+    def current(self, env: EnvContext) -> dict[str, str]:
+        """What a DAG's spark-submit really runs: job -> the pointer's digest when the published PEX it names has
+        exactly those bytes; otherwise ``modified:<sha12> (...)`` (equal to no digest), so recovery re-publishes it."""
+        out = {}
+        for job, sha in self.on_disk(env).items():
+            pex = self._published_path(env, sha)
+            digest = sha256_file(pex) if pex.is_file() else None
+            out[job] = sha if digest == sha else (
+                f"modified:{sha[:12]} (published PEX {'missing' if digest is None else 'is ' + digest[:12]})")
+        return out
 
     def switch(self, req: SwitchRequest) -> DeployOutcome:
         return self._switch(req.artifact, req.env,
@@ -190,7 +201,7 @@ class SparkJobAdapter:
     def _switch(self, artifact: Artifact, env: EnvContext, verb: str) -> DeployOutcome:
         job = artifact.name
         pointer = self._pointer_path(env, job)
-        previous = self.current(env).get(job)
+        previous = self.on_disk(env).get(job)
         published = self._published_path(env, artifact.sha256)
         if previous == artifact.sha256 and published.exists() and sha256_file(published) == artifact.sha256:
             return DeployOutcome(changed=False, message=f"{job}@{artifact.sha256[:12]} already live",
@@ -198,6 +209,7 @@ class SparkJobAdapter:
                                  name=job, sha256=artifact.sha256)
         republished = self._publish(artifact, env)
         body = {"job": job, "sha256": artifact.sha256, "pex": f"jobs/{artifact.sha256}.pex"}
+        faults.point(f"switch:{self.kind.value}")
         atomic_write(pointer, (json.dumps(body, indent=2, sort_keys=True) + "\n").encode())
         return DeployOutcome(changed=True, message=f"{verb} Spark job {job}@{artifact.sha256[:12]}",
                              evidence={"job": job, "from": previous, "to": artifact.sha256, "pex": str(published),
@@ -222,7 +234,7 @@ class SparkJobAdapter:
             if digest != artifact.sha256:
                 raise RuntimeError(f"artifact store blob for {artifact.name} has sha256 {digest}, "
                                    f"expected {artifact.sha256}")
-            tmp.chmod(0o755)  # spark-submit executes it as PYSPARK_PYTHON
+            tmp.chmod(0o555)  # spark-submit executes it as PYSPARK_PYTHON; read-only: a deployed artifact never changes
             os.replace(tmp, final)
         finally:
             tmp.unlink(missing_ok=True)

@@ -71,16 +71,23 @@ def test_failed_switch_back_still_closes_the_deployment(fast: Cli, repo: Path) -
     fast("build")
     rel2 = release_id(repo)
     old = json.loads(fast("show", rel1, "--json").stdout)["release"]["artifacts"][0]["sha256"]
+    # Once rel2 is switched in (paused before its verify), rel1's blob is corrupted and its unpacked folder removed:
+    # switching back to rel1 must re-read (and verify) rel1's blob. (Before the switch, recovery would see rel1's
+    # folder gone and refuse the command as diverged: reality first.)
+    proc = fast.popen("deploy", rel2, "--env", "dev", "--json", NORTHSTAR_TEST_PAUSE_AT="verify",
+                      NORTHSTAR_TEST_PAUSE_SECONDS="3")
+    assert proc.stderr is not None
+    while "PAUSED verify" not in proc.stderr.readline():
+        assert proc.poll() is None, proc.communicate()
     blob = fast.state_dir / "artifacts" / "sha256" / old[:2] / old
     blob.chmod(0o644)
     blob.write_bytes(blob.read_bytes() + b"tampered")
-    # Without its unpacked folder, switching back to rel1 must re-read (and verify) rel1's blob.
     folder = fast.state_dir / "envs" / "dev" / "dag_bundles" / old
     for path in [folder, *folder.rglob("*")]:
         path.chmod(0o755 if path.is_dir() else 0o644)
     shutil.rmtree(folder)
-    res = fast("deploy", rel2, "--env", "dev", "--json", expect=None)
-    assert res.code in (1, 2) and "Traceback" not in res.stderr, res.stderr
+    _out, err = proc.communicate(timeout=120)
+    assert proc.returncode in (1, 2) and "Traceback" not in err, err
     deps = json.loads(fast("history", "--env", "dev", "--json").stdout)["deployments"]
     assert deps[0]["release_id"] == rel2 and deps[0]["status"] == "failed", deps[0]
     assert "ArtifactCorrupted" in deps[0]["reason"] and old in deps[0]["reason"], deps[0]
