@@ -6,7 +6,6 @@ from __future__ import annotations
 
 import duckdb
 import pytest
-
 from northstar_dq.diff import diff_tables
 
 SETUP = """
