@@ -25,9 +25,10 @@ from collections.abc import Iterable
 from datetime import datetime, timedelta
 from typing import Any
 
+from pydantic import BaseModel
+
 from northstar_health.data_regression import DEFAULT_THRESHOLDS, DataThresholds, data_verdicts
 from northstar_health.runs import RunRecord
-from pydantic import BaseModel
 
 MAD_TO_SIGMA = 1.4826
 

@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import duckdb
 import pytest
+
 from northstar_dq.diff import diff_tables
 
 SETUP = """

@@ -15,6 +15,7 @@ from pathlib import Path
 from typing import Any
 
 import pytest
+
 from northstar_health.data_regression import DataThresholds, freshness_gaps, judge
 from northstar_health.regression import RegressionVerdict, detect_regressions
 from northstar_health.runs import HealthInputError, RunRecord, flatten_data, read_airflow_runs
