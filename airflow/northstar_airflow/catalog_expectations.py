@@ -14,6 +14,7 @@ from pathlib import Path
 from typing import Any
 
 import yaml  # type: ignore[import-untyped]  # pants: no-infer-dep  (installed with apache-airflow)
+
 from northstar_contracts.harness import UsageError
 
 

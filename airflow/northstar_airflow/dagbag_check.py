@@ -38,6 +38,9 @@ from collections.abc import Iterator, Sequence
 from datetime import UTC, date, datetime
 from pathlib import Path
 
+from northstar_airflow import catalog_expectations, exemptions, parse_probe
+from northstar_airflow.catalog_expectations import describe
+from northstar_airflow.hygiene import DEFAULT_OWNER, check_dag_policies
 from northstar_contracts.airflow import (
     RULE_DUPLICATE_DAG_ID,
     RULE_NO_DAG,
@@ -47,10 +50,6 @@ from northstar_contracts.airflow import (
     PolicyViolation,
 )
 from northstar_contracts.harness import JsonArgumentParser, Outcome, UsageError, run_entrypoint
-
-from northstar_airflow import catalog_expectations, exemptions, parse_probe
-from northstar_airflow.catalog_expectations import describe
-from northstar_airflow.hygiene import DEFAULT_OWNER, check_dag_policies
 
 __all__ = ["DEFAULT_OWNER", "check_dag_policies", "check_folders", "main"]
 

@@ -14,6 +14,8 @@ from datetime import date
 from pathlib import Path
 
 import yaml  # type: ignore[import-untyped]  # pants: no-infer-dep  (installed with apache-airflow)
+from pydantic import BaseModel, ConfigDict, Field, ValidationError  # pants: no-infer-dep  (with apache-airflow)
+
 from northstar_contracts.airflow import (
     NEVER_EXEMPT,
     RULE_EXEMPTION_EXPIRED,
@@ -22,7 +24,6 @@ from northstar_contracts.airflow import (
     PolicyViolation,
 )
 from northstar_contracts.harness import UsageError
-from pydantic import BaseModel, ConfigDict, Field, ValidationError  # pants: no-infer-dep  (with apache-airflow)
 
 
 class Exemption(BaseModel):

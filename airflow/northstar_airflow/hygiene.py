@@ -17,6 +17,7 @@ import re
 from collections.abc import Iterator
 from typing import Any
 
+from northstar_airflow.catalog_expectations import TaskExpectation, describe
 from northstar_contracts.airflow import (
     RULE_CYCLE,
     RULE_OWNER,
@@ -26,8 +27,6 @@ from northstar_contracts.airflow import (
     RULE_TAGS,
     PolicyViolation,
 )
-
-from northstar_airflow.catalog_expectations import TaskExpectation, describe
 
 DEFAULT_OWNER = "airflow"
 """Airflow's fallback owner; a DAG still carrying it has nobody responsible for it."""

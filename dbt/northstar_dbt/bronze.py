@@ -89,10 +89,9 @@ def ensure_bronze(con: Any, orders: int | None = None, days: int | None = None) 
 
 def _load_synthetic(con: Any, orders: int, days: int) -> None:
     """Generate + load into a scratch DuckDB with the generator's own loader, then copy over in one transaction."""
+    from northstar_dbt.arrivals import record_arrival
     from northstar_synthetic import Config, generate, write_dataset
     from northstar_synthetic.duckdb_load import load_bronze
-
-    from northstar_dbt.arrivals import record_arrival
 
     with tempfile.TemporaryDirectory(prefix="northstar-bronze-") as tmp:
         files, scratch = Path(tmp) / "files", Path(tmp) / "synthetic.duckdb"

@@ -28,7 +28,6 @@ from typing import Any
 
 from northstar_contracts.harness import JsonArgumentParser, Outcome, UsageError
 from northstar_contracts.infra import InfraPreviewReport, ResourceChange
-
 from northstar_infra import cost
 from northstar_infra.check import DEFAULT_PROGRAM, load_program, project_name, read_stack_config, run_program
 

@@ -19,7 +19,6 @@ from datetime import datetime
 
 from northstar_health.runs import HealthInputError, read_airflow_runs
 from northstar_health.slo import budget_block_reasons, pipeline_health
-
 from northstar_release.health_sources import airflow_db_path, state_dir_of, touched_dags
 from northstar_release.model import Environment, Release
 from northstar_release.state.base import StateStore

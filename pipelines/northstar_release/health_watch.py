@@ -28,7 +28,6 @@ from northstar_health.dora import REGRESSION_ACTION
 from northstar_health.regression import RegressionVerdict, detect_regressions
 from northstar_health.runs import HealthInputError, read_airflow_runs
 from northstar_health.sources import parse_duration
-
 from northstar_release.errors import UsageError
 from northstar_release.health_sources import airflow_db_path, changed_models, state_dir_of, touched_dags
 from northstar_release.model import AuditEntry, Deployment, DeploymentStatus, Environment, HealthPolicy, ReleaseAction

@@ -33,7 +33,6 @@ from pathlib import Path
 from typing import Any, TypeVar
 
 from northstar_contracts.base import ContractError, Record, parse_result
-
 from northstar_release import faults
 from northstar_release.adapters.base import ComponentResult, ComponentRunner, Reported
 from northstar_release.errors import ComponentError

@@ -26,10 +26,10 @@ from decimal import Decimal
 from pathlib import Path
 from typing import Any
 
-from northstar_contracts.harness import JsonArgumentParser, Outcome, UsageError, run_entrypoint
-from northstar_contracts.spark import SparkVerifyReport
 from pyspark.sql import SparkSession
 
+from northstar_contracts.harness import JsonArgumentParser, Outcome, UsageError, run_entrypoint
+from northstar_contracts.spark import SparkVerifyReport
 from northstar_spark import verify_fixtures
 from northstar_spark.fixture import JobFixture, as_nullable
 from northstar_spark.jobs import daily_revenue

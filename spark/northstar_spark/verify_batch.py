@@ -29,7 +29,6 @@ from pathlib import Path
 from typing import Any
 
 from northstar_contracts.spark import SparkPexVerifyReport, SparkVerifyBatchReport
-
 from northstar_spark.fixture import JobFixture
 from northstar_spark.verify_pex import clean_env, inspect_pex, report_for, spark_conf_args, spark_home, stage_run
 

@@ -47,7 +47,6 @@ from typing import Any
 
 from northstar_contracts.harness import UsageError
 from northstar_contracts.spark import SparkPexVerifyReport
-
 from northstar_spark.fixture import JobFixture
 
 LAUNCHER = '''\

@@ -10,11 +10,11 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-from northstar_contracts.airflow import DagbagReport
-from northstar_contracts.base import parse_result
 
 from northstar_airflow import dagbag_check
 from northstar_airflow.tests.conftest import DAGS_DIR, expected_dag_ids
+from northstar_contracts.airflow import DagbagReport
+from northstar_contracts.base import parse_result
 
 GOOD_DAG = """
 from datetime import datetime

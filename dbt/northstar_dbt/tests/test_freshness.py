@@ -13,8 +13,8 @@ from pathlib import Path
 
 import duckdb
 import pytest
-from northstar_contracts.harness import UsageError
 
+from northstar_contracts.harness import UsageError
 from northstar_dbt.arrivals import latest_arrivals, record_arrival
 from northstar_dbt.bronze import ensure_bronze
 from northstar_dbt.warehouse.cli import handle

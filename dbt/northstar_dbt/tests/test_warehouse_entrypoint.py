@@ -19,8 +19,8 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-from northstar_contracts.warehouse import parse_warehouse
 
+from northstar_contracts.warehouse import parse_warehouse
 from northstar_dbt.project import copy_pilot_project, copy_project
 
 MART = "fct_daily_revenue"

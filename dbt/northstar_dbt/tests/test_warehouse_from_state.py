@@ -21,8 +21,8 @@ from typing import Any
 
 import duckdb
 import pytest
-from northstar_contracts.warehouse import parse_warehouse
 
+from northstar_contracts.warehouse import parse_warehouse
 from northstar_dbt.project import copy_pilot_project, copy_project
 
 MART = "fct_daily_revenue"

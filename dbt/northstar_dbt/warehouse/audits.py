@@ -17,7 +17,6 @@ from northstar_contracts.warehouse import (
     WarehousePlanReport,
     WarehouseTablesReport,
 )
-
 from northstar_dbt.warehouse.engine import short_name
 
 AUDIT_START = "2024-01-01"

@@ -9,7 +9,6 @@ from collections.abc import Callable, Sequence
 from pathlib import Path
 
 from northstar_contracts.harness import JsonArgumentParser, Outcome, run_entrypoint
-
 from northstar_dbt.warehouse import commands, contracts, freshness, quality, serving
 from northstar_dbt.warehouse.engine import hermetic_env
 from northstar_dbt.warehouse.options import WarehouseOptions

@@ -23,7 +23,6 @@ from northstar_contracts.warehouse import (
     WarehouseUnpinReport,
     WarehouseVerifyReport,
 )
-
 from northstar_dbt.warehouse import build_errors, pins
 from northstar_dbt.warehouse.audits import failed_names, run_audits, tables_of, verify_env, virtual_update_reason
 from northstar_dbt.warehouse.engine import session

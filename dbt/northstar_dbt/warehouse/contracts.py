@@ -29,7 +29,6 @@ from northstar_contracts.warehouse_contract import (
     ContractProblem,
     WarehouseContractReport,
 )
-
 from northstar_dbt.warehouse import build_errors
 from northstar_dbt.warehouse.contract_spec import ContractSpec, enforced_contracts, integer_width_only, normalize_type
 from northstar_dbt.warehouse.engine import session, short_name

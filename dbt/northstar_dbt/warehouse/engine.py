@@ -17,7 +17,6 @@ from pathlib import Path
 from typing import Any
 
 from northstar_contracts.harness import Refused, UsageError
-
 from northstar_dbt.warehouse.options import WarehouseOptions
 
 LOCK_TIMEOUT_S = float(os.environ.get("NORTHSTAR_WAREHOUSE_LOCK_TIMEOUT", "600"))

@@ -17,9 +17,9 @@ from pathlib import Path
 from typing import Any
 
 import yaml  # type: ignore[import-untyped]  # pants: no-infer-dep (installed by dbt-core, see dbt/BUILD)
+
 from northstar_contracts.harness import Outcome, UsageError
 from northstar_contracts.warehouse import BronzeFreshness, WarehouseFreshnessReport
-
 from northstar_dbt.arrivals import latest_arrivals
 from northstar_dbt.warehouse.engine import session, short_name
 from northstar_dbt.warehouse.options import WarehouseOptions

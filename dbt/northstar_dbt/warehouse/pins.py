@@ -10,7 +10,6 @@ from typing import Any
 from northstar_contracts.base import EXIT_OK
 from northstar_contracts.harness import UsageError
 from northstar_contracts.warehouse import PinsResult, WarehousePlanReport
-
 from northstar_dbt.warehouse import from_state
 from northstar_dbt.warehouse.plan_report import plan_into
 

@@ -15,7 +15,6 @@ from typing import Any
 
 from northstar_contracts.base import EXIT_OK, EXIT_PROBLEMS
 from northstar_contracts.warehouse import BackfillEntry, ChangeEntry, WarehousePlanReport
-
 from northstar_dbt.warehouse import from_state
 from northstar_dbt.warehouse.engine import count_rows, short_name
 from northstar_dbt.warehouse.from_state import SourceSet

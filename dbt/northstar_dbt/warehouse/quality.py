@@ -23,7 +23,6 @@ from typing import Any
 from northstar_contracts.base import EXIT_OK, EXIT_PROBLEMS
 from northstar_contracts.harness import Outcome
 from northstar_contracts.warehouse import DqModelResult, WarehouseDqReport
-
 from northstar_dbt.warehouse.engine import session, short_name
 from northstar_dbt.warehouse.from_state import SourceSet, StateRefusal, find_source
 from northstar_dbt.warehouse.options import WarehouseOptions

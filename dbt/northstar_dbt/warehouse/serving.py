@@ -17,7 +17,6 @@ from typing import Any
 
 from northstar_contracts.harness import Outcome, UsageError
 from northstar_contracts.warehouse import ServingCandidate, WarehouseServingReport
-
 from northstar_dbt.warehouse import state_tables
 from northstar_dbt.warehouse.engine import session, short_name, warehouse_lock
 from northstar_dbt.warehouse.options import WarehouseOptions

@@ -14,6 +14,7 @@ import avro.schema
 import pytest
 import yaml
 from avro.compatibility import ReaderWriterCompatibilityChecker, SchemaCompatibilityType
+
 from northstar_synthetic import Config, generate
 
 SOURCES = yaml.safe_load(Path("pipelines/catalog/sources.yaml").read_text())["systems"]["kafka"]["tables"]

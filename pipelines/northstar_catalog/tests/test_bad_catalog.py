@@ -7,6 +7,7 @@ from pathlib import Path
 
 import pytest
 from click.testing import CliRunner
+
 from northstar_catalog import CatalogError, load_catalog
 from northstar_catalog.cli import main
 from northstar_catalog.crosscheck import check_dbt_models, selector_models

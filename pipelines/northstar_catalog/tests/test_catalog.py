@@ -9,6 +9,7 @@ from pathlib import Path
 import pytest
 import yaml
 from click.testing import CliRunner
+
 from northstar_catalog import Catalog, load_catalog
 from northstar_catalog.cli import main
 from northstar_catalog.dagcodegen import stale_files

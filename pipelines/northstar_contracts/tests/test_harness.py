@@ -11,6 +11,7 @@ import textwrap
 from pathlib import Path
 
 import pytest
+
 from northstar_contracts.base import ErrorRecord
 from northstar_contracts.harness import JsonArgumentParser, Outcome, Refused, UsageError, run_entrypoint
 from northstar_contracts.infra import InfraDeployReport

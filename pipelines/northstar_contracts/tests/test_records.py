@@ -6,6 +6,7 @@ import json
 from typing import Any
 
 import pytest
+
 from northstar_contracts import airflow, infra, spark, warehouse
 from northstar_contracts.base import ContractError, ErrorKind, ErrorRecord, Record, parse, parse_result
 

@@ -20,7 +20,6 @@ from pathlib import Path
 from typing import Any, Generic, Protocol, TypeVar
 
 from northstar_contracts.base import ErrorRecord, Record
-
 from northstar_release.fsutil import sha256_file
 from northstar_release.model import Artifact, ArtifactKind, EvidenceRef, GateOutcome, GateResult
 from northstar_release.stages import SwitchMode, VerifyMode

@@ -32,7 +32,6 @@ import tempfile
 from pathlib import Path
 
 from northstar_contracts.airflow import DagbagReport
-
 from northstar_release import faults, gitutil
 from northstar_release.adapters.base import (
     BuildContext,

@@ -31,8 +31,8 @@ from pathlib import Path
 from typing import Any
 
 import yaml
-from northstar_contracts.infra import InfraCheckReport
 
+from northstar_contracts.infra import InfraCheckReport
 from northstar_release import faults, gitutil, strict_yaml
 from northstar_release.adapters.base import (
     BuildContext,

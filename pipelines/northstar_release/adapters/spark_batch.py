@@ -22,7 +22,6 @@ from typing import Any
 
 from northstar_contracts.base import ContractError, ErrorKind, ErrorRecord, parse_result
 from northstar_contracts.spark import ENTRY_POINT, SparkPexVerifyReport, SparkVerifyBatchReport
-
 from northstar_release.adapters.base import ComponentResult, ComponentRunner
 from northstar_release.model import GateOutcome, GateResult
 

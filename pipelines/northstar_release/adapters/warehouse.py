@@ -51,7 +51,6 @@ from northstar_contracts.warehouse import (
     WarehouseTablesReport,
     WarehouseVerifyReport,
 )
-
 from northstar_release.adapters.base import (
     BuildContext,
     CheckRequest,

@@ -18,7 +18,6 @@ from northstar_contracts.warehouse import (
     WarehousePlanReport,
     WarehouseUnitTestReport,
 )
-
 from northstar_release.adapters.base import Reported, manifest_integrity
 from northstar_release.model import EvidenceRef, GateOutcome, GateResult
 

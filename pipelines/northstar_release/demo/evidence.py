@@ -16,7 +16,6 @@ from typing import Any
 
 from northstar_contracts.base import ContractError
 from northstar_contracts.warehouse import TableFingerprint
-
 from northstar_release.demo.errors import StepFailed
 from northstar_release.model import ArtifactKind
 

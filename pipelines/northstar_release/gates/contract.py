@@ -23,7 +23,6 @@ from __future__ import annotations
 from typing import Any
 
 from northstar_contracts.warehouse_contract import ContractModelResult, WarehouseContractReport
-
 from northstar_release.adapters.warehouse import ENTRY_POINT
 from northstar_release.gates.base import GateContext
 from northstar_release.gates.consumer_lookup import index_for

@@ -30,7 +30,6 @@ from pathlib import Path
 from typing import Any
 
 from northstar_contracts.infra import InfraPreviewReport
-
 from northstar_release import envconfig, gitutil
 from northstar_release.adapters.base import ComponentRunner
 from northstar_release.errors import UsageError

@@ -16,7 +16,6 @@ comparison is made again on every entry.
 from __future__ import annotations
 
 from northstar_contracts.warehouse import WarehouseDqReport
-
 from northstar_release.adapters.warehouse import ENTRY_POINT
 from northstar_release.adapters.warehouse_pins import state_sources
 from northstar_release.gates.base import GateContext

@@ -14,7 +14,6 @@ import tempfile
 from pathlib import Path
 
 from northstar_contracts.warehouse import WarehouseFreshnessReport
-
 from northstar_release import gitutil
 from northstar_release.adapters.warehouse import ENTRY_POINT
 from northstar_release.gates.base import GateContext

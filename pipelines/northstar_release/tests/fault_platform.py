@@ -25,14 +25,13 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-from northstar_secrets.baseline import write_baseline
-
 from northstar_release.faults import ENABLE_VAR, FAULT_VAR
 from northstar_release.runner import env_var_for
 from northstar_release.state import open_store
 from northstar_release.state.reconcile import verify_state
 from northstar_release.tests.helpers import GOOD_DAG, REPO, Cli, commit, fake_checker_cmd, make_repo
 from northstar_release.tests.pilot_dbt import copy_pilot_dbt
+from northstar_secrets.baseline import write_baseline
 
 ENVIRONMENTS = """environments:
   dev: {order: 1, promotion: automatic, gates: [], backend: local}

@@ -15,11 +15,11 @@ import json
 
 import pytest
 import yaml
-from northstar_secrets.baseline import write_baseline
 
 from northstar_release.tests.dbt_slice import copy_dbt_slice
 from northstar_release.tests.helpers import commit, fake_checker_cmd, git, release_id
 from northstar_release.tests.test_gates_e2e import WarehouseCli, run
+from northstar_secrets.baseline import write_baseline
 
 MART_SQL = "dbt/models/marts/marketing/dim_campaigns.sql"
 MART_YML = "dbt/models/marts/marketing/_marketing__models.yml"

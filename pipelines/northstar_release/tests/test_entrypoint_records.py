@@ -14,10 +14,10 @@ from pathlib import Path
 from typing import Any
 
 import pytest
+
 from northstar_contracts.airflow import DagbagReport
 from northstar_contracts.base import ErrorKind, ErrorRecord
 from northstar_contracts.warehouse import WarehouseTablesReport
-
 from northstar_release.adapters.base import ComponentResult, EnvContext
 from northstar_release.adapters.dag_bundle import DagBundleAdapter
 from northstar_release.errors import ComponentError

@@ -8,8 +8,8 @@ import json
 from pathlib import Path
 
 import pytest
-from northstar_contracts.infra import CostEstimate, InfraPreviewReport
 
+from northstar_contracts.infra import CostEstimate, InfraPreviewReport
 from northstar_release import envconfig
 from northstar_release.errors import ConfigError
 from northstar_release.gates.cost import decide

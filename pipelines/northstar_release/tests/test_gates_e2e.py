@@ -14,11 +14,11 @@ import json
 import subprocess
 
 import pytest
-from northstar_secrets.baseline import write_baseline
 
 from northstar_release.tests.helpers import Cli, Result, commit, fake_checker_cmd, git, release_id
 from northstar_release.tests.pilot_dbt import copy_pilot_dbt
 from northstar_release.tests.test_warehouse_adapter import warehouse_entrypoint
+from northstar_secrets.baseline import write_baseline
 
 MART_SQL = "dbt/models/marts/fct_orders.sql"
 GROUP_BY = "group by o.order_id, o.customer_id, o.order_date, o.status"

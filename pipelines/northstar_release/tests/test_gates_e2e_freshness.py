@@ -23,12 +23,12 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-from northstar_secrets.baseline import write_baseline
 
 from northstar_release.tests.helpers import REPO, commit, fake_checker_cmd, git, release_id
 from northstar_release.tests.pilot_dbt import copy_pilot_dbt
 from northstar_release.tests.test_gates_e2e import WarehouseCli, run
 from northstar_release.tests.test_warehouse_adapter import warehouse_entrypoint
+from northstar_secrets.baseline import write_baseline
 
 STAGING = "dbt/models/staging/retail_oltp"
 CUSTOMERS = f"{STAGING}/stg_retail_oltp__customers.sql"

@@ -13,11 +13,11 @@ from __future__ import annotations
 import shutil
 
 import pytest
-from northstar_secrets.baseline import write_baseline
 
 from northstar_release.tests.dbt_slice import copy_dbt_slice
 from northstar_release.tests.helpers import REPO, commit, fake_checker_cmd, git, release_id
 from northstar_release.tests.test_gates_e2e import WarehouseCli, run
+from northstar_secrets.baseline import write_baseline
 
 SOURCES = "pipelines/catalog/sources.yaml"
 STORES = ("      stores: {pk: store_id, columns: {store_id: int, store_code: varchar, store_name: varchar, region: "

@@ -19,7 +19,6 @@ from dataclasses import dataclass
 from pathlib import Path
 
 import pytest
-from northstar_secrets.baseline import write_baseline
 
 from northstar_release.adapters.base import EnvContext
 from northstar_release.adapters.warehouse import WarehouseAdapter, pin_name
@@ -37,6 +36,7 @@ from northstar_release.tests.fixtures_engine import NOW
 from northstar_release.tests.helpers import git
 from northstar_release.tests.pilot_dbt import copy_pilot_dbt
 from northstar_release.tests.test_warehouse_adapter import COUNT_NEW, COUNT_OLD, MART, MART_SQL, warehouse_entrypoint
+from northstar_secrets.baseline import write_baseline
 
 ENVIRONMENTS = """environments:
   prod:

@@ -15,6 +15,7 @@ from typing import Any
 
 import pytest
 from click.testing import CliRunner
+
 from northstar_secrets.cli import main
 from northstar_secrets.plugins import ConfigPasswordDetector, DatabaseUrlPasswordDetector
 
@@ -120,6 +121,7 @@ def test_baseline_suppresses_a_reviewed_finding_only(repo: Path) -> None:
     # A reviewer accepts the DAG finding: detect-secrets baseline format, hashed secret only.
     from detect_secrets.core.secrets_collection import SecretsCollection
     from detect_secrets.settings import transient_settings
+
     from northstar_secrets.scanner import plugin_settings
 
     with transient_settings(plugin_settings()):

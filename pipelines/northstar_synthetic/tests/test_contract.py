@@ -5,6 +5,7 @@ from __future__ import annotations
 from pathlib import Path
 
 import yaml
+
 from northstar_synthetic import TABLES
 
 SOURCES = Path("pipelines/catalog/sources.yaml")

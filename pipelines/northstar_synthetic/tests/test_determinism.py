@@ -8,6 +8,7 @@ import sys
 from pathlib import Path
 
 import pytest
+
 from northstar_synthetic import Config, generate, write_dataset
 from northstar_synthetic import __main__ as cli
 

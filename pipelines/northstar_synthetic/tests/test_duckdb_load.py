@@ -5,6 +5,7 @@ from __future__ import annotations
 from pathlib import Path
 
 import duckdb
+
 from northstar_synthetic import TABLES, Config, generate, write_dataset
 from northstar_synthetic.duckdb_load import load_bronze
 

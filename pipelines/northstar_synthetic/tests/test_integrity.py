@@ -6,6 +6,7 @@ from collections import defaultdict
 from decimal import Decimal
 
 import pytest
+
 from northstar_synthetic import TABLES, Config, Dataset, generate
 
 

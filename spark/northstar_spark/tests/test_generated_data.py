@@ -9,12 +9,12 @@ from __future__ import annotations
 from decimal import Decimal
 
 import pytest
-from northstar_synthetic.context import Config
-from northstar_synthetic.dataset import Dataset, generate
 from pyspark.sql import DataFrame, SparkSession
 
 from northstar_spark import common
 from northstar_spark.jobs import export_finance_ledger_s3, ingest_retail_oltp_snapshot, inventory_reconciliation
+from northstar_synthetic.context import Config
+from northstar_synthetic.dataset import Dataset, generate
 
 
 @pytest.fixture(scope="module")
