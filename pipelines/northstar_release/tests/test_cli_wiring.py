@@ -9,7 +9,7 @@ from northstar_release.cli import main
 
 def test_every_command_is_wired() -> None:
     assert set(main.commands) == {"plan", "build", "deploy", "promote", "approve", "rollback", "status", "history",
-                                  "show", "kinds", "tables", "audit", "demo", "health", "hotfix"}
+                                  "show", "kinds", "tables", "audit", "demo", "health", "hotfix", "cost"}
     result = CliRunner().invoke(main, ["demo", "--help"])
     assert result.exit_code == 0 and "--workdir" in result.output
 
