@@ -26,7 +26,7 @@ from northstar_contracts.warehouse_contract import ContractModelResult, Warehous
 from northstar_release.adapters.warehouse import ENTRY_POINT
 from northstar_release.gates.base import GateContext
 from northstar_release.gates.consumer_lookup import index_for
-from northstar_release.gates.warehouse_input import warehouse_input
+from northstar_release.gates.warehouse_input import entry_args, status_counts, warehouse_input
 from northstar_release.model import ArtifactKind, GateOutcome, GateResult
 from northstar_release.runner import call
 
@@ -74,12 +74,9 @@ def summarize(report: WarehouseContractReport, consumers: dict[str, dict[str, li
                          f" -- version the model or acknowledge with --ack-breaking {m.model}")
     if lines:
         return " | ".join(lines)
-    counts: dict[str, int] = {}
-    for m in report.models:
-        counts[m.status] = counts.get(m.status, 0) + 1
     acked = [m.summary for m in report.models if m.status in ("acknowledged", "versioned")]
     line = f"{len(report.models)} contracted model(s) hold their contract in {report.candidate_environment}: " + \
-        ", ".join(f"{n} {s}" for s, n in sorted(counts.items()))
+        status_counts(m.status for m in report.models)
     return line + (f"; {'; '.join(acked)}" if acked else "")
 
 
@@ -98,12 +95,7 @@ class ContractGate:
             return got
         results = []
         for artifact in got.artifacts:
-            folder = got.adapter.ensure_extracted(artifact, ctx.env)
-            warehouse, state = got.adapter.warehouse_paths(ctx.env)
-            args = ["contracts", "--project", str(folder), "--warehouse", str(warehouse), "--state", str(state),
-                    "--env", ctx.env.env]
-            for ack in ctx.release.acks:
-                args += ["--ack", ack]
+            args = entry_args("contracts", ctx, got, artifact)
             reported = call(ctx.env.runner, ENTRY_POINT, args, WarehouseContractReport, subcommand="contracts")
             report = reported.result
             ok = reported.exit_code == 0 and report is not None and report.ok

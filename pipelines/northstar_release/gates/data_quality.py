@@ -19,7 +19,7 @@ from northstar_contracts.warehouse import WarehouseDqReport
 from northstar_release.adapters.warehouse import ENTRY_POINT
 from northstar_release.adapters.warehouse_pins import state_sources
 from northstar_release.gates.base import GateContext
-from northstar_release.gates.warehouse_input import warehouse_input
+from northstar_release.gates.warehouse_input import entry_args, status_counts, warehouse_input
 from northstar_release.model import ArtifactKind, GateOutcome, GateResult
 from northstar_release.runner import call
 
@@ -38,12 +38,8 @@ def summarize(report: WarehouseDqReport) -> str:
         return "prod has no warehouse yet (first release): nothing to compare, passes"
     if not report.models:
         return "no model differs from prod"
-    counts: dict[str, int] = {}
-    for m in report.models:
-        counts[m.status] = counts.get(m.status, 0) + 1
     acked = [m.summary for m in report.models if m.status == "acknowledged"]
-    line = f"{len(report.models)} model(s) compared with prod: " + ", ".join(
-        f"{n} {s}" for s, n in sorted(counts.items()))
+    line = f"{len(report.models)} model(s) compared with prod: " + status_counts(m.status for m in report.models)
     return line + (f"; acknowledged: {'; '.join(acked)}" if acked else "")
 
 
@@ -62,12 +58,7 @@ class DataQualityGate:
             return got
         results = []
         for artifact in got.artifacts:
-            folder = got.adapter.ensure_extracted(artifact, ctx.env)
-            warehouse, state = got.adapter.warehouse_paths(ctx.env)
-            args = ["dq", "--project", str(folder), "--warehouse", str(warehouse), "--state", str(state),
-                    "--env", ctx.env.env]
-            for ack in ctx.release.acks:
-                args += ["--ack", ack]
+            args = entry_args("dq", ctx, got, artifact)
             # A digest a verified env pinned: wap_<env> is written from SQLMesh state (no project load).
             args += state_sources(ctx.env.env_dir, artifact.sha256)
             reported = call(ctx.env.runner, ENTRY_POINT, args, WarehouseDqReport, subcommand="dq")

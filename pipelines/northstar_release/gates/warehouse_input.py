@@ -1,4 +1,4 @@
-"""What the gates that drive the warehouse entry point themselves (data_quality, freshness) share.
+"""What the gates that drive the warehouse entry point themselves (data_quality, contract, freshness) share.
 
 Both need the release's warehouse-project artifacts and the adapter that extracts them; without either they must not
 pass silently (a control that cannot run must not look like it passed), so the refusal is built here once.
@@ -6,6 +6,7 @@ pass silently (a control that cannot run must not look like it passed), so the r
 
 from __future__ import annotations
 
+from collections.abc import Iterable
 from dataclasses import dataclass
 
 from northstar_release.adapters.warehouse import WarehouseAdapter
@@ -31,3 +32,23 @@ def warehouse_input(ctx: GateContext, gate: str, purpose: str) -> WarehouseInput
         return [GateResult(gate=gate, target=ctx.release.id, outcome=GateOutcome.FAILED,
                            summary=f"no warehouse adapter configured: {purpose} cannot run")]
     return WarehouseInput(adapter=adapter, artifacts=artifacts)
+
+
+def entry_args(subcommand: str, ctx: GateContext, got: WarehouseInput, artifact: Artifact) -> list[str]:
+    """The entry point's arguments for one warehouse artifact in ``ctx``'s env: project (extracted), warehouse, state,
+    env and the release's acknowledgements -- the same for every gate that writes ``wap_<env>``."""
+    folder = got.adapter.ensure_extracted(artifact, ctx.env)
+    warehouse, state = got.adapter.warehouse_paths(ctx.env)
+    args = [subcommand, "--project", str(folder), "--warehouse", str(warehouse), "--state", str(state),
+            "--env", ctx.env.env]
+    for ack in ctx.release.acks:
+        args += ["--ack", ack]
+    return args
+
+
+def status_counts(statuses: Iterable[str]) -> str:
+    """``"3 ok, 1 acknowledged"``: how many models ended in each status, sorted by status."""
+    counts: dict[str, int] = {}
+    for status in statuses:
+        counts[status] = counts.get(status, 0) + 1
+    return ", ".join(f"{n} {s}" for s, n in sorted(counts.items()))
