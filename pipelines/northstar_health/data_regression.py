@@ -59,7 +59,8 @@ class DataVerdict:
     detail: str
 
 
-def _scaled_mad(values: list[float], median: float) -> float:
+def scaled_mad(values: list[float], median: float) -> float:
+    """Median absolute deviation scaled to a normal sigma: the noise measure of every regression threshold."""
     return statistics.median([abs(v - median) for v in values]) * MAD_TO_SIGMA
 
 
@@ -72,7 +73,7 @@ def judge(pipeline: str, model: str | None, metric: str, base: list[float], afte
     if mb is None or mw is None or len(base) < t.min_baseline or len(after) < t.min_watch:
         return DataVerdict(pipeline, model, label, False, mb, mw, len(base), len(after), "n/a",
                            f"not enough runs yet ({len(base)} baseline, {len(after)} watch)")
-    mad = _scaled_mad(base, mb)
+    mad = scaled_mad(base, mb)
     if metric == "rows":
         band = max(t.k * mad, t.rows_rel * abs(mb))
         regressed = abs(mw - mb) > band

@@ -19,6 +19,7 @@ All tests see only finished runs (success or failed); runs still going are ignor
 
 from __future__ import annotations
 
+import dataclasses
 import math
 import statistics
 from collections.abc import Iterable
@@ -27,10 +28,8 @@ from typing import Any
 
 from pydantic import BaseModel
 
-from northstar_health.data_regression import DEFAULT_THRESHOLDS, DataThresholds, data_verdicts
+from northstar_health.data_regression import DEFAULT_THRESHOLDS, DataThresholds, data_verdicts, scaled_mad
 from northstar_health.runs import RunRecord
-
-MAD_TO_SIGMA = 1.4826
 
 
 class RegressionVerdict(BaseModel):
@@ -86,7 +85,7 @@ def _duration_verdict(pipeline: str, base: list[RunRecord], watch: list[RunRecor
     if median_b is None or median_w is None or len(bd) < min_baseline or len(wd) < min_watch:
         return RegressionVerdict(**common, regressed=False, threshold=f"median > baseline median + {k} x MAD",
                                  detail=f"not enough successful runs yet ({len(bd)} baseline, {len(wd)} watch)")
-    mad = statistics.median([abs(d - median_b) for d in bd]) * MAD_TO_SIGMA
+    mad = scaled_mad(bd, median_b)
     limit = max(median_b + k * mad, median_b * min_ratio, median_b + min_increase_s)
     return RegressionVerdict(**common, regressed=median_w > limit,
                              threshold=f"median > max(baseline median + {k} x {mad:.3f} s, {min_ratio} x median, "
@@ -113,8 +112,6 @@ def detect_regressions(runs: Iterable[RunRecord], deployed_at: datetime, pipelin
                                          min_watch=min_watch, min_failures=min_failures))
         verdicts.append(_duration_verdict(name, base, after, k=k, min_ratio=min_ratio, min_baseline=min_baseline,
                                           min_watch=min_watch))
-        verdicts += [RegressionVerdict(pipeline=d.pipeline, metric=d.metric, model=d.model, regressed=d.regressed,
-                                       baseline=d.baseline, observed=d.observed, baseline_runs=d.baseline_runs,
-                                       watch_runs=d.watch_runs, threshold=d.threshold, detail=d.detail)
+        verdicts += [RegressionVerdict(**dataclasses.asdict(d))
                      for d in data_verdicts(name, base, after, mine, wanted_models, data)]
     return verdicts
