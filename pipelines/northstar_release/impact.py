@@ -10,7 +10,6 @@ the working tree), and works wherever the engine runs -- including the CLI tests
 
 from __future__ import annotations
 
-import subprocess
 from collections.abc import Iterable
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -24,29 +23,12 @@ from northstar_release.errors import UsageError
 POLICY_TAGS = ("finance",)
 
 
-def _read_blobs(repo: Path, oids: list[str]) -> list[bytes]:
-    """Many blobs in one ``git cat-file --batch`` (one process instead of ~300)."""
-    if not oids:
-        return []
-    proc = subprocess.run(["git", "-C", str(repo), "cat-file", "--batch"], input="\n".join(oids).encode() + b"\n",
-                          capture_output=True)
-    if proc.returncode != 0:
-        raise UsageError(f"git cat-file --batch failed: {proc.stderr.decode(errors='replace').strip()}")
-    out, pos, blobs = proc.stdout, 0, []
-    for _ in oids:
-        header_end = out.index(b"\n", pos)
-        size = int(out[pos:header_end].split()[2])
-        blobs.append(out[header_end + 1:header_end + 1 + size])
-        pos = header_end + 1 + size + 1
-    return blobs
-
-
 def lineage_at(repo: Path, commit: str) -> Lineage:
     """The lineage of ``commit``. Bad dbt Jinja or YAML is bad input: ``UsageError`` naming the file (exit 2)."""
     entries = gitutil.list_tree(repo, commit, ".")
     wanted = [(path, oid) for path, oid in entries if relevant_file(path)]
     contents = {path: blob.decode("utf-8", errors="replace")
-                for (path, _), blob in zip(wanted, _read_blobs(repo, [oid for _, oid in wanted]), strict=True)}
+                for (path, _), blob in zip(wanted, gitutil.read_blobs(repo, [oid for _, oid in wanted]), strict=True)}
     try:
         return build_lineage(contents, [path for path, _ in entries])
     except LineageParseError as exc:

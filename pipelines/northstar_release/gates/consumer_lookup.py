@@ -14,7 +14,6 @@ from northstar_lineage.graph import build_lineage, relevant_file
 from northstar_release import gitutil
 from northstar_release.errors import UsageError
 from northstar_release.gates.base import GateContext
-from northstar_release.impact import _read_blobs
 
 DAG_ROOTS = ("airflow/dags/", "legacy/legacy_dags/")
 
@@ -25,7 +24,7 @@ def consumer_index(repo: Path, commit: str) -> ConsumerIndex:
     dag_files = [p for p, _ in entries if p.startswith(DAG_ROOTS) and p.endswith(".py")]
     wanted = [(p, oid) for p, oid in entries if relevant_file(p) or p in dag_files]
     texts = {p: blob.decode("utf-8", errors="replace")
-             for (p, _), blob in zip(wanted, _read_blobs(repo, [oid for _, oid in wanted]), strict=True)}
+             for (p, _), blob in zip(wanted, gitutil.read_blobs(repo, [oid for _, oid in wanted]), strict=True)}
     contents = {p: t for p, t in texts.items() if relevant_file(p)}
     lineage = build_lineage(contents, [p for p, _ in entries])
     return ConsumerIndex(lineage, contents, lambda path: texts.get(path, ""), dag_files)
@@ -45,4 +44,4 @@ def catalog_at(repo: Path, commit: str) -> dict[str, str]:
     """The pipeline catalog's YAML files at ``commit`` (path -> text)."""
     entries = [(p, oid) for p, oid in gitutil.list_tree(repo, commit, "pipelines/catalog") if relevant_file(p)]
     return {p: blob.decode("utf-8", errors="replace")
-            for (p, _), blob in zip(entries, _read_blobs(repo, [oid for _, oid in entries]), strict=True)}
+            for (p, _), blob in zip(entries, gitutil.read_blobs(repo, [oid for _, oid in entries]), strict=True)}
