@@ -101,6 +101,20 @@ def stdout_to_stderr(fd_level: bool = True) -> Iterator[None]:
             os.close(saved)
 
 
+def exit_now(code: int) -> NoReturn:
+    """Flush stdout/stderr and end the process at once, skipping the interpreter's teardown.
+
+    Why: an entry point that imported SQLMesh (or Pulumi) spends ~0.9 s tearing down its module graph after the
+    record is printed (measured at 214 models: a rollback switch of 8.3 s wall, 7.4 s until ``main`` returned). The
+    record is already on stdout and every warehouse connection is closed by then (``engine.session``), so nothing is
+    lost: only the console entry function of a PEX calls this, never ``main`` (tests call ``main`` in-process).
+    """
+    for stream in (sys.stdout, sys.stderr):
+        with contextlib.suppress(Exception):
+            stream.flush()
+    os._exit(code)
+
+
 def run_entrypoint(handler: Callable[[list[str]], Outcome], argv: Sequence[str] | None = None, *,
                    stdout: IO[str] | None = None, command: str | None = None) -> int:
     """Run ``handler(argv)`` under the rule above; print its record (or an error record); return the exit code.

@@ -42,11 +42,15 @@ class BackfillEntry(Record):
 
 @dataclasses.dataclass(frozen=True, kw_only=True)
 class TableFingerprint(Record):
-    """A model as an environment sees it: row count and md5 of its sorted rows."""
+    """A model as an environment sees it: row count and md5 of its sorted rows.
+
+    ``checksum`` is None when only the rows were counted: the read that verifies a pure virtual update (views
+    re-pointed at tables checksummed when they were built) must not scan every table's data.
+    """
 
     relation: str
     rows: int
-    checksum: str
+    checksum: str | None
     fingerprint: str
 
 

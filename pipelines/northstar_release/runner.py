@@ -36,6 +36,7 @@ from northstar_contracts.base import ContractError, Record, parse_result
 from northstar_release import faults
 from northstar_release.adapters.base import ComponentResult, ComponentRunner, Reported
 from northstar_release.errors import ComponentError
+from northstar_release.pex_venv import installed_venv_script
 
 R = TypeVar("R", bound=Record)
 
@@ -139,15 +140,22 @@ class SubprocessComponentRunner:
         var = env_var_for(entry_point)
         configured = self.environ.get(var, "").strip()
         if configured:
-            return shlex.split(configured)
+            return self._fast_path(shlex.split(configured))
         pex = self.repo_root / "dist" / "entrypoints" / f"{entry_point}.pex"
         if pex.exists():
-            return [str(pex)]
+            return self._fast_path([str(pex)])
         raise ComponentError(
             f"component entry point '{entry_point}' is not available",
             [f"set {var} to a command line (e.g. a PEX path or '<venv>/bin/python -m <module>')",
              f"or build it: ./pants package {pants_target(entry_point)}  (expected at {pex})"],
         )
+
+    def _fast_path(self, cmd: list[str]) -> list[str]:
+        """A lone venv-mode PEX runs through its installed venv script (:mod:`pex_venv`); anything else as given."""
+        if len(cmd) != 1:
+            return cmd
+        script = installed_venv_script(Path(cmd[0]), self.environ)
+        return [str(script)] if script is not None else cmd
 
     def run(self, entry_point: str, args: list[str], env: Mapping[str, str] | None = None) -> ComponentResult:
         cmd = self.resolve(entry_point) + list(args)

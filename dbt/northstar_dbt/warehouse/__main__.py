@@ -1,7 +1,5 @@
 """``python -m northstar_dbt.warehouse``: see :mod:`northstar_dbt.warehouse`."""
 
-import sys
+from northstar_dbt.warehouse.cli import console_main
 
-from northstar_dbt.warehouse.cli import main
-
-sys.exit(main())
+console_main()

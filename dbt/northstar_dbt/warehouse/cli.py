@@ -4,11 +4,10 @@ from __future__ import annotations
 
 import argparse
 import os
-import sys
 from collections.abc import Callable, Sequence
 from pathlib import Path
 
-from northstar_contracts.harness import JsonArgumentParser, Outcome, run_entrypoint
+from northstar_contracts.harness import JsonArgumentParser, Outcome, exit_now, run_entrypoint
 from northstar_dbt.warehouse import commands, contracts, freshness, quality, serving
 from northstar_dbt.warehouse.engine import hermetic_env
 from northstar_dbt.warehouse.options import WarehouseOptions
@@ -156,5 +155,10 @@ def main(argv: Sequence[str] | None = None) -> int:
     return run_entrypoint(handle, argv)
 
 
+def console_main() -> None:
+    """The PEX entry point: :func:`main`, then :func:`~northstar_contracts.harness.exit_now` (no teardown)."""
+    exit_now(main())
+
+
 if __name__ == "__main__":
-    sys.exit(main())
+    console_main()

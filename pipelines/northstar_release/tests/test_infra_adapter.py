@@ -19,13 +19,19 @@ import pytest
 import yaml
 
 from northstar_release.adapters.base import BuildContext, EnvContext
-from northstar_release.adapters.infra_version_map import ARTIFACT_NAME, MAP_DIGEST_KEY, InfraVersionMapAdapter
+from northstar_release.adapters.infra_version_map import (
+    ARTIFACT_NAME,
+    MAP_DIGEST_KEY,
+    InfraVersionMapAdapter,
+    verified_baseline,
+)
 from northstar_release.artifact_store import LocalArtifactStore
 from northstar_release.errors import ComponentError, UsageError
 from northstar_release.gates.base import GateContext
 from northstar_release.gates.infra_policy import InfraPolicyGate
 from northstar_release.model import Artifact, ArtifactKind, GateOutcome, Release
 from northstar_release.runner import SubprocessComponentRunner
+from northstar_release.stages import VerifyMode
 from northstar_release.tests.adapter_calls import check, clear, current, deploy, rollback, verify
 from northstar_release.tests.helpers import REPO, commit, git
 
@@ -95,9 +101,9 @@ def release_of(repo: Path, *artifacts: Artifact) -> Release:
                    created_at=datetime(2025, 3, 4, tzinfo=UTC), artifacts=artifacts)
 
 
-def timed(label: str, fn, *args):
+def timed(label: str, fn, *args, **kwargs):
     started = time.monotonic()
-    value = fn(*args)
+    value = fn(*args, **kwargs)
     TIMINGS[label] = round(time.monotonic() - started, 3)
     return value
 
@@ -159,12 +165,37 @@ def test_deploy_verify_rollback_and_idempotency_with_the_real_entry_point(repo: 
     assert verify(adapter, env).outcome == GateOutcome.PASSED
     assert not list(live.parent.glob(".*.tmp"))  # no temp files left behind
 
+    state = live.parent / "state.staging.json"
+    v2_state = state.read_bytes()
     back = timed("rollback", rollback, adapter, env, v1)
     assert back.changed and current(adapter, env) == v1.sha256
     assert live.read_bytes() == v1_bytes  # the old map and the old commit's stack config, byte for byte
+    # Rollback verification (the KindSpec's INTEGRITY mode): v1 passed full verification in this env, so its rendered
+    # config is checked byte for byte and its recorded stack state becomes the cost baseline again -- no program run.
+    known_good = timed("rollback verify", verify, adapter, env, mode=VerifyMode.INTEGRITY)
+    assert known_good.outcome == GateOutcome.PASSED and "integrity check" in known_good.summary, known_good.summary
+    assert state.read_bytes() == verified_baseline(live.parent, v1.sha256).read_bytes() != v2_state
     assert verify(adapter, env).outcome == GateOutcome.PASSED
     assert not rollback(adapter, env, v1).changed
     print(f"infra_version_map timings (s): {json.dumps(TIMINGS)}")
+
+
+def test_rollback_verify_runs_the_program_unless_the_digest_was_verified_here(repo: Path, tmp_path: Path) -> None:
+    store = LocalArtifactStore(tmp_path / "artifacts")
+    adapter = InfraVersionMapAdapter()
+    v1 = store.put(package(repo, tmp_path / "w1", {"airflow-dags": SHA["a"]}), ArtifactKind.INFRA_VERSION_MAP,
+                   ARTIFACT_NAME)
+    env = env_context(tmp_path, repo, store, "prod")
+    deploy(adapter, v1, env)
+    live = adapter.config_path(env)
+    # Never fully verified in this env: the integrity mode falls back to the full run (Pulumi mocks).
+    full = verify(adapter, env, mode=VerifyMode.INTEGRITY)
+    assert full.outcome == GateOutcome.PASSED and len(full.evidence["resources"]) == 28, full.summary
+    assert verified_baseline(live.parent, v1.sha256).is_file()
+    # A hand-edited config no longer renders from the map: refused, whatever was verified before.
+    live.write_text(live.read_text().replace("northstar:environment: prod", "northstar:environment: dev"))
+    edited = verify(adapter, env, mode=VerifyMode.INTEGRITY)
+    assert edited.outcome == GateOutcome.FAILED and "is not what version map" in edited.summary, edited.summary
 
 
 def test_verify_fails_on_a_tampered_live_config_and_without_one(repo: Path, tmp_path: Path) -> None:
