@@ -32,13 +32,11 @@ from __future__ import annotations
 import dataclasses
 import importlib
 import json
-import os
-import sys
 from collections.abc import Callable, Sequence
 from pathlib import Path
 from typing import IO, Any
 
-from northstar_contracts.harness import JsonArgumentParser, Outcome, UsageError, run_entrypoint
+from northstar_contracts.harness import JsonArgumentParser, Outcome, UsageError, exit_now, run_entrypoint
 from northstar_contracts.infra import InfraCheckReport, InfraResource, InfraViolation
 
 DEFAULT_PROJECT = "northstar-platform"
@@ -269,9 +267,6 @@ def main(argv: Sequence[str] | None = None, stdout: IO[str] | None = None) -> in
 
 
 if __name__ == "__main__":
-    code = main()
     # The Pulumi runtime leaves asyncio loops whose finalizers print "Exception ignored ..." noise at interpreter
     # shutdown; the result is complete and flushed, so leave without running them.
-    sys.stdout.flush()
-    sys.stderr.flush()
-    os._exit(code)
+    exit_now(main())

@@ -59,6 +59,22 @@ def full_check_result(target: str, reported: Reported[WarehouseCheckReport]) -> 
                                  record=report.plan, stderr_tail=reported.stderr_tail))
 
 
+def plan_summary(categories: dict[str, str], named: int = 8) -> str:
+    """``categories`` (model -> change category) as one line: a count per category, naming at most ``named`` models
+    of each (a first release's 260 ``added`` models made a progress line of 9,000 characters). The evidence keeps the
+    whole mapping."""
+    if not categories:
+        return "no changes"
+    by_category: dict[str, list[str]] = {}
+    for model, category in sorted(categories.items()):
+        by_category.setdefault(category, []).append(model)
+    parts = []
+    for category, models in sorted(by_category.items(), key=lambda kv: (kv[0] == "added", kv[0])):  # changes first
+        shown = ", ".join(models[:named]) + (f", ... {len(models) - named} more" if len(models) > named else "")
+        parts.append(f"{len(models)} {category} ({shown})")
+    return "; ".join(parts)
+
+
 def check_result(target: str, unit: dict[str, Any], audit: dict[str, Any],
                  plan: Reported[WarehousePlanReport]) -> GateResult:
     """Unit-test and audit evidence (run now or reused) and the plan into the env -> the gate verdict."""
@@ -78,7 +94,7 @@ def check_result(target: str, unit: dict[str, Any], audit: dict[str, Any],
     else:
         assert p is not None
         summary = (f"{unit['passed']} unit test(s) and {audit['passed']} audit(s) pass; plan: "
-                   + (", ".join(f"{k}={v}" for k, v in sorted(p.categories.items())) or "no changes")
+                   + plan_summary(p.categories)
                    + (f"; acknowledged {', '.join(p.acknowledged)}" if p.acknowledged else ""))
     plan_doc = plan.record.to_dict()
     evidence: dict[str, Any] = {
