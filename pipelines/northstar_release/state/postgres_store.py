@@ -15,6 +15,7 @@ from __future__ import annotations
 
 import re
 from contextlib import AbstractContextManager
+from pathlib import Path
 from typing import Any
 
 from northstar_release.state.base import StateError
@@ -105,6 +106,6 @@ class PostgresStateStore(SqlStateStore):
         """``pg_advisory_lock`` held by a dedicated session; the server releases it if this process dies."""
         return advisory_env_lock(self._open, env, wait=wait, timeout_s=timeout_s)
 
-    def local_dir(self) -> None:
+    def local_dir(self) -> Path | None:
         """None: the state lives on the server; nothing of it is in a local folder."""
         return None
