@@ -139,9 +139,7 @@ def _through_spark_jobs(lineage: Lineage, path: str) -> ChangeImpact:
     jobs = sorted(p for p, n in lineage.nodes.items() if n.kind == "spark_job")
     merged = ChangeImpact(path=path, kind="lockfile")
     for part in impact_of(lineage, jobs):
-        for group in ("models", "tests", "dags", "spark_jobs", "topics", "policy_reasons", "reached"):
-            getattr(merged, group).extend(x for x in getattr(part, group) if x not in getattr(merged, group))
-        merged.tags = sorted(set(merged.tags) | set(part.tags))
+        merged.absorb(part)
     merged.spark_jobs = sorted(set(merged.spark_jobs) | {lineage.nodes[j].name for j in jobs})
     merged.reached = sorted(set(merged.reached) | set(jobs))
     return merged

@@ -19,8 +19,7 @@ DEFAULT_AIRFLOW_DB = "envs/{env}/airflow/airflow.db"
 
 def state_dir_of(store: StateStore) -> Path | None:
     """The local state dir of a SQLite store (None for PostgreSQL: there, ``health.airflow_db`` must be absolute)."""
-    path = getattr(store, "path", None)
-    return Path(path).parent if path is not None else None
+    return store.local_dir()
 
 
 def airflow_db_path(env: Environment, state_dir: Path | None) -> Path | None:

@@ -56,9 +56,20 @@ class ChangeImpact:
                 "spark_jobs": self.spark_jobs, "topics": self.topics, "tags": self.tags,
                 "policy_reasons": self.policy_reasons, "gates": self.gates}
 
+    def group_for(self, node_kind: str) -> list[str] | None:
+        """The list a reached lineage node of ``node_kind`` is shown in (None: a kind no group shows)."""
+        groups = {"model": self.models, "snapshot": self.models, "seed": self.models, "test": self.tests,
+                  "yaml": self.tests, "dag": self.dags, "spark_job": self.spark_jobs, "schema": self.topics}
+        return groups.get(node_kind)
 
-_GROUP = {"model": "models", "snapshot": "models", "seed": "models", "test": "tests", "yaml": "tests",
-          "dag": "dags", "spark_job": "spark_jobs", "schema": "topics"}
+    def absorb(self, part: ChangeImpact) -> None:
+        """Add ``part``'s reached nodes and policy reasons (first-seen order, no duplicates) and its tags: one impact
+        for a change that reaches through several nodes (a Spark lockfile reaches every Spark job)."""
+        for mine, theirs in ((self.models, part.models), (self.tests, part.tests), (self.dags, part.dags),
+                             (self.spark_jobs, part.spark_jobs), (self.topics, part.topics),
+                             (self.policy_reasons, part.policy_reasons), (self.reached, part.reached)):
+            mine.extend(x for x in theirs if x not in mine)
+        self.tags = sorted(set(self.tags) | set(part.tags))
 
 
 def impact_of(lineage: Lineage, changed: Iterable[str]) -> list[ChangeImpact]:
@@ -74,11 +85,11 @@ def impact_of(lineage: Lineage, changed: Iterable[str]) -> list[ChangeImpact]:
             tags |= n.tags
             for tag in sorted(n.tags & set(POLICY_TAGS)):
                 impact.policy_reasons.append(f"{tag}: {n.name} ({n.kind}{', changed' if other == path else ''})")
-            group = _GROUP.get(n.kind)
+            group = impact.group_for(n.kind)
             if other != path:
                 impact.reached.append(other)
-            if other != path and group:
-                getattr(impact, group).append(n.name if n.kind != "yaml" else n.path)
+            if other != path and group is not None:
+                group.append(n.name if n.kind != "yaml" else n.path)
         impact.tags = sorted(tags & set(POLICY_TAGS))  # release tags carry policy tags only, not dbt labels
         out.append(impact)
     return out

@@ -12,6 +12,7 @@ from datetime import UTC, datetime
 from pathlib import Path
 
 from northstar_release.adapters.base import ArtifactAdapter, EnvContext, SwitchRequest
+from northstar_release.artifact_store import ArtifactStoreError
 from northstar_release.errors import ReleaseError
 from northstar_release.kinds.registry import KINDS, KindRegistry
 from northstar_release.model import Artifact, ArtifactKind, DeploymentStatus, Environment
@@ -43,8 +44,8 @@ def actual_live(rt: Runtime, env: str, *, actual: bool = False) -> dict[tuple[st
     """(kind, name) -> digest on disk for every artifact recorded live in ``env`` (None: nothing on disk).
 
     ``actual=True`` asks each adapter what the environment really runs (``current``: for the warehouse, the SQLMesh
-    environment's snapshot set, one component call); otherwise adapters with a cheap ``on_disk`` view (their local
-    pointer) answer from it. Recovery asks for the actual view; after it, on disk = actual = recorded."""
+    environment's snapshot set, one component call); otherwise each adapter answers from its ``on_disk`` view (its
+    local pointer). Recovery asks for the actual view; after it, on disk = actual = recorded."""
     ctx = rt.env_context(env)
     on_disk: dict[ArtifactKind, dict[str, str]] = {}
     out: dict[tuple[str, str], str | None] = {}
@@ -60,10 +61,9 @@ def actual_live(rt: Runtime, env: str, *, actual: bool = False) -> dict[tuple[st
 
 
 def pointers(adapter: ArtifactAdapter, ctx: EnvContext) -> dict[str, str]:
-    """Name -> digest the adapter's local pointer names (``on_disk``, no component call) or, for adapters whose
-    pointer is what runs, ``current``. Valid as "what runs" once recovery has reconciled the env under its lock."""
-    cheap: Callable[[EnvContext], dict[str, str]] | None = getattr(adapter, "on_disk", None)
-    return cheap(ctx) if cheap is not None else adapter.current(ctx)
+    """Name -> digest the adapter's local pointer names (``on_disk``, no component call). Valid as "what runs" once
+    recovery has reconciled the env under its lock."""
+    return adapter.on_disk(ctx)
 
 
 class Diverged(ReleaseError):
@@ -130,12 +130,12 @@ def _reconcile_disk_with_recorded(rt: Runtime, env: str, actor: str, ctx: EnvCon
         try:
             outcome = adapter.switch(SwitchRequest(artifact=artifact, env=ctx, mode=SwitchMode.ROLLBACK,
                                                    release_id=release_id))
-        except (ReleaseError, OSError, RuntimeError) as exc:
+        except (ReleaseError, ArtifactStoreError, OSError, RuntimeError) as exc:  # store: the blob is gone or corrupt
             why = [exc.message, *exc.reasons] if isinstance(exc, ReleaseError) else [f"{type(exc).__name__}: {exc}"]
             raise Diverged(
                 f"{env} diverged: {kind_value} '{name}' is recorded live as {sha256[:12]} ({release_id}) but the "
                 f"environment runs {str(on_disk)[:40]}; the recorded release cannot be restored, so nothing was "
-                f"done. Resolve: {_hint(adapter, ctx, artifact)}, then "
+                f"done. Resolve: {adapter.restore_hint(ctx, artifact)}, then "
                 f"re-run; every command into {env} is refused until what runs equals what is recorded",
                 why) from None
         after = adapter.current(ctx).get(name)
@@ -143,19 +143,11 @@ def _reconcile_disk_with_recorded(rt: Runtime, env: str, actor: str, ctx: EnvCon
             raise Diverged(
                 f"{env} diverged: {kind_value} '{name}' is recorded live as {sha256[:12]} ({release_id}) but the "
                 f"environment runs {str(after)[:40]} even after switching back to the recorded release; nothing "
-                f"else was done. Resolve: {_hint(adapter, ctx, artifact)}, then re-run; every command into {env} "
-                "is refused until what runs equals what is recorded", [outcome.message])
+                f"else was done. Resolve: {adapter.restore_hint(ctx, artifact)}, then re-run; every command into "
+                f"{env} is refused until what runs equals what is recorded", [outcome.message])
         with rt.store.transaction() as tx:
             tx.append_audit(actor, "recover.switch_back", release_id, env, {
                 "kind": kind_value, "name": name, "found_on_disk": on_disk, "restored": sha256,
                 "message": outcome.message})
         rt.progress(f"recovered {env}: {kind_value} '{name}' was {str(on_disk)[:12]} on disk, restored the recorded "
                     f"{sha256[:12]} ({release_id})")
-
-
-def _hint(adapter: ArtifactAdapter, ctx: EnvContext, artifact: Artifact) -> str:
-    """How to restore ``artifact`` by hand: the adapter's own ``restore_hint`` when it has one."""
-    hint: Callable[[EnvContext, Artifact], str] | None = getattr(adapter, "restore_hint", None)
-    return hint(ctx, artifact) if hint is not None else (
-        f"restore {artifact.kind.value} '{artifact.name}' {artifact.sha256[:12]} by hand (or roll the environment "
-        "back to a release whose artifacts it can still serve)")

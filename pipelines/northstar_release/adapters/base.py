@@ -158,6 +158,17 @@ class ArtifactAdapter(Protocol):
         """Artifact name -> sha256 of every artifact of this kind live in the env ({} when none)."""
         ...
 
+    def on_disk(self, env: EnvContext) -> dict[str, str]:
+        """Artifact name -> sha256 the kind's local pointer names (symlink, pointer file, ``LIVE``), read without a
+        component call: what the engine last switched the env to. For a kind whose pointer IS what runs it equals
+        ``current``; otherwise ``current`` is the (dearer) answer of what really runs."""
+        ...
+
+    def restore_hint(self, env: EnvContext, artifact: Artifact) -> str:
+        """How an operator makes ``artifact`` live again by hand when switching back to it failed (recovery's
+        refusal names it): short, and true for what this kind's switch needs."""
+        ...
+
     def switch(self, req: SwitchRequest) -> DeployOutcome:
         """Make ``req.artifact`` live (forward or rollback) atomically; a no-op when it already is."""
         ...

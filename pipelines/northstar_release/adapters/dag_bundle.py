@@ -177,6 +177,14 @@ class DagBundleAdapter:
     def switch(self, req: SwitchRequest) -> DeployOutcome:
         return self._switch(req.artifact, req.env, verb="rolled back to" if req.mode == SwitchMode.ROLLBACK else "deployed")
 
+    def restore_hint(self, env: EnvContext, artifact: Artifact) -> str:
+        """The switch re-extracts the stored blob (when the extracted folder is not intact) and re-points the ``dags``
+        symlink: it fails when that blob is missing or corrupt or the env's folders cannot be written, and the bundle
+        stays "modified" while something writes into the extracted folder."""
+        return (f"put the DAG bundle blob {artifact.uri} (sha256 {artifact.sha256[:12]}) back into the artifact store "
+                f"intact and let nothing write into {env.env_dir / 'dag_bundles' / artifact.sha256} (no edits, no "
+                f"__pycache__): the switch then re-extracts it and points {env.env_dir / 'dags'} at it")
+
     def clear(self, req: ClearRequest) -> DeployOutcome:  # one artifact of this kind per env
         """Remove the live symlink (used only when a first-ever deployment fails verification: nothing to go back to)."""
         link = req.env.env_dir / "dags"

@@ -168,6 +168,15 @@ class EventSchemasAdapter:
                              evidence={"from": previous, "to": artifact.sha256, "registered": added},
                              name=artifact.name, sha256=artifact.sha256)
 
+    def restore_hint(self, env: EnvContext, artifact: Artifact) -> str:
+        """The switch back (``_restore``) deletes versions registered later and re-registers missing ones from the
+        artifact's own schema files; it cannot bring back a version deleted outside the engine that those files do
+        not hold, nor restore a set ``live.json`` has no snapshot of."""
+        return (f"make the {env.env} schema registry hold exactly the versions {live_path(env)} records for "
+                f"{artifact.sha256[:12]} (under \"snapshots\"): the switch deletes later versions and re-registers "
+                f"missing ones from the stored bundle {artifact.uri}, but a version deleted outside the engine that "
+                "this bundle does not hold must be re-registered by hand from the release that added it")
+
     def _restore(self, artifact: Artifact, env: EnvContext, registry: SchemaRegistry, live: dict[str, Any],
                  subjects: list[bundle.Subject]) -> DeployOutcome:
         """Make the registered set what it was when ``artifact`` was switched in: delete what came later, re-register
@@ -266,9 +275,8 @@ def _snapshot_of(live: dict[str, Any], sha: object) -> dict[str, list[str]]:
 
 
 def _subjects(registry: SchemaRegistry) -> set[str]:
-    """Every subject the registry holds, when it can list them (the local registry; Glue: the ones named)."""
-    listing = getattr(registry, "subjects", None)
-    return set(listing()) if callable(listing) else set()
+    """Every subject the registry holds, when it can list them (the local registry; Glue: none, the ones named)."""
+    return set(registry.subjects())
 
 
 def _snapshot(registry: SchemaRegistry, subjects: set[str]) -> dict[str, list[str]]:

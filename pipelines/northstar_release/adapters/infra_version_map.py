@@ -238,6 +238,13 @@ class InfraVersionMapAdapter:
         return self._switch(req.artifact, req.env,
                             verb="rolled back to" if req.mode == SwitchMode.ROLLBACK else "deployed")
 
+    def restore_hint(self, env: EnvContext, artifact: Artifact) -> str:
+        """The switch re-renders the stack config from the stored version map: it fails when that blob is missing,
+        corrupt or not a version map, or the env's infra folder cannot be written."""
+        return (f"put the version map blob {artifact.uri} (sha256 {artifact.sha256[:12]}) back into the artifact "
+                f"store intact: the switch then re-renders {self.config_path(env)} (and {PROJECT_FILE} when the release ships one) "
+                "from it; never edit the rendered stack config by hand")
+
     def clear(self, req: ClearRequest) -> DeployOutcome:  # one artifact of this kind per env
         """Remove the live stack config (only when a first-ever deployment fails verification)."""
         path = self.config_path(req.env)

@@ -188,6 +188,13 @@ class SparkJobAdapter:
         return self._switch(req.artifact, req.env,
                             verb="rolled back to" if req.mode == SwitchMode.ROLLBACK else "deployed")
 
+    def restore_hint(self, env: EnvContext, artifact: Artifact) -> str:
+        """The switch re-publishes the stored blob (when the published PEX is missing or changed) and rewrites the
+        job's pointer: it fails when that blob is missing or corrupt or the env's spark folder cannot be written."""
+        return (f"put the job PEX blob {artifact.uri} (sha256 {artifact.sha256[:12]}) back into the artifact store "
+                f"intact: the switch then publishes it read-only as {self._published_path(env, artifact.sha256)} and "
+                f"points {self._pointer_path(env, artifact.name)} at it; nothing may rewrite a published PEX")
+
     def clear(self, req: ClearRequest) -> DeployOutcome:
         """Remove job ``req.name``'s pointer: its first-ever deployment failed, nothing of it was live before."""
         pointer = self._pointer_path(req.env, req.name)

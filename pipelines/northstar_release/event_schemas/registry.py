@@ -46,6 +46,11 @@ class SchemaRegistry(Protocol):
         """Remove ``(subject, version)`` pairs (rollback and clear); unknown pairs are ignored."""
         ...
 
+    def subjects(self) -> list[str]:
+        """Every subject holding a version, when the registry enumerates them; [] when it does not (Glue), and the
+        adapter then compares and restores only the subjects ``live.json`` names."""
+        ...
+
 
 class LocalSchemaRegistry:
     """One JSON file per env (``<env_dir>/event-schemas/registry.json``), rewritten atomically per batch, so a crash

@@ -14,6 +14,7 @@ from __future__ import annotations
 
 from contextlib import AbstractContextManager
 from datetime import datetime
+from pathlib import Path
 from typing import Any, Protocol
 
 from northstar_release.audit import AuditAnchor
@@ -115,4 +116,9 @@ class StateStore(Protocol):
 
     def close(self) -> None:
         """Release the store's connection; the store reconnects if used again."""
+        ...
+
+    def local_dir(self) -> Path | None:
+        """The local state dir the store's file lives in (SQLite), where the env folders are laid out beside it;
+        None for a server-side store (PostgreSQL), which has no local folder."""
         ...

@@ -15,6 +15,7 @@ from __future__ import annotations
 
 import re
 from contextlib import AbstractContextManager
+from pathlib import Path
 from typing import Any
 
 from northstar_release.state.base import StateError
@@ -104,3 +105,7 @@ class PostgresStateStore(SqlStateStore):
     def env_lock(self, env: str, *, wait: bool = False, timeout_s: float = 600.0) -> AbstractContextManager[None]:
         """``pg_advisory_lock`` held by a dedicated session; the server releases it if this process dies."""
         return advisory_env_lock(self._open, env, wait=wait, timeout_s=timeout_s)
+
+    def local_dir(self) -> Path | None:
+        """None: the state lives on the server; nothing of it is in a local folder."""
+        return None

@@ -73,3 +73,7 @@ class SqliteStateStore(SqlStateStore):
     def env_lock(self, env: str, *, wait: bool = False, timeout_s: float = 600.0) -> AbstractContextManager[None]:
         """``flock`` on ``<lock_dir>/<env>.lock``; released by the kernel if this process dies."""
         return file_env_lock(self.lock_dir, env, wait=wait, timeout_s=timeout_s)
+
+    def local_dir(self) -> Path:
+        """The folder of the SQLite file: the engine's state dir."""
+        return self.path.parent

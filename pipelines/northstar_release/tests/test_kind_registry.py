@@ -61,6 +61,12 @@ class EventSchemaAdapter:
         pointer = env.env_dir / "schemas.live"
         return {NAME: pointer.read_text().strip()} if pointer.exists() else {}
 
+    def on_disk(self, env: EnvContext) -> dict[str, str]:
+        return self.current(env)  # the pointer file is what runs
+
+    def restore_hint(self, env: EnvContext, artifact: Artifact) -> str:
+        return f"write {artifact.sha256} into {env.env_dir / 'schemas.live'}"
+
     def switch(self, req: SwitchRequest) -> DeployOutcome:
         changed = self.current(req.env).get(NAME) != req.artifact.sha256
         (req.env.env_dir / "schemas.live").write_text(req.artifact.sha256)

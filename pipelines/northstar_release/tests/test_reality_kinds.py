@@ -15,6 +15,7 @@ import shutil
 import stat
 from pathlib import Path
 
+import pytest
 import yaml
 
 from northstar_release import gitutil
@@ -31,6 +32,7 @@ from northstar_release.evaluator import apply
 from northstar_release.event_schemas.registry import LocalSchemaRegistry
 from northstar_release.model import ArtifactKind
 from northstar_release.plan import plan_deploy
+from northstar_release.recovery import Diverged
 from northstar_release.state.reconcile import verify_state
 from northstar_release.tests.adapter_calls import deploy, rollback
 from northstar_release.tests.fixtures_engine import NOW, FakeRunner, make_engine
@@ -71,6 +73,29 @@ def test_dag_bundle_written_into_is_seen_and_restored_by_the_next_command(tmp_pa
     assert not (folder / "dags" / "__pycache__").exists()
     assert "edited" not in (folder / "dags" / "sales_daily.py").read_text()
     assert verify_state(eng.rt.store).ok
+
+
+def test_an_unrestorable_dag_bundle_is_refused_with_what_its_switch_needs(tmp_path: Path) -> None:
+    """Written into AND its store blob gone: the switch back cannot re-extract it, so the next command is refused as
+    diverged (exit 2, nothing done) and says what this kind's switch needs: the blob back, the folder left alone."""
+    eng = make_engine(tmp_path, make_repo(tmp_path))
+    rel = eng.build()
+    envs = eng.rt.environments
+    assert apply(plan_deploy(rel, envs["dev"], "deploy", "ci", eng.rt.store, envs, NOW), rel, eng.rt).exit_code == 0
+    artifact, ctx = rel.artifacts[0], eng.rt.env_context("dev")
+    folder = ctx.env_dir / "dag_bundles" / artifact.sha256
+    (folder / "dags" / "sales_daily.py").write_text("# edited in place\n")
+    eng.artifacts.blob_path(artifact.sha256).unlink()
+    deployments = len(eng.rt.store.deployments(env="dev"))
+
+    with pytest.raises(Diverged) as refused:
+        apply(plan_deploy(rel, envs["dev"], "deploy", "ci", eng.rt.store, envs, NOW), rel, eng.rt)
+    msg = refused.value.message
+    assert refused.value.exit_code == 2 and "dev diverged" in msg, msg
+    assert f"Resolve: put the DAG bundle blob {artifact.uri} (sha256 {artifact.sha256[:12]})" in msg, msg
+    assert str(folder) in msg and str(ctx.env_dir / "dags") in msg, msg
+    assert any("ArtifactNotFound" in r for r in refused.value.reasons), refused.value.reasons
+    assert len(eng.rt.store.deployments(env="dev")) == deployments  # refused before it acted
 
 
 def test_spark_pointer_is_live_only_while_the_published_pex_has_its_bytes(tmp_path: Path) -> None:

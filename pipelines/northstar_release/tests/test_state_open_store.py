@@ -16,6 +16,7 @@ def test_default_is_sqlite_under_state_dir(tmp_path: Path) -> None:
     try:
         assert isinstance(store, SqliteStateStore)
         assert store.path == tmp_path / "state.db" and store.path.exists()
+        assert store.local_dir() == tmp_path  # where health finds envs/<env>/airflow/airflow.db
         assert store.url == f"sqlite://{tmp_path / 'state.db'}"
         with store.env_lock("dev"):
             assert (tmp_path / "locks" / "dev.lock").exists()
@@ -53,6 +54,7 @@ def test_postgres_url(postgres_url: str, tmp_path: Path) -> None:
     try:
         assert isinstance(store, PostgresStateStore)
         assert store.audit_entries() == []
+        assert store.local_dir() is None  # nothing local: health.airflow_db must be absolute
     finally:
         store.close()
 
