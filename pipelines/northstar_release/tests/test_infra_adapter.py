@@ -180,12 +180,16 @@ def test_deploy_verify_rollback_and_idempotency_with_the_real_entry_point(repo: 
     print(f"infra_version_map timings (s): {json.dumps(TIMINGS)}")
 
 
-def test_rollback_verify_runs_the_program_unless_the_digest_was_verified_here(repo: Path, tmp_path: Path) -> None:
+def prod_with_a_map(repo: Path, tmp_path: Path) -> tuple[InfraVersionMapAdapter, Artifact, EnvContext]:
+    """An adapter, one stored version map and the prod env context over this test's artifact store."""
     store = LocalArtifactStore(tmp_path / "artifacts")
-    adapter = InfraVersionMapAdapter()
     v1 = store.put(package(repo, tmp_path / "w1", {"airflow-dags": SHA["a"]}), ArtifactKind.INFRA_VERSION_MAP,
                    ARTIFACT_NAME)
-    env = env_context(tmp_path, repo, store, "prod")
+    return InfraVersionMapAdapter(), v1, env_context(tmp_path, repo, store, "prod")
+
+
+def test_rollback_verify_runs_the_program_unless_the_digest_was_verified_here(repo: Path, tmp_path: Path) -> None:
+    adapter, v1, env = prod_with_a_map(repo, tmp_path)
     deploy(adapter, v1, env)
     live = adapter.config_path(env)
     # Never fully verified in this env: the integrity mode falls back to the full run (Pulumi mocks).
@@ -199,11 +203,7 @@ def test_rollback_verify_runs_the_program_unless_the_digest_was_verified_here(re
 
 
 def test_verify_fails_on_a_tampered_live_config_and_without_one(repo: Path, tmp_path: Path) -> None:
-    store = LocalArtifactStore(tmp_path / "artifacts")
-    adapter = InfraVersionMapAdapter()
-    v1 = store.put(package(repo, tmp_path / "w1", {"airflow-dags": SHA["a"]}), ArtifactKind.INFRA_VERSION_MAP,
-                   ARTIFACT_NAME)
-    env = env_context(tmp_path, repo, store, "prod")
+    adapter, v1, env = prod_with_a_map(repo, tmp_path)
     missing = verify(adapter, env)
     assert missing.outcome == GateOutcome.FAILED and "no stack config is live" in missing.summary
     deploy(adapter, v1, env)
