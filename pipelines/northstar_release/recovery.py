@@ -38,6 +38,9 @@ class Runtime:
     kinds: KindRegistry = KINDS
     # The git repository the release was built from (gates that read the release's commit: tests, freshness).
     repo: Path | None = None
+    # Start an entry point's subcommand before its arguments are known / dismiss what was not used (warm_start.py).
+    prestart: Callable[[str, str], None] = lambda entry_point, subcommand: None
+    dismiss_prestarted: Callable[[], None] = lambda: None
 
 
 def actual_live(rt: Runtime, env: str, *, actual: bool = False) -> dict[tuple[str, str], str | None]:

@@ -39,6 +39,7 @@ from northstar_release import faults
 from northstar_release.adapters.base import ComponentResult, ComponentRunner, Reported
 from northstar_release.errors import ComponentError
 from northstar_release.pex_venv import installed_venv_script
+from northstar_release.warm_start import WarmProcess
 
 R = TypeVar("R", bound=Record)
 
@@ -82,6 +83,9 @@ def die_with_parent(parent: int) -> Callable[[], None]:
 # overrides). The first warehouse check of a 214-model release measured 10+ min at load 12 on the 2-core machine (about 3 min idle), so the
 # bound is 30 min: long enough for a loaded machine, short enough that a hung engine never blocks a release for hours.
 DEFAULT_COMPONENT_TIMEOUT_S = 1800.0
+# How long a warm-started entry point may take to import before the call gives up on it and runs cold (an entry point
+# without the warm-start protocol never gets ready; a busy machine needs more than the usual 2-3 s).
+WARM_READY_TIMEOUT_S = 120.0
 
 
 def _started(preexec: Callable[[], None], entry_point: str, points: tuple[str, ...]) -> Callable[[], None]:
@@ -124,6 +128,7 @@ class SubprocessComponentRunner:
         self._active = 0
         self._busy_since = 0.0
         self._lock = threading.Lock()
+        self._warm: dict[tuple[str, str], WarmProcess] = {}  # (entry point, subcommand) -> started, waiting
 
     def _enter(self) -> None:
         with self._lock:
@@ -159,6 +164,46 @@ class SubprocessComponentRunner:
         script = installed_venv_script(Path(cmd[0]), self.environ)
         return [str(script)] if script is not None else cmd
 
+    def prestart(self, entry_point: str, subcommand: str) -> None:
+        """Start ``entry_point`` now; the first ``run(entry_point, [subcommand, ...])`` hands it its arguments
+        (:mod:`northstar_release.warm_start`). Anything that goes wrong here only means that call runs cold."""
+        key = (entry_point, subcommand)
+        if key in self._warm:
+            return
+        try:
+            cmd = self.resolve(entry_point)
+            self._warm[key] = WarmProcess(cmd, self.environ, self._cwd(), die_with_parent(os.getpid()))
+        except (ComponentError, OSError):
+            return
+
+    def dismiss_prestarted(self) -> None:
+        """Tell every unused warm process it is not needed (it exits 0)."""
+        while self._warm:
+            self._warm.popitem()[1].dismiss()
+
+    def _cwd(self) -> str | None:
+        return str(self.repo_root) if self.repo_root.is_dir() else None
+
+    def _run_warm(self, entry_point: str, args: list[str], env: Mapping[str, str] | None,
+                  points: tuple[str, ...]) -> subprocess.CompletedProcess[str] | None:
+        """The call through a warm process started for it, or None (run it cold). A call with extra environment or a
+        requested fault point at its start (tests only: it must kill the CLI as the child starts) runs cold."""
+        warm = self._warm.pop((entry_point, args[0]), None) if args else None
+        if warm is None:
+            return None
+        wanted = faults.wanted()
+        if env or any(n in wanted for n in (f"component:{p}" for p in (entry_point, *points))):
+            warm.dismiss()
+            return None
+        try:
+            done = warm.run(list(args), self.timeout_s, ready_within_s=min(self.timeout_s, WARM_READY_TIMEOUT_S))
+        except subprocess.TimeoutExpired as exc:
+            exc.cmd = warm.cmd + list(args)
+            raise
+        if done is None:
+            return None
+        return subprocess.CompletedProcess(warm.cmd + list(args), done.returncode, done.stdout, done.stderr)
+
     def run(self, entry_point: str, args: list[str], env: Mapping[str, str] | None = None) -> ComponentResult:
         cmd = self.resolve(entry_point) + list(args)
         proc_env = {**self.environ, **(env or {})}
@@ -166,9 +211,10 @@ class SubprocessComponentRunner:
         # Fault points (faults.py, tests only): the component started / finished and the CLI has not read it yet.
         points = (f"{entry_point}:{args[0]}",) if args and not args[0].startswith("-") else ()
         try:
-            proc = subprocess.run(cmd, capture_output=True, text=True, timeout=self.timeout_s, env=proc_env,
-                                  cwd=self.repo_root if self.repo_root.is_dir() else None,
-                                  preexec_fn=_started(die_with_parent(os.getpid()), entry_point, points))  # noqa: PLW1509 - prctl(2)
+            warm = self._run_warm(entry_point, args, env, points)
+            proc = warm if warm is not None else subprocess.run(
+                cmd, capture_output=True, text=True, timeout=self.timeout_s, env=proc_env, cwd=self._cwd(),
+                preexec_fn=_started(die_with_parent(os.getpid()), entry_point, points))  # noqa: PLW1509 - prctl(2)
         except FileNotFoundError as exc:
             raise ComponentError(f"component entry point '{entry_point}': cannot execute {cmd[0]!r}: {exc.strerror}",
                                  [f"check {env_var_for(entry_point)} or dist/entrypoints/{entry_point}.pex"]) from exc

@@ -365,6 +365,6 @@ SPEC = KindSpec(
     entry_point_target="dbt:warehouse", adapter=WarehouseAdapter, gates=("warehouse_audit", "data_quality", "contract"),
     # The switch itself reads the env's tables in the same process (and audits them after any backfill; a pure
     # virtual update re-points at snapshots audited when built): FULL is free.
-    rollback_verify=VerifyMode.FULL, verify_env_dependent=True,
+    rollback_verify=VerifyMode.FULL, verify_env_dependent=True, warm_start="plan",
     change_note=("warehouse project changed: SQLMesh categorizes each model at deploy; a breaking change to a finance "
                  "model or any forward-only change needs `./release build --ack-breaking MODEL`"))

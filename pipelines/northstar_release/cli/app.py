@@ -170,7 +170,8 @@ class App:
         return Runtime(store=self.store, environments=self.environments, adapters=KINDS.adapters(), kinds=KINDS,
                        env_context=env_context, now=lambda: policy.now_utc(),
                        progress=lambda m: ERR.print(m, highlight=False, markup=False),
-                       component_seconds=lambda: runner.seconds_in_components, repo=self.repo)
+                       component_seconds=lambda: runner.seconds_in_components, repo=self.repo,
+                       prestart=runner.prestart, dismiss_prestarted=runner.dismiss_prestarted)
 
     def actual_live(self, rt: Runtime, env: str, *, actual: bool = False) -> dict[tuple[str, str], str | None]:
         from northstar_release.recovery import actual_live

@@ -32,6 +32,9 @@ class KindSpec:
     # promotion of the same digest then checks integrity and points at the previous env's full verification.
     verify_env_dependent: bool = True
     change_note: str = ""  # a risk note ./release plan prints when this kind changes
+    # The entry point's subcommand worth starting early when a deployment will switch this kind (its process imports
+    # a heavy engine before its arguments arrive; northstar_release.warm_start), or None.
+    warm_start: str | None = None
 
     @property
     def label(self) -> str:

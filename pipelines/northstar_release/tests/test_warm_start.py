@@ -1,0 +1,108 @@
+"""Warm start: an entry point started before its arguments are known answers exactly like a cold one; anything that is
+not a ready warm process makes the call run cold; an unused one exits without a word.
+
+The entry point here is a real one in miniature: a module whose console entry is ``northstar_contracts.warm_start
+.console`` around a ``run_entrypoint`` handler (what the warehouse PEX does), run by the real
+``SubprocessComponentRunner`` as a subprocess.
+"""
+
+from __future__ import annotations
+
+import os
+import sys
+import textwrap
+import time
+from pathlib import Path
+
+import pytest
+
+from northstar_release import faults
+from northstar_release.runner import SubprocessComponentRunner
+
+PIPELINES = Path(__file__).resolve().parents[2]
+
+ENTRY = textwrap.dedent('''
+    import os, sys, time
+    from northstar_contracts.base import Record
+    from northstar_contracts.harness import Outcome, run_entrypoint
+    from northstar_contracts.warm_start import console
+    from dataclasses import dataclass
+
+    @dataclass(frozen=True, kw_only=True)
+    class Echo(Record):
+        args: list
+        pid: int
+        started: float
+
+    STARTED = time.time()
+
+    def handle(argv):
+        code = 1 if argv and argv[0] == "fail" else 0
+        return Outcome(code, Echo(args=argv, pid=os.getpid(), started=STARTED))
+
+    def main(argv=None):
+        return run_entrypoint(handle, argv)
+
+    console(main, preload=("json",))
+''')
+
+
+@pytest.fixture
+def entry(tmp_path: Path) -> Path:
+    script = tmp_path / "echo_entry.py"
+    script.write_text(ENTRY)
+    return script
+
+
+def runner_for(tmp_path: Path, command: str) -> SubprocessComponentRunner:
+    environ = {**os.environ, "NORTHSTAR_ENTRYPOINT_ECHO": command,
+               "PYTHONPATH": os.pathsep.join([str(PIPELINES), os.environ.get("PYTHONPATH", "")])}
+    return SubprocessComponentRunner(tmp_path, environ=environ)
+
+
+def test_a_warm_process_answers_like_a_cold_one_and_started_before_the_call(tmp_path: Path, entry: Path) -> None:
+    runner = runner_for(tmp_path, f"{sys.executable} {entry}")
+    cold = runner.run("echo", ["plan", "--env", "prod"])
+    runner.prestart("echo", "plan")
+    time.sleep(0.5)  # the engine's own work before the switch
+    called_at = time.time()
+    warm = runner.run("echo", ["plan", "--env", "prod"])
+    assert warm.exit_code == cold.exit_code == 0
+    assert warm.payload["args"] == cold.payload["args"] == ["plan", "--env", "prod"]
+    assert warm.payload["started"] < called_at  # it was running (and had imported) before its arguments came
+    assert runner.run("echo", ["plan"]).payload["pid"] != warm.payload["pid"]  # used once; the next call is cold
+    failing = runner_for(tmp_path, f"{sys.executable} {entry}")
+    failing.prestart("echo", "fail")
+    assert failing.run("echo", ["fail", "x"]).exit_code == 1  # an exit code passes through unchanged
+
+
+def test_only_the_named_subcommand_uses_it_and_an_unused_one_exits_quietly(tmp_path: Path, entry: Path) -> None:
+    runner = runner_for(tmp_path, f"{sys.executable} {entry}")
+    runner.prestart("echo", "plan")
+    waiting = runner._warm[("echo", "plan")].proc  # noqa: SLF001 - the process itself is what is checked
+    other = runner.run("echo", ["serving"])
+    assert other.payload["pid"] != waiting.pid and waiting.poll() is None  # still waiting for its own call
+    runner.dismiss_prestarted()
+    assert waiting.returncode == 0 and not runner._warm  # noqa: SLF001
+
+
+def test_an_entry_point_without_the_protocol_runs_cold(tmp_path: Path) -> None:
+    plain = tmp_path / "plain.py"
+    plain.write_text('import json, sys\nprint(json.dumps({"argv": sys.argv[1:]}))\n')
+    runner = runner_for(tmp_path, f"{sys.executable} {plain}")
+    runner.prestart("echo", "plan")
+    result = runner.run("echo", ["plan", "--env", "dev"])
+    assert result.payload == {"argv": ["plan", "--env", "dev"]}  # the warm one printed no ready line: killed, cold
+
+
+def test_a_call_with_extra_environment_or_a_fault_point_runs_cold(tmp_path: Path, entry: Path,
+                                                                  monkeypatch: pytest.MonkeyPatch) -> None:
+    runner = runner_for(tmp_path, f"{sys.executable} {entry}")
+    runner.prestart("echo", "plan")
+    warm_pid = runner._warm[("echo", "plan")].proc.pid  # noqa: SLF001
+    assert runner.run("echo", ["plan"], env={"X": "1"}).payload["pid"] != warm_pid
+    runner.prestart("echo", "plan")
+    warm_pid = runner._warm[("echo", "plan")].proc.pid  # noqa: SLF001
+    monkeypatch.setenv(faults.FAULT_VAR, "component:nothing-here")
+    monkeypatch.setenv(faults.ENABLE_VAR, "1")
+    assert runner.run("echo", ["plan"]).payload["pid"] == warm_pid  # an unrelated fault point changes nothing
