@@ -119,17 +119,18 @@ def kinds_cmd(app: App, as_json: bool) -> None:
     kinds: list[dict[str, Any]] = [
         {"kind": s.kind.value, "title": s.title, "source_roots": list(s.source_roots), "gates": list(s.gates),
          "entry_point": s.entry_point, "entry_point_target": s.entry_point_target,
-         "rollback_verify": s.rollback_verify.value, "verify_env_dependent": s.verify_env_dependent}
+         "rollback_verify": s.rollback_verify.value, "verify_env_dependent": s.verify_env_dependent,
+         "warm_start": s.warm_start}
         for s in KINDS]
 
     def human() -> None:
         table = Table(title="artifact kinds (packaging order)")
-        for col in ("kind", "source roots", "gates", "entry point", "rollback verify", "verify per env"):
+        for col in ("kind", "source roots", "gates", "entry point", "rollback verify", "verify per env", "warm start"):
             table.add_column(col)
         for k in kinds:
             table.add_row(k["kind"], ", ".join(k["source_roots"]), ", ".join(k["gates"]) or "-",
                           f"{k['entry_point']} ({k['entry_point_target']})", k["rollback_verify"],
-                          "yes" if k["verify_env_dependent"] else "no")
+                          "yes" if k["verify_env_dependent"] else "no", k["warm_start"] or "-")
         OUT.print(table)
 
     emit(app, {"ok": True, "kinds": kinds}, human)

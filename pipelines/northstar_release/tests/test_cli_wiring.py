@@ -19,5 +19,9 @@ def test_kinds_lists_the_registry_in_packaging_order() -> None:
 
     result = CliRunner().invoke(main, ["kinds", "--json"])
     assert result.exit_code == 0, result.output
-    kinds = [k["kind"] for k in json.loads(result.output)["kinds"]]
+    listed = json.loads(result.output)["kinds"]
+    kinds = [k["kind"] for k in listed]
     assert kinds == ["spark_job", "warehouse_project", "dag_bundle", "event_schemas", "infra_version_map"]
+    # Only the warehouse switch is worth starting warm (it imports SQLMesh); rollbacks verify Spark and infra bytes.
+    assert {k["kind"]: k["warm_start"] for k in listed if k["warm_start"]} == {"warehouse_project": "plan"}
+    assert {k["kind"] for k in listed if k["rollback_verify"] == "integrity"} == {"spark_job", "infra_version_map"}
