@@ -65,17 +65,15 @@ def release(checkout: Path, workdir: Path, actor: str, *args: str) -> tuple[int,
 
 
 def releases(workdir: Path) -> tuple[str, str]:
-    """(v1, good) release ids from the demo's JSON-free evidence: the two audit exports it wrote."""
+    """(v1, good) release ids: the demo's two audit exports; v1's commit is the good release's parent line."""
     ids = sorted(p.stem.removeprefix("audit-") for p in workdir.glob("audit-rel-*.md"))
     if len(ids) != 2:
         raise SystemExit(f"{workdir}: expected the demo's two audit exports (audit-rel-*.md); run "
                          "`./release demo --keep --workdir DIR` first")
-    code, doc, _, err = release(REPO, workdir, ONCALL, "status", "--env", "prod")
-    live = ((doc.get("environments") or {}).get("prod") or {}).get("live_release")
-    if code != 0 or live not in ids:
-        raise SystemExit(f"cannot read prod's live release from the kept state (exit {code}): {err}")
-    other = next(i for i in ids if i != live)
-    return live, other  # after the demo's d1, prod runs v1
+    a, b = (i.removeprefix("rel-") for i in ids)
+    older = subprocess.run(["git", "-C", str(workdir / "clone"), "merge-base", "--is-ancestor", a, b],
+                           capture_output=True).returncode == 0
+    return (ids[0], ids[1]) if older else (ids[1], ids[0])
 
 
 def snapshot(workdir: Path, v1: str, good: str) -> Path:
