@@ -36,6 +36,7 @@ from northstar_release.adapters.base import ClearRequest, DeployOutcome, SwitchR
 from northstar_release.errors import ReleaseError
 from northstar_release.gates import GATES, GateContext
 from northstar_release.model import Artifact, Deployment, DeploymentStatus, GateResult, Release
+from northstar_release.prestart import prestarted
 from northstar_release.recovery import Runtime, actual_live, find_artifact, pointers, recover_abandoned
 from northstar_release.stages import (
     CheckStage,
@@ -376,28 +377,15 @@ def already_done(rt: Runtime, release: Release, env: str) -> bool:
 
 def apply(plan: ReleasePlan, release: Release, rt: Runtime, *, wait: bool = False, reason: str = "") -> ApplyResult:
     """Apply ``plan`` under ``plan.env``'s lock. Raises LockHeld (exit 3) unless ``wait``."""
-    with rt.store.env_lock(plan.env, wait=wait):
-        warm_up(plan, rt)
-        try:
-            recovered = recover_abandoned(rt, plan.env, plan.actor)
-            faults.point("recovered")
-            if already_done(rt, release, plan.env):
-                msg = f"{release.id} is already live in {plan.env} with a succeeded deployment: nothing to do"
-                rt.progress(msg)
-                return ApplyResult(status=ApplyStatus.NOOP, exit_code=0, release_id=release.id, env=plan.env,
-                                   action=plan.action.value, messages=[msg], recovered=recovered)
-            result = PlanEvaluator(plan, release, rt, reason).evaluate()
-            result.recovered = recovered
-            return result
-        finally:
-            rt.dismiss_prestarted()
+    with rt.store.env_lock(plan.env, wait=wait), prestarted(plan, rt):
+        recovered = recover_abandoned(rt, plan.env, plan.actor)
+        faults.point("recovered")
+        if already_done(rt, release, plan.env):
+            msg = f"{release.id} is already live in {plan.env} with a succeeded deployment: nothing to do"
+            rt.progress(msg)
+            return ApplyResult(status=ApplyStatus.NOOP, exit_code=0, release_id=release.id, env=plan.env,
+                               action=plan.action.value, messages=[msg], recovered=recovered)
+        result = PlanEvaluator(plan, release, rt, reason).evaluate()
+        result.recovered = recovered
+        return result
 
-
-def warm_up(plan: ReleasePlan, rt: Runtime) -> None:
-    """Start the process of each kind this plan will switch whose KindSpec names a ``warm_start`` subcommand, so its
-    imports overlap recovery and the stages before the switch (a prod rollback's warehouse switch: ~1.5-2.5 s)."""
-    for stage in plan.stages:
-        if isinstance(stage, DeployStage) and not stage.skip_reason:
-            spec = rt.kinds.get(stage.artifact.kind)
-            if spec is not None and spec.warm_start:
-                rt.prestart(spec.entry_point, spec.warm_start)
