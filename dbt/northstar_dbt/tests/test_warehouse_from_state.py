@@ -99,6 +99,21 @@ def test_backfill_runs_the_audits(wh: Wh) -> None:
     assert p["pins"]["pinned"] == "keep_dev_v1"
 
 
+def test_a_pin_is_the_switched_env_record_without_views(wh: Wh) -> None:
+    """The pin after a verified switch is dev's environment record copied into state (same snapshots, finalized,
+    never expiring), with no view in the warehouse: nothing reads a pin's views, only its record."""
+    with duckdb.connect(str(wh.state), read_only=True) as con:
+        rows = {r[0]: r[1:] for r in con.execute("select name, snapshots, finalized_ts, expiration_ts "
+                                                  "from sqlmesh._environments").fetchall()}
+    ids = {name: sorted((s["name"], json.dumps(s["fingerprint"], sort_keys=True), s["version"])
+                        for s in json.loads(rows[name][0])) for name in ("dev", "keep_dev_v1")}
+    assert ids["keep_dev_v1"] == ids["dev"] and len(ids["dev"]) >= 5
+    assert rows["keep_dev_v1"][1] is not None and rows["keep_dev_v1"][2] is None  # finalized, never expires
+    with duckdb.connect(str(wh.file), read_only=True) as con:
+        schemas = {r[0] for r in con.execute("select schema_name from duckdb_schemas()").fetchall()}
+    assert "analytics__dev" in schemas and not any("keep" in s for s in schemas), schemas
+
+
 def test_promotion_from_state_does_not_load_the_project(wh: Wh) -> None:
     project = gutted(wh, "gutted")
     r = wh.plan(project, "staging", "--apply", "--verify", "--from-env", "keep_dev_v1", "--state-only",

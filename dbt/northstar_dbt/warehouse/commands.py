@@ -56,7 +56,7 @@ def cmd_plan(opts: WarehouseOptions) -> Outcome:
         report = dataclasses.replace(report, state_fallback=fallback)
         if code == EXIT_OK and opts.apply and opts.verify:
             verified = verify_env(context, opts.environment, virtual_update_reason(report))
-            pinned = pins.pin_and_unpin(context, opts.project, opts.pin, opts.unpin) if verified.ok else None
+            pinned = pins.pin_and_unpin(context, opts.environment, opts.pin, opts.unpin) if verified.ok else None
             report = dataclasses.replace(report, verify=verified, pins=pinned)
         return Outcome(code, report)
 
@@ -79,10 +79,7 @@ def _plan_from_state(opts: WarehouseOptions) -> Outcome:
             verified = verify_env(context, opts.environment, reason)
             timings["verify_s"] = verified.seconds
             t0 = time.monotonic()
-            pinned = (pins.pin_and_unpin(context, opts.project, opts.pin, opts.unpin, from_env=opts.environment,
-                                         source=pins.served_source(context, opts.environment, source)
-                                         if opts.pin else None)
-                      if verified.ok else None)
+            pinned = pins.pin_and_unpin(context, opts.environment, opts.pin, opts.unpin) if verified.ok else None
             timings["pins_s"] = round(time.monotonic() - t0, 3)
             report = dataclasses.replace(report, verify=verified, pins=pinned, timings=dict(timings))
         return Outcome(code, report)
@@ -91,7 +88,7 @@ def _plan_from_state(opts: WarehouseOptions) -> Outcome:
 def cmd_verify(opts: WarehouseOptions) -> Outcome:
     with session(opts) as context:
         verified = verify_env(context, opts.environment)
-        pinned = pins.pin_and_unpin(context, opts.project, opts.pin, opts.unpin) if verified.ok else None
+        pinned = pins.pin_and_unpin(context, opts.environment, opts.pin, opts.unpin) if verified.ok else None
         return Outcome.of(WarehouseVerifyReport(
             ok=verified.ok, tables=verified.tables, plan_id=verified.plan_id, audits_passed=verified.audits_passed,
             audits_failed=verified.audits_failed, audits=verified.audits, seconds=verified.seconds, pins=pinned))

@@ -1,5 +1,12 @@
 """Pins: a never-expiring environment ``keep_NAME`` over a project's snapshots keeps them alive against the janitor,
-so rollbacks to known-good releases stay recompute-free. Pinning is a virtual-only plan (a virtual update)."""
+so rollbacks to known-good releases stay recompute-free.
+
+Two ways to make one:
+- after a verified switch (``pin_and_unpin``): the switched environment's RECORD is copied into SQLMesh state under
+  the pin's name (``pin_from_env``), with no views. A pin is only ever read from state (the janitor's references,
+  ``from_state.find_source``, ``serving``); nothing queries its views, and creating one view per model doubled the
+  cost of every verified switch (a second virtual update of ~217 views).
+- ``pin --name`` on a loaded project (``pin``): a virtual-only plan into the pin environment, views included."""
 
 from __future__ import annotations
 
@@ -7,7 +14,6 @@ from collections.abc import Sequence
 from pathlib import Path
 from typing import Any
 
-from northstar_contracts.base import EXIT_OK
 from northstar_contracts.harness import UsageError
 from northstar_contracts.warehouse import PinsResult, WarehousePlanReport
 from northstar_dbt.warehouse import from_state
@@ -26,29 +32,34 @@ def pin_env(name: str) -> str:
     return str(Environment.sanitize_name(clean if clean.startswith(PIN_PREFIX) else PIN_PREFIX + clean))
 
 
-def pin(context: Any, name: str, project: Path, from_env: str | None = None,
-        source: from_state.SourceSet | None = None) -> tuple[int, WarehousePlanReport]:
-    """Plan the loaded project (virtual-only) into the pin environment for ``name``; with ``from_env``, pin that
-    environment's snapshot set from SQLMesh state instead (no project loaded; see :mod:`from_state`). ``source``:
-    that snapshot set, already read (:func:`served_source`), so state is not read twice."""
+def pin(context: Any, name: str, project: Path) -> tuple[int, WarehousePlanReport]:
+    """Plan the loaded project (virtual-only) into the pin environment for ``name``, views included."""
     env = pin_env(name)
     context.pinned_environments = set(context.pinned_environments) | {env}
-    if source is None and from_env:
-        source = from_state.find_source(context, [from_env])
-    return plan_into(context, env, project=project, apply=True, virtual_only=True, command="pin", source=source)
+    return plan_into(context, env, project=project, apply=True, virtual_only=True, command="pin")
 
 
-def served_source(context: Any, env: str, source: from_state.SourceSet) -> from_state.SourceSet | None:
-    """``source`` when ``env``'s environment record now holds exactly its snapshot set (a switch from state made it
-    so), else None: the pin then reads ``env``'s snapshots from state again. One environment record is read, not
-    the ~200 snapshots, which is what makes re-reading them cost seconds."""
+def pin_from_env(context: Any, name: str, env: str) -> str:
+    """Pin ``env``'s snapshot set as ``keep_<name>``: its finalized environment record (snapshots, requirements,
+    statements) written again under the pin's name and finalized, never expiring. No view is created. Raises
+    :class:`from_state.StateRefusal` when ``env`` has no finalized, unexpired record (nothing is written)."""
     from sqlmesh.core.environment import Environment
+    from sqlmesh.utils import random_id
 
-    record = context.state_reader.get_environment(Environment.sanitize_name(env))
-    if record is None or not record.finalized_ts:
-        return None
-    served = {s.snapshot_id for s in record.snapshots}
-    return source if served == {s.snapshot_id for s in source.snapshots.values()} else None
+    source_name = Environment.sanitize_name(env)
+    source = context.state_reader.get_environment(source_name)
+    if source is None or source.expired or not source.finalized_ts:
+        raise from_state.StateRefusal(f"{source_name}: no finalized SQLMesh environment to pin")
+    target = pin_env(name)
+    existing = context.state_reader.get_environment(target)
+    record = source.model_copy(update={
+        "name": target, "plan_id": random_id(), "expiration_ts": None, "finalized_ts": None,
+        # SQLMesh refuses to overwrite an unexpired environment unless the record names its last plan.
+        "previous_plan_id": existing.plan_id if existing is not None and not existing.expired else None})
+    statements = list(context.state_reader.get_environment_statements(source_name) or [])
+    context.state_sync.promote(record, no_gaps_snapshot_names=set(), environment_statements=statements)
+    context.state_sync.finalize(record)
+    return target
 
 
 def unpin(context: Any, name: str) -> str:
@@ -58,17 +69,13 @@ def unpin(context: Any, name: str) -> str:
     return env
 
 
-def pin_and_unpin(context: Any, project: Path, new_pin: str | None, old_pins: Sequence[str],
-                  from_env: str | None = None, source: from_state.SourceSet | None = None) -> PinsResult:
-    """After a verified switch: pin these snapshots (``from_env``: that environment's, read from state, or
-    ``source`` when it is known to be that set) as ``new_pin`` and release ``old_pins``."""
+def pin_and_unpin(context: Any, env: str, new_pin: str | None, old_pins: Sequence[str]) -> PinsResult:
+    """After a verified switch of ``env``: pin its snapshot set as ``new_pin`` (:func:`pin_from_env`) and release
+    ``old_pins``. A pin that cannot be made is reported in ``pin_error``; the switch itself stands."""
     pinned = pin_error = None
     if new_pin:
         try:
-            code, report = pin(context, new_pin, project, from_env, source)
+            pinned = pin_from_env(context, new_pin, env)
         except from_state.StateRefusal as exc:
             pin_error = f"pin {pin_env(new_pin)} not made: {exc}"
-        else:
-            pinned = pin_env(new_pin) if code == EXIT_OK else None
-            pin_error = None if code == EXIT_OK else report.error
     return PinsResult(pinned=pinned, unpinned=[unpin(context, old) for old in old_pins], pin_error=pin_error)

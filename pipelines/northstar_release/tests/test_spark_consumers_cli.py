@@ -98,3 +98,25 @@ def test_spark_output_column_dropped_or_retyped_under_a_staging_model_is_blocked
     assert _live(cli, "prod") == prod_live
     refused = run(cli, "promote", release_id(cli.repo), "--to", "prod", expect=1)
     assert refused["status"] == "blocked" and _live(cli, "prod") == prod_live
+
+
+def test_a_promotion_against_the_same_baseline_reuses_the_verdict(cli: WarehouseCli) -> None:
+    """The verdict is a function of the release's commit and the baseline commit (prod's live one): entering prod
+    with the baseline dev's run used reuses dev's evidence, pointing at it; the first run in dev is computed."""
+    v1_commit = git(cli.repo, "rev-list", "--max-parents=0", "HEAD")
+    path = cli.repo / SOURCES
+    text = path.read_text()
+    changed = STORES.replace(" region: varchar,", "").replace("floor_area_m2: int", "floor_area_m2: bigint")
+    assert changed in text  # left by the test above: restore the v1 contract
+    path.write_text(text.replace(changed, STORES))
+    commit(cli.repo, "stores contract: restored")
+    run(cli, "build")
+    v3 = release_id(cli.repo)
+    in_dev = _gate(run(cli, "deploy", v3, "--env", "dev"))
+    assert in_dev["outcome"] == "passed" and in_dev["reused_from"] is None, in_dev
+    assert in_dev["evidence"]["baseline_commit"] == v1_commit  # prod's live commit
+    in_prod = _gate(run(cli, "promote", v3, "--to", "prod"))
+    assert in_prod["outcome"] == "passed" and in_prod["reused_from"]["env"] == "dev", in_prod
+    assert f"same baseline {v1_commit[:12]}" in in_prod["summary"], in_prod["summary"]
+    assert in_prod["evidence"] == in_dev["evidence"]
+    assert _live(cli, "prod") == _live(cli, "dev")
