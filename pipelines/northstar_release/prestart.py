@@ -11,8 +11,27 @@ from __future__ import annotations
 from collections.abc import Iterator
 from contextlib import contextmanager
 
+from northstar_release.gates import GATES
+from northstar_release.kinds.registry import KindRegistry
+from northstar_release.model import ArtifactKind
 from northstar_release.recovery import Runtime
-from northstar_release.stages import DeployStage, ReleasePlan
+from northstar_release.stages import DeployStage, GateStage, ReleasePlan
+
+
+def warm_uses(plan: ReleasePlan, kinds: KindRegistry) -> list[tuple[str, str, int]]:
+    """Per kind with a ``warm_start`` subcommand that this plan switches: how many calls to serve warm -- one per
+    switch, plus one when an environment-dependent gate of the kind runs, because such a gate may call the same
+    subcommand first (``warehouse_audit`` in a promotion plans into the env: without the extra process the switch
+    after it would start cold). A process no call takes only cost its import; it is dismissed at the end."""
+    uses: dict[ArtifactKind, tuple[str, str, int]] = {}  # kind -> (entry point, subcommand, calls)
+    for stage in plan.stages:
+        if isinstance(stage, DeployStage) and not stage.skip_reason:
+            spec = kinds.get(stage.artifact.kind)
+            if spec is not None and spec.warm_start:
+                calls = uses[spec.kind][2] if spec.kind in uses else 0
+                uses[spec.kind] = (spec.entry_point, spec.warm_start, calls + 1)
+    gated = {GATES[s.gate].kind for s in plan.stages if isinstance(s, GateStage) and s.environment_dependent}
+    return [(entry, sub, calls + 1 if kind in gated else calls) for kind, (entry, sub, calls) in uses.items()]
 
 
 @contextmanager
@@ -20,11 +39,8 @@ def prestarted(plan: ReleasePlan, rt: Runtime) -> Iterator[None]:
     """Start the process of each kind this plan will switch whose KindSpec names a ``warm_start`` subcommand, so its
     imports overlap recovery and the stages before the switch (a prod rollback's warehouse switch: ~1.5-2.5 s), and
     dismiss whatever the evaluation did not use when the block ends, however it ends."""
-    for stage in plan.stages:
-        if isinstance(stage, DeployStage) and not stage.skip_reason:
-            spec = rt.kinds.get(stage.artifact.kind)
-            if spec is not None and spec.warm_start:
-                rt.prestart(spec.entry_point, spec.warm_start)
+    for entry_point, subcommand, uses in warm_uses(plan, rt.kinds):
+        rt.prestart(entry_point, subcommand, uses)
     try:
         yield
     finally:

@@ -39,7 +39,7 @@ class Runtime:
     # The git repository the release was built from (gates that read the release's commit: tests, freshness).
     repo: Path | None = None
     # Start an entry point's subcommand before its arguments are known / dismiss what was not used (warm_start.py).
-    prestart: Callable[[str, str], None] = lambda entry_point, subcommand: None
+    prestart: Callable[[str, str, int], None] = lambda entry_point, subcommand, uses: None
     dismiss_prestarted: Callable[[], None] = lambda: None
 
 

@@ -129,6 +129,7 @@ class SubprocessComponentRunner:
         self._busy_since = 0.0
         self._lock = threading.Lock()
         self._warm: dict[tuple[str, str], WarmProcess] = {}  # (entry point, subcommand) -> started, waiting
+        self._uses: dict[tuple[str, str], int] = {}  # calls still to be served warm, the waiting one included
 
     def _enter(self) -> None:
         with self._lock:
@@ -164,20 +165,26 @@ class SubprocessComponentRunner:
         script = installed_venv_script(Path(cmd[0]), self.environ)
         return [str(script)] if script is not None else cmd
 
-    def prestart(self, entry_point: str, subcommand: str) -> None:
-        """Start ``entry_point`` now; the first ``run(entry_point, [subcommand, ...])`` hands it its arguments
-        (:mod:`northstar_release.warm_start`). Anything that goes wrong here only means that call runs cold."""
+    def prestart(self, entry_point: str, subcommand: str, uses: int = 1) -> None:
+        """Start ``entry_point`` now; the next ``run(entry_point, [subcommand, ...])`` hands it its arguments
+        (:mod:`northstar_release.warm_start`). ``uses`` > 1: each call that takes a warm process starts the next one,
+        so its import overlaps that call, until ``uses`` calls were served. Anything that goes wrong here only means
+        a call runs cold."""
         key = (entry_point, subcommand)
-        if key in self._warm:
-            return
+        self._uses[key] = max(uses, 1)
+        if key not in self._warm:
+            self._start_warm(key)
+
+    def _start_warm(self, key: tuple[str, str]) -> None:
         try:
-            cmd = self.resolve(entry_point)
+            cmd = self.resolve(key[0])
             self._warm[key] = WarmProcess(cmd, self.environ, self._cwd(), die_with_parent(os.getpid()))
         except (ComponentError, OSError):
             return
 
     def dismiss_prestarted(self) -> None:
-        """Tell every unused warm process it is not needed (it exits 0)."""
+        """Tell every unused warm process it is not needed (it exits 0); no call is served warm after this."""
+        self._uses.clear()
         while self._warm:
             self._warm.popitem()[1].dismiss()
 
@@ -188,9 +195,13 @@ class SubprocessComponentRunner:
                   points: tuple[str, ...]) -> subprocess.CompletedProcess[str] | None:
         """The call through a warm process started for it, or None (run it cold). A call with extra environment or a
         requested fault point at its start (tests only: it must kill the CLI as the child starts) runs cold."""
-        warm = self._warm.pop((entry_point, args[0]), None) if args else None
-        if warm is None:
+        key = (entry_point, args[0]) if args else None
+        warm = self._warm.pop(key, None) if key else None
+        if warm is None or key is None:
             return None
+        self._uses[key] = self._uses.get(key, 1) - 1
+        if self._uses[key] > 0:
+            self._start_warm(key)  # the next call's process imports while this one works
         wanted = faults.wanted()
         if env or any(n in wanted for n in (f"component:{p}" for p in (entry_point, *points))):
             warm.dismiss()

@@ -17,7 +17,12 @@ from pathlib import Path
 import pytest
 
 from northstar_release import faults
+from northstar_release.gates import GATES
+from northstar_release.kinds.registry import KINDS
+from northstar_release.model import Artifact, ArtifactKind, ReleaseAction
+from northstar_release.prestart import warm_uses
 from northstar_release.runner import SubprocessComponentRunner
+from northstar_release.stages import DeployStage, GateStage, ReleasePlan, Stage, SwitchMode
 
 PIPELINES = Path(__file__).resolve().parents[2]
 
@@ -106,3 +111,45 @@ def test_a_call_with_extra_environment_or_a_fault_point_runs_cold(tmp_path: Path
     monkeypatch.setenv(faults.FAULT_VAR, "component:nothing-here")
     monkeypatch.setenv(faults.ENABLE_VAR, "1")
     assert runner.run("echo", ["plan"]).payload["pid"] == warm_pid  # an unrelated fault point changes nothing
+
+
+def test_uses_two_serves_the_next_call_warm_too(tmp_path: Path, entry: Path) -> None:
+    """A promotion's warehouse gate takes the first warm process; the one started as it was taken serves the switch."""
+    runner = runner_for(tmp_path, f"{sys.executable} {entry}")
+    runner.prestart("echo", "plan", 2)
+    first = runner.run("echo", ["plan", "--env", "prod"])
+    time.sleep(0.5)  # the gates between the two calls
+    called_at = time.time()
+    second = runner.run("echo", ["plan", "--env", "prod", "--apply"])
+    assert second.payload["args"] == ["plan", "--env", "prod", "--apply"]
+    assert second.payload["pid"] != first.payload["pid"] and second.payload["started"] < called_at  # warm as well
+    assert not runner._warm  # noqa: SLF001 - two uses served: no third process
+    assert runner.run("echo", ["plan"]).payload["started"] > called_at  # the third call runs cold
+    runner.prestart("echo", "plan", 2)
+    runner.dismiss_prestarted()
+    assert not runner._warm and runner.run("echo", ["plan"]).payload["started"] > called_at  # noqa: SLF001
+
+
+def _plan(action: ReleaseAction, gates: tuple[str, ...]) -> ReleasePlan:
+    warehouse = Artifact(kind=ArtifactKind.WAREHOUSE_PROJECT, name="warehouse-project", sha256="a" * 64, size=1,
+                         uri="file:///x")
+    dags = Artifact(kind=ArtifactKind.DAG_BUNDLE, name="airflow-dags", sha256="b" * 64, size=1, uri="file:///y")
+    stages: list[Stage] = [GateStage(name=f"gate:{g}", description="", gate=g,
+                                     environment_dependent=GATES[g].environment_dependent) for g in gates]
+    mode = SwitchMode.ROLLBACK if action == ReleaseAction.ROLLBACK else SwitchMode.FORWARD
+    stages += [DeployStage(name=f"deploy:{a.kind.value}:{a.name}", description="", artifact=a, mode=mode)
+               for a in (warehouse, dags)]
+    return ReleasePlan(release_id="rel-x", env="prod", action=action, actor="a@x", stages=tuple(stages))
+
+
+def test_warm_uses_one_per_switch_plus_one_for_the_kinds_env_dependent_gates() -> None:
+    entry = KINDS.get(ArtifactKind.WAREHOUSE_PROJECT)
+    assert entry is not None and entry.warm_start == "plan"
+    # A prod rollback: no gates, one warehouse switch; the DAG bundle kind starts nothing early.
+    assert warm_uses(_plan(ReleaseAction.ROLLBACK, ()), KINDS) == [(entry.entry_point, "plan", 1)]
+    # A promotion: warehouse_audit (environment-dependent, warehouse kind) may plan first: one more.
+    promote = _plan(ReleaseAction.PROMOTE, ("secret_scan", "dag_integrity", "warehouse_audit", "infra_policy"))
+    assert warm_uses(promote, KINDS) == [(entry.entry_point, "plan", 2)]
+    # Only environment-independent or other kinds' gates: the switch alone.
+    other = _plan(ReleaseAction.PROMOTE, ("secret_scan", "dag_integrity", "infra_policy"))
+    assert warm_uses(other, KINDS) == [(entry.entry_point, "plan", 1)]
