@@ -35,6 +35,7 @@ from northstar_release import checks, faults
 from northstar_release.adapters.base import ClearRequest, DeployOutcome, SwitchRequest, VerifyRequest
 from northstar_release.errors import ReleaseError
 from northstar_release.gates import GATES, GateContext
+from northstar_release.gates.base import mark_reused
 from northstar_release.model import Artifact, Deployment, DeploymentStatus, GateResult, Release
 from northstar_release.prestart import prestarted
 from northstar_release.recovery import Runtime, actual_live, find_artifact, pointers, recover_abandoned
@@ -311,10 +312,7 @@ class PlanEvaluator:
         entry = next((e for e in self.rt.store.audit_entries() if e.seq == ref.audit_seq), None)
         if entry is None or entry.hash != ref.audit_hash:
             return []
-        prefix = f"reused from {ref.env} deployment #{ref.deployment_id} (audit seq {ref.audit_seq})"
-        return [r.model_copy(update={"reused_from": ref,
-                                     "summary": r.summary if r.reused_from else f"{prefix}: {r.summary}"})
-                for r in stage.reuse]
+        return mark_reused(stage.reuse, ref)
 
     def _verify_target(self, target: VerifyTarget) -> GateResult:
         adapter = self.rt.adapters[target.kind]
@@ -388,4 +386,3 @@ def apply(plan: ReleasePlan, release: Release, rt: Runtime, *, wait: bool = Fals
         result = PlanEvaluator(plan, release, rt, reason).evaluate()
         result.recovered = recovered
         return result
-

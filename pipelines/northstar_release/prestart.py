@@ -8,12 +8,12 @@ evaluation, not a stage. The protocol itself is in :mod:`northstar_release.warm_
 
 from __future__ import annotations
 
+from collections import Counter
 from collections.abc import Iterator
 from contextlib import contextmanager
 
 from northstar_release.gates import GATES
 from northstar_release.kinds.registry import KindRegistry
-from northstar_release.model import ArtifactKind
 from northstar_release.recovery import Runtime
 from northstar_release.stages import DeployStage, GateStage, ReleasePlan
 
@@ -23,15 +23,10 @@ def warm_uses(plan: ReleasePlan, kinds: KindRegistry) -> list[tuple[str, str, in
     switch, plus one when an environment-dependent gate of the kind runs, because such a gate may call the same
     subcommand first (``warehouse_audit`` in a promotion plans into the env: without the extra process the switch
     after it would start cold). A process no call takes only cost its import; it is dismissed at the end."""
-    uses: dict[ArtifactKind, tuple[str, str, int]] = {}  # kind -> (entry point, subcommand, calls)
-    for stage in plan.stages:
-        if isinstance(stage, DeployStage) and not stage.skip_reason:
-            spec = kinds.get(stage.artifact.kind)
-            if spec is not None and spec.warm_start:
-                calls = uses[spec.kind][2] if spec.kind in uses else 0
-                uses[spec.kind] = (spec.entry_point, spec.warm_start, calls + 1)
+    switches = Counter(s.artifact.kind for s in plan.stages if isinstance(s, DeployStage) and not s.skip_reason)
     gated = {GATES[s.gate].kind for s in plan.stages if isinstance(s, GateStage) and s.environment_dependent}
-    return [(entry, sub, calls + 1 if kind in gated else calls) for kind, (entry, sub, calls) in uses.items()]
+    specs = [(kinds.get(kind), calls + (kind in gated)) for kind, calls in switches.items()]
+    return [(spec.entry_point, spec.warm_start, calls) for spec, calls in specs if spec is not None and spec.warm_start]
 
 
 @contextmanager

@@ -12,7 +12,7 @@ stack config) says True and always runs.
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Protocol
@@ -63,3 +63,14 @@ def check_artifacts(ctx: GateContext, gate: str, kind: ArtifactKind) -> list[Gat
     acks = ctx.release.acks
     return [adapter.check(CheckRequest(artifact=artifact, env=ctx.env, release_id=ctx.release.id, acks=acks))
             .model_copy(update={"gate": gate}) for artifact in artifacts]
+
+
+def mark_reused(results: Sequence[GateResult], ref: EvidenceRef, why: str = "") -> list[GateResult]:
+    """``results`` re-pointed at the audit entry that first produced them: ``reused_from`` set and the summary prefixed
+    with where they come from (and ``why`` they still hold), so the record says it is evidence carried over, not a run.
+    A result already reused keeps its summary (it names the original entry, not the hop before)."""
+    prefix = f"reused from {ref.env} deployment #{ref.deployment_id} (audit seq {ref.audit_seq})"
+    prefix += f": {why}" if why else ""
+    return [r.model_copy(update={"reused_from": ref,
+                                 "summary": r.summary if r.reused_from else f"{prefix}: {r.summary}"})
+            for r in results]

@@ -24,7 +24,7 @@ from __future__ import annotations
 from typing import Any
 
 from northstar_lineage.spark_outputs import SparkOutput, spark_outputs
-from northstar_release.gates.base import GateContext
+from northstar_release.gates.base import GateContext, mark_reused
 from northstar_release.gates.consumer_lookup import catalog_at, index_for
 from northstar_release.model import ArtifactKind, GateOutcome, GateResult
 
@@ -66,11 +66,7 @@ def _same_baseline(ctx: GateContext) -> list[GateResult]:
         if r.evidence["baseline_commit"] != ctx.baseline_commit:
             return []
     base = (ctx.baseline_commit or "none")[:12]
-    prefix = (f"reused from {ref.env} deployment #{ref.deployment_id} (audit seq {ref.audit_seq}): same release "
-              f"commit, same baseline {base}")
-    return [r.model_copy(update={"reused_from": ref,
-                                 "summary": r.summary if r.reused_from else f"{prefix}: {r.summary}"})
-            for r in ctx.prior]
+    return mark_reused(ctx.prior, ref, why=f"same release commit, same baseline {base}")
 
 
 class SparkConsumersGate:
