@@ -15,6 +15,7 @@ ordinary way. Stdlib only, like the harness.
 
 from __future__ import annotations
 
+import gc
 import importlib
 import json
 import os
@@ -35,6 +36,7 @@ def console(main: Callable[[Sequence[str] | None], int], preload: Sequence[str] 
         exit_now(main(None))
     for module in preload:
         importlib.import_module(module)
+    gc.freeze()  # the imported modules are permanent: later collections need not walk them again (~0.15 s a call)
     print(READY_LINE, flush=True)
     line = sys.stdin.readline()
     if not line.strip():

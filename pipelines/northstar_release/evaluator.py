@@ -6,6 +6,7 @@ dispatched on the stage's type -- never on its name. Why it is built this way:
   trail cannot miss a change the state shows.
 * CHECK and GATE stages run before anything in the env is touched; a failure leaves the env exactly as it was
   (status ``blocked``, exit 1). Gates are skipped once a check blocked (their verdict would not change the outcome).
+  Gates of different kinds compute their verdicts side by side (gate_batch.py); they are recorded in plan order.
 * DEPLOY switches each artifact atomically through its adapter, in the direction the stage says (forward or
   rollback). Live pointers in state are written only in RECORD, after VERIFY passed, so "live in state" always means
   "verified"; a VERIFY failure switches the env back to the artifacts that were live before (status ``failed``).
@@ -29,11 +30,13 @@ from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from enum import Enum
+from functools import partial
 from typing import Any
 
 from northstar_release import checks, faults
 from northstar_release.adapters.base import ClearRequest, DeployOutcome, SwitchRequest, VerifyRequest
 from northstar_release.errors import ReleaseError
+from northstar_release.gate_batch import GateBatch, GateJob
 from northstar_release.gates import GATES, GateContext
 from northstar_release.gates.base import mark_reused
 from northstar_release.model import Artifact, Deployment, DeploymentStatus, GateResult, Release
@@ -116,6 +119,7 @@ class PlanEvaluator:
         self.verify_results: list[GateResult] = []
         self.check_reasons: list[str] = []
         self.gate_reasons: list[str] = []
+        self._gates: GateBatch | None = None  # started at the first gate stage (after the checks passed)
         self.result = ApplyResult(status=ApplyStatus.RUNNING, exit_code=0, release_id=plan.release_id, env=plan.env,
                                   action=plan.action.value)
         self._visitors: dict[type, Callable[[Any], None]] = {
@@ -150,6 +154,7 @@ class PlanEvaluator:
             # Any way out of here but a verdict (a refused/corrupted artifact blob, a component error, Ctrl-C, SIGTERM
             # mapped to SystemExit by the CLI) closes the deployment as failed before the error propagates: an aborted
             # deployment must never stay ``running``. Only SIGKILL skips this; recovery.py closes those rows.
+            self.rt.stop_components()  # gates still computing on other threads (gate_batch.py) are not needed
             try:
                 notes = self._switch_back()
             except Exception as back:  # noqa: BLE001 - the row must still be closed; the failure is recorded
@@ -175,13 +180,9 @@ class PlanEvaluator:
     def visit_gate_stage(self, stage: GateStage) -> None:
         if self.check_reasons:
             return  # blocked already: nothing to learn from running a gate
-        results = [] if stage.environment_dependent else self._reused(stage)
-        if not results:
-            prior_ok = bool(self._reused(stage))  # the original evidence is still in the chain, unchanged
-            results = GATES[stage.gate].evaluate(GateContext(
-                self.release, self.ctx, self.rt.adapters, prior=stage.reuse if prior_ok else (),
-                prior_ref=stage.reused_from if prior_ok else None, baseline_commit=self._baseline_commit(),
-                repo=self.rt.repo))
+        if self._gates is None:
+            self._gates = self._start_gates()
+        results = self._gates.results(stage.name)
         self.gate_results += results
         failed = [r for r in results if r.blocking]
         for r in results:
@@ -293,6 +294,21 @@ class PlanEvaluator:
         self.result.gate_results = self.gate_results
         return self.result
 
+    def _start_gates(self) -> GateBatch:
+        """Every gate stage's verdict, started at once (gate_batch.py). An environment-independent gate whose evidence
+        from the previous env is still in the chain is reused as it is; any other gate is given that evidence."""
+        baseline, jobs = self._baseline_commit(), []
+        chain = {e.seq: e.hash for e in self.rt.store.audit_entries_of(self.release.id)}  # reuse is within a release
+        for stage in (s for s in self.plan.stages if isinstance(s, GateStage)):
+            reusable, gate = self._reused(stage, chain), GATES[stage.gate]
+            ctx = GateContext(self.release, self.ctx, self.rt.adapters, prior=stage.reuse if reusable else (),
+                              prior_ref=stage.reused_from if reusable else None, baseline_commit=baseline,
+                              repo=self.rt.repo)
+            reuse = bool(reusable) and not stage.environment_dependent
+            jobs.append(GateJob(stage.name, "reused" if reuse else gate.kind.value,
+                                partial(list, reusable) if reuse else partial(gate.evaluate, ctx)))
+        return GateBatch(jobs)
+
     def _baseline_commit(self) -> str | None:
         """The commit live in the furthest environment (by order) that has a release live; None if none has."""
         from northstar_release.plan import live_release_id
@@ -304,13 +320,10 @@ class PlanEvaluator:
                 return release.git_commit
         return None
 
-    def _reused(self, stage: GateStage) -> list[GateResult]:
-        """The plan's reusable results, if their original audit entry is still in the chain unchanged."""
+    def _reused(self, stage: GateStage, chain: dict[int, str]) -> list[GateResult]:
+        """The plan's reusable results, if their original audit entry is still in the chain (seq -> hash) unchanged."""
         ref = stage.reused_from
-        if ref is None or not stage.reuse:
-            return []
-        entry = next((e for e in self.rt.store.audit_entries() if e.seq == ref.audit_seq), None)
-        if entry is None or entry.hash != ref.audit_hash:
+        if ref is None or not stage.reuse or chain.get(ref.audit_seq) != ref.audit_hash:
             return []
         return mark_reused(stage.reuse, ref)
 

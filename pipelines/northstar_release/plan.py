@@ -14,6 +14,7 @@ whose artifacts are already live in the env (same content digest) are neither sw
 from __future__ import annotations
 
 from collections.abc import Mapping
+from dataclasses import dataclass
 from datetime import datetime
 
 from northstar_release import checks, hotfix
@@ -92,7 +93,7 @@ def _succeeded_deployment(store: StateStore, release_id: str, env: str | None) -
 
 def _evidence_ref(store: StateStore, dep: Deployment) -> EvidenceRef | None:
     """The audit entry that chained ``dep``'s gate results (its ``<action>.succeeded`` entry)."""
-    for entry in reversed(store.audit_entries()):
+    for entry in reversed(store.audit_entries_of(dep.release_id)):
         if entry.action.endswith(".succeeded") and entry.payload.get("deployment_id") == dep.id:
             return EvidenceRef(env=dep.env, deployment_id=dep.persisted_id(), audit_seq=entry.seq,
                                audit_hash=entry.hash)
@@ -104,15 +105,28 @@ def _origin(result: GateResult, fallback: EvidenceRef | None) -> EvidenceRef | N
     return result.reused_from or fallback
 
 
-def _gate_stage(gate_name: str, release: Release, env: Environment, store: StateStore) -> GateStage:
+@dataclass(frozen=True)
+class _Previous:
+    """The release's verified deployment in the previous env and the audit entry that chained its evidence: looked
+    up once per plan (the entry lookup parses the release's audit entries)."""
+
+    deployment: Deployment | None
+    ref: EvidenceRef | None
+
+    @classmethod
+    def of(cls, store: StateStore, release: Release, env: Environment, action: ReleaseAction) -> _Previous:
+        dep = _succeeded_deployment(store, release.id, env.previous) if action != ReleaseAction.ROLLBACK else None
+        return cls(dep, _evidence_ref(store, dep) if dep is not None else None)
+
+
+def _gate_stage(gate_name: str, env: Environment, store: StateStore, prev: _Previous) -> GateStage:
     gate = GATES[gate_name]
     stage = GateStage(name=f"gate:{gate_name}", gate=gate_name, description=gate.description,
                       environment_dependent=gate.environment_dependent)
-    previous = _succeeded_deployment(store, release.id, env.previous)
+    previous, ref = prev.deployment, prev.ref
     if previous is None:
         return stage
     results = tuple(r for r in store.gate_results(previous.persisted_id()) if r.gate == gate_name)
-    ref = _evidence_ref(store, previous)
     if not results or ref is None or any(r.outcome != GateOutcome.PASSED for r in results):
         return stage
     origin = _origin(results[0], ref)
@@ -127,15 +141,14 @@ def _gate_stage(gate_name: str, release: Release, env: Environment, store: State
                        f"(deployment #{origin.deployment_id if origin else '?'}), verdict does not depend on the env"})
 
 
-def _verify_stage(deploys: list[DeployStage], release: Release, env: Environment, store: StateStore,
-                  action: ReleaseAction, kinds: KindRegistry) -> VerifyStage:
+def _verify_stage(deploys: list[DeployStage], store: StateStore, action: ReleaseAction, kinds: KindRegistry,
+                  prev: _Previous) -> VerifyStage:
     """One target per kind that is switched; kinds whose artifacts are all already live are not verified again."""
-    previous = _succeeded_deployment(store, release.id, env.previous) if action != ReleaseAction.ROLLBACK else None
+    previous, prev_ref = prev.deployment, prev.ref
     # The evaluator stamps every verification with what it verified: {"kind", "mode", "digests"}.
     prev_results = {str(r.evidence["verified"].get("kind")): r
                     for r in (store.gate_results(previous.persisted_id()) if previous else [])
                     if isinstance(r.evidence.get("verified"), dict)}
-    prev_ref = _evidence_ref(store, previous) if previous else None
     targets: list[VerifyTarget] = []
     for kind in dict.fromkeys(s.artifact.kind for s in deploys):
         switched = {s.artifact.name: s.artifact.sha256 for s in deploys if s.artifact.kind == kind and not s.skip_reason}
@@ -200,10 +213,11 @@ def plan_deploy(release: Release, env: Environment, action: str, actor: str, sto
         stages.append(CheckStage(name=CheckName.ERROR_BUDGET.value, check=CheckName.ERROR_BUDGET,
                                  description="no DAG it touches has exhausted its monthly error budget "
                                              "(hotfix releases pass)"))
-    stages += [_gate_stage(gate, release, env, store) for gate in env.gates]
+    prev = _Previous.of(store, release, env, act)
+    stages += [_gate_stage(gate, env, store, prev) for gate in env.gates]
     deploys = _deploy_stages(release, env.name, store, actual or {}, SwitchMode.FORWARD)
     stages += deploys
-    stages.append(_verify_stage(deploys, release, env, store, act, kinds))
+    stages.append(_verify_stage(deploys, store, act, kinds, prev))
     stages.append(RecordStage(name=RECORD_STAGE,
                               description="record live pointers, mark the deployment succeeded (known-good)"))
     notes = _predicted_blockers(stages, release, env, store, environments, now)
@@ -255,7 +269,7 @@ def plan_rollback(env: Environment, to_release: Release | None, actor: str, stor
                                                   f"{env.name}")]
     deploys = _deploy_stages(to_release, env.name, store, actual or {}, SwitchMode.ROLLBACK)
     stages += deploys
-    stages.append(_verify_stage(deploys, to_release, env, store, ReleaseAction.ROLLBACK, kinds))
+    stages.append(_verify_stage(deploys, store, ReleaseAction.ROLLBACK, kinds, _Previous(None, None)))
     stages.append(RecordStage(name=RECORD_STAGE, mark_rolled_back=True,
                               description="record live pointers, mark the rolled-back-from deployment rolled_back"))
     notes = [f"reason: {reason}"] if reason else []

@@ -41,6 +41,8 @@ class Runtime:
     # Start an entry point's subcommand before its arguments are known / dismiss what was not used (warm_start.py).
     prestart: Callable[[str, str, int], None] = lambda entry_point, subcommand, uses: None
     dismiss_prestarted: Callable[[], None] = lambda: None
+    # Kill the component processes calls are waiting on (an evaluation that ends abnormally; runner.stop_running).
+    stop_components: Callable[[], None] = lambda: None
 
 
 def actual_live(rt: Runtime, env: str, *, actual: bool = False) -> dict[tuple[str, str], str | None]:

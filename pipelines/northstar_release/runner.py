@@ -30,7 +30,8 @@ import subprocess
 import sys
 import threading
 import time
-from collections.abc import Callable, Mapping
+from collections.abc import Callable, Iterator, Mapping
+from contextlib import contextmanager
 from pathlib import Path
 from typing import Any, TypeVar
 
@@ -130,6 +131,7 @@ class SubprocessComponentRunner:
         self._lock = threading.Lock()
         self._warm: dict[tuple[str, str], WarmProcess] = {}  # (entry point, subcommand) -> started, waiting
         self._uses: dict[tuple[str, str], int] = {}  # calls still to be served warm, the waiting one included
+        self._running: set[subprocess.Popen[Any]] = set()  # component processes a call is waiting on right now
 
     def _enter(self) -> None:
         with self._lock:
@@ -171,9 +173,10 @@ class SubprocessComponentRunner:
         so its import overlaps that call, until ``uses`` calls were served. Anything that goes wrong here only means
         a call runs cold."""
         key = (entry_point, subcommand)
-        self._uses[key] = max(uses, 1)
-        if key not in self._warm:
-            self._start_warm(key)
+        with self._lock:
+            self._uses[key] = max(uses, 1)
+            if key not in self._warm:
+                self._start_warm(key)
 
     def _start_warm(self, key: tuple[str, str]) -> None:
         try:
@@ -184,9 +187,11 @@ class SubprocessComponentRunner:
 
     def dismiss_prestarted(self) -> None:
         """Tell every unused warm process it is not needed (it exits 0); no call is served warm after this."""
-        self._uses.clear()
-        while self._warm:
-            self._warm.popitem()[1].dismiss()
+        with self._lock:
+            self._uses.clear()
+            waiting, self._warm = list(self._warm.values()), {}
+        for warm in waiting:
+            warm.dismiss()
 
     def _cwd(self) -> str | None:
         return str(self.repo_root) if self.repo_root.is_dir() else None
@@ -196,24 +201,68 @@ class SubprocessComponentRunner:
         """The call through a warm process started for it, or None (run it cold). A call with extra environment or a
         requested fault point at its start (tests only: it must kill the CLI as the child starts) runs cold."""
         key = (entry_point, args[0]) if args else None
-        warm = self._warm.pop(key, None) if key else None
-        if warm is None or key is None:
-            return None
-        self._uses[key] = self._uses.get(key, 1) - 1
-        if self._uses[key] > 0:
-            self._start_warm(key)  # the next call's process imports while this one works
+        with self._lock:  # gates of different kinds call from their own threads (gate_batch.py)
+            warm = self._warm.pop(key, None) if key else None
+            if warm is None or key is None:
+                return None
+            self._uses[key] = self._uses.get(key, 1) - 1
+            if self._uses[key] > 0:
+                self._start_warm(key)  # the next call's process imports while this one works
         wanted = faults.wanted()
         if env or any(n in wanted for n in (f"component:{p}" for p in (entry_point, *points))):
             warm.dismiss()
             return None
         try:
-            done = warm.run(list(args), self.timeout_s, ready_within_s=min(self.timeout_s, WARM_READY_TIMEOUT_S))
+            with self._tracked(warm.proc):
+                done = warm.run(list(args), self.timeout_s, ready_within_s=min(self.timeout_s, WARM_READY_TIMEOUT_S))
         except subprocess.TimeoutExpired as exc:
             exc.cmd = warm.cmd + list(args)
             raise
         if done is None:
             return None
         return subprocess.CompletedProcess(warm.cmd + list(args), done.returncode, done.stdout, done.stderr)
+
+    def _run_cold(self, cmd: list[str], env: Mapping[str, str],
+                  preexec: Callable[[], None]) -> subprocess.CompletedProcess[str]:
+        """``subprocess.run`` (captured text, ``timeout_s``), with the process known to :meth:`stop_running` while
+        the call waits on it."""
+        with subprocess.Popen(cmd, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True, env=env,
+                              cwd=self._cwd(), preexec_fn=preexec) as proc:  # noqa: PLW1509 - prctl(2)
+            with self._tracked(proc):
+                try:
+                    stdout, stderr = proc.communicate(timeout=self.timeout_s)
+                except subprocess.TimeoutExpired:
+                    proc.kill()
+                    stdout, stderr = proc.communicate()
+                    raise subprocess.TimeoutExpired(cmd, self.timeout_s, output=stdout, stderr=stderr) from None
+                except BaseException:
+                    proc.kill()
+                    raise
+        return subprocess.CompletedProcess(cmd, proc.returncode, stdout, stderr)
+
+    @contextmanager
+    def _tracked(self, proc: subprocess.Popen[Any]) -> Iterator[None]:
+        with self._lock:
+            self._running.add(proc)
+        try:
+            yield
+        finally:
+            with self._lock:
+                self._running.discard(proc)
+
+    def stop_running(self) -> None:
+        """Kill every component process a call is waiting on (gates run them from worker threads, where the
+        interrupt that ends the CLI never arrives) and reap it; each waiting call then fails as a killed component
+        does. Called when an evaluation ends abnormally, so no component outlives the command that started it."""
+        with self._lock:
+            running = list(self._running)
+        for proc in running:
+            if proc.poll() is None:
+                proc.kill()
+            try:
+                proc.wait(timeout=5)
+            except subprocess.TimeoutExpired:
+                pass
 
     def run(self, entry_point: str, args: list[str], env: Mapping[str, str] | None = None) -> ComponentResult:
         cmd = self.resolve(entry_point) + list(args)
@@ -223,9 +272,8 @@ class SubprocessComponentRunner:
         points = (f"{entry_point}:{args[0]}",) if args and not args[0].startswith("-") else ()
         try:
             warm = self._run_warm(entry_point, args, env, points)
-            proc = warm if warm is not None else subprocess.run(
-                cmd, capture_output=True, text=True, timeout=self.timeout_s, env=proc_env, cwd=self._cwd(),
-                preexec_fn=_started(die_with_parent(os.getpid()), entry_point, points))  # noqa: PLW1509 - prctl(2)
+            proc = warm if warm is not None else self._run_cold(
+                cmd, proc_env, _started(die_with_parent(os.getpid()), entry_point, points))
         except FileNotFoundError as exc:
             raise ComponentError(f"component entry point '{entry_point}': cannot execute {cmd[0]!r}: {exc.strerror}",
                                  [f"check {env_var_for(entry_point)} or dist/entrypoints/{entry_point}.pex"]) from exc

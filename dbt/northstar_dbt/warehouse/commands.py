@@ -6,10 +6,13 @@ that (apply, tables, audits, pins) reuses the loaded context.
 
 from __future__ import annotations
 
+import contextlib
 import dataclasses
+import gc
 import shutil
 import tempfile
 import time
+from collections.abc import Iterator
 from pathlib import Path
 
 from northstar_contracts.base import EXIT_OK, EXIT_PROBLEMS
@@ -61,6 +64,20 @@ def cmd_plan(opts: WarehouseOptions) -> Outcome:
         return Outcome(code, report)
 
 
+@contextlib.contextmanager
+def _cycle_collection_paused() -> Iterator[None]:
+    """No cyclic garbage collection inside the block. Why: reading a source environment's ~200 snapshots unpickles
+    their sqlglot trees, and the collector's passes over those fresh objects were 30-40 % of the read (1.1 s -> 0.7 s
+    at 214 models, peak memory unchanged at ~230 MB). Only for bounded work: a project load keeps collecting."""
+    enabled = gc.isenabled()
+    gc.disable()
+    try:
+        yield
+    finally:
+        if enabled:
+            gc.enable()
+
+
 def _plan_from_state(opts: WarehouseOptions) -> Outcome:
     """The plan (apply, tables, pins) over a source environment's snapshot set, read from SQLMesh state.
 
@@ -68,7 +85,7 @@ def _plan_from_state(opts: WarehouseOptions) -> Outcome:
     re-run (:func:`audits.verify_env`): every snapshot of a finalized source environment was audited when built.
     """
     timings: dict[str, float] = {}
-    with session(opts, timings, load=False) as context:
+    with _cycle_collection_paused(), session(opts, timings, load=False) as context:
         t0 = time.monotonic()
         source = find_source(context, opts.from_envs)
         timings["source_s"] = round(time.monotonic() - t0, 3)

@@ -171,7 +171,8 @@ class App:
                        env_context=env_context, now=lambda: policy.now_utc(),
                        progress=lambda m: ERR.print(m, highlight=False, markup=False),
                        component_seconds=lambda: runner.seconds_in_components, repo=self.repo,
-                       prestart=runner.prestart, dismiss_prestarted=runner.dismiss_prestarted)
+                       prestart=runner.prestart, dismiss_prestarted=runner.dismiss_prestarted,
+                       stop_components=runner.stop_running)
 
     def actual_live(self, rt: Runtime, env: str, *, actual: bool = False) -> dict[tuple[str, str], str | None]:
         from northstar_release.recovery import actual_live

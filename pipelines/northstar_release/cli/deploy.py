@@ -17,6 +17,7 @@ from northstar_release.cli.app import ERR, OUT, App, command, emit, json_option
 from northstar_release.errors import Blocked, UsageError
 from northstar_release.explainer import Explanation
 from northstar_release.model import Environment, Release
+from northstar_release.prestart import prestart_every_kind
 from northstar_release.recovery import Runtime
 from northstar_release.stages import ReleasePlan
 
@@ -109,6 +110,8 @@ def _deploy(app: App, release_id: str, env_name: str, action: str, dry_run: bool
     release = app.release(release_id)
     identity = _checked_identity(app, env)
     rt = app.runtime()
+    if not dry_run:
+        prestart_every_kind(rt)
     plan = plan_deploy(release, env, action, app.actor, app.store, app.environments, rt.now(),
                        actual=app.actual_live(rt, env.name))
     _run_plan(app, rt, _with_identity(plan, identity), release, dry_run, wait)
@@ -225,6 +228,8 @@ def rollback_cmd(app: App, env_name: str, to_release: str | None, reason: str, d
     target = app.release(to_release) if to_release else None
     identity = _checked_identity(app, env)
     rt = app.runtime()
+    if not dry_run:
+        prestart_every_kind(rt)
     plan = plan_rollback(env, target, app.actor, app.store, app.environments, rt.now(), reason=reason,
                          actual=app.actual_live(rt, env.name))
     _run_plan(app, rt, _with_identity(plan, identity), app.release(plan.release_id), dry_run, wait, reason=reason)

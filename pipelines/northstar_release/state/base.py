@@ -106,6 +106,12 @@ class StateStore(Protocol):
         """In seq order, exactly as stored (verification must see tampering, so no normalisation here)."""
         ...
 
+    def audit_entries_of(self, release_id: str) -> list[AuditEntry]:
+        """One release's entries, in seq order, exactly as stored: what a promotion needs to point at the evidence of
+        that release (its ``*.succeeded`` entries) without reading and re-serialising the whole chain, which grows
+        with every deployment."""
+        ...
+
     def chained_rows(self) -> dict[str, list[dict[str, Any]]]:
         """Rows of the tables the audit chain vouches for (approvals, deployments, live), as stored; see reconcile.py."""
         ...

@@ -213,6 +213,13 @@ class SqlStateStore:
         )
         return [audit_from_row(row) for row in rows]
 
+    def audit_entries_of(self, release_id: str) -> list[AuditEntry]:
+        rows = self._query(
+            "SELECT seq, at, actor, action, release_id, env, payload, prev_hash, hash FROM audit WHERE release_id = ? "
+            "ORDER BY seq", (release_id,)
+        )
+        return [audit_from_row(row) for row in rows]
+
     def chained_rows(self) -> dict[str, list[dict[str, Any]]]:
         """Every row of the chained tables, restricted to ``CHAINED_COLUMNS`` and exactly as stored (for reconciling
         with the row images in the audit chain; see ``state.reconcile``)."""

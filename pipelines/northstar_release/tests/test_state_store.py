@@ -239,6 +239,16 @@ def test_audit_append_builds_a_chain(store) -> None:
     assert result.ok and result.entries_checked == 3 and result.first_broken_seq is None
 
 
+def test_audit_entries_of_one_release_are_its_entries_in_chain_order(store) -> None:
+    with store.transaction() as tx:
+        a1 = tx.append_audit("ana", "deploy.start", "r-a", "dev", {"deployment_id": 1})
+        tx.append_audit("ana", "deploy.start", "r-b", "dev", {"deployment_id": 2})
+        a2 = tx.append_audit("ana", "deploy.succeeded", "r-a", "dev", {"deployment_id": 1})
+    assert store.audit_entries_of("r-a") == [a1, a2]
+    assert store.audit_entries_of("r-a") == [e for e in store.audit_entries() if e.release_id == "r-a"]
+    assert store.audit_entries_of("r-unknown") == []
+
+
 def test_audit_rows_cannot_be_updated_or_deleted(store, store_url: str) -> None:
     append_n(store, 2)
     for statement in (
