@@ -67,15 +67,22 @@ def exported_python(resolve: str) -> str:
     sys.exit(f"bench: no exported '{resolve}' Python: run `./pants export --resolve={resolve}`")
 
 
-def code_at(ref: str, dest: Path) -> tuple[Path, str]:
-    """The entry point's packages at ``ref`` (git archive: the worktree is not touched); returns (dir, commit)."""
+def code_at(ref: str, dest: Path, dirs: tuple[str, ...] = CODE_DIRS) -> tuple[Path, str]:
+    """The entry point's packages (``dirs``) at ``ref`` (git archive: the worktree is not touched); returns (dir,
+    commit)."""
     commit = subprocess.run(["git", "-C", str(REPO), "rev-parse", ref], check=True, capture_output=True,
                             text=True).stdout.strip()
-    data = subprocess.run(["git", "-C", str(REPO), "archive", "--format=tar", commit, *CODE_DIRS],
+    data = subprocess.run(["git", "-C", str(REPO), "archive", "--format=tar", commit, *dirs],
                           check=True, capture_output=True).stdout
     with tarfile.open(fileobj=io.BytesIO(data)) as tar:
         tar.extractall(dest, filter="data")
     return dest, commit
+
+
+def machine() -> dict[str, Any]:
+    """What a figure depends on besides the code: cores, Python, kernel, load when the run ended."""
+    return {"cpus": os.cpu_count(), "python": platform.python_version(), "platform": platform.platform(),
+            "loadavg_end": [round(x, 2) for x in os.getloadavg()]}
 
 
 def make_repo(root: Path) -> Path:
@@ -220,9 +227,7 @@ def main() -> int:
     result = {"benchmark": "warehouse_promotion", "started": started,
               "finished": datetime.now(UTC).isoformat(timespec="seconds"), "models": models,
               "base": base_commit, "after": after_commit,
-              "machine": {"cpus": os.cpu_count(), "python": platform.python_version(), "platform": platform.platform(),
-                          "loadavg_end": [round(x, 2) for x in os.getloadavg()]},
-              "steps": bench.rows, "goals": {"promotion_s": PROMOTION_GOAL_S, "rollback_s": ROLLBACK_GOAL_S},
+              "machine": machine(), "steps": bench.rows, "goals": {"promotion_s": PROMOTION_GOAL_S, "rollback_s": ROLLBACK_GOAL_S},
               "command": "python3 bench/warehouse_promotion.py"}
     opts.output.parent.mkdir(parents=True, exist_ok=True)
     opts.output.write_text(json.dumps(result, indent=2) + "\n")

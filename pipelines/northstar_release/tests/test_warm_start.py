@@ -11,12 +11,14 @@ from __future__ import annotations
 import os
 import sys
 import textwrap
+import threading
 import time
 from pathlib import Path
 
 import pytest
 
 from northstar_release import faults
+from northstar_release.errors import ComponentError
 from northstar_release.gates import GATES
 from northstar_release.kinds.registry import KINDS
 from northstar_release.model import Artifact, ArtifactKind, ReleaseAction
@@ -153,3 +155,44 @@ def test_warm_uses_one_per_switch_plus_one_for_the_kinds_env_dependent_gates() -
     # Only environment-independent or other kinds' gates: the switch alone.
     other = _plan(ReleaseAction.PROMOTE, ("secret_scan", "dag_integrity", "infra_policy"))
     assert warm_uses(other, KINDS) == [(entry.entry_point, "plan", 1)]
+
+
+def test_a_process_started_before_the_plan_serves_the_plans_calls(tmp_path: Path, entry: Path) -> None:
+    """The CLI starts each warm-start kind once as the command begins (prestart_every_kind); the plan then says it
+    needs two calls: the waiting process serves the first and the second is started as it is taken."""
+    runner = runner_for(tmp_path, f"{sys.executable} {entry}")
+    runner.prestart("echo", "plan")
+    early = runner._warm[("echo", "plan")].proc.pid  # noqa: SLF001
+    runner.prestart("echo", "plan", 2)  # prestarted(plan): no second process yet, two uses
+    assert runner._warm[("echo", "plan")].proc.pid == early  # noqa: SLF001
+    time.sleep(0.5)
+    called_at = time.time()
+    first = runner.run("echo", ["plan"])
+    second = runner.run("echo", ["plan", "--apply"])
+    assert first.payload["pid"] == early and second.payload["pid"] != early
+    assert first.payload["started"] < called_at and not runner._warm  # noqa: SLF001 - both served, none left
+
+
+def test_stop_running_kills_a_component_a_call_waits_on_in_another_thread(tmp_path: Path) -> None:
+    """Gates run their components from worker threads; an aborted evaluation must not leave them running."""
+    sleeper = tmp_path / "sleeper.py"
+    sleeper.write_text("import time\ntime.sleep(120)\n")
+    runner = runner_for(tmp_path, f"{sys.executable} {sleeper}")
+    failures: list[BaseException] = []
+
+    def call() -> None:
+        try:
+            runner.run("echo", ["check"])
+        except ComponentError as exc:
+            failures.append(exc)
+
+    worker = threading.Thread(target=call)
+    worker.start()
+    deadline = time.monotonic() + 30
+    while not runner._running and time.monotonic() < deadline:  # noqa: SLF001
+        time.sleep(0.05)
+    (proc,) = runner._running  # noqa: SLF001
+    runner.stop_running()
+    worker.join(timeout=30)
+    assert not worker.is_alive() and proc.returncode is not None and proc.returncode < 0  # killed, reaped
+    assert failures and "did not print one JSON object" in str(failures[0])
