@@ -1,20 +1,19 @@
 #!/usr/bin/env python3
-"""Benchmark: the whole demo release's staging -> prod promotion and prod rollback, engine code "base" vs "after".
+"""Benchmark: the whole demo release's staging -> prod promotion and prod rollback, this checkout vs a base checkout.
 
 Why this shape: issue 8's goals are about what a user waits for -- the ``./release promote`` / ``./release rollback``
 process of the whole platform (5 kinds, 20 Spark jobs, 214 models, 10 gates), not one entry point. Identical runs on
-the 2-core machine differ by up to a second, so the two codes run on two copies of the same state, alternating round
-by round, and the table shows each side's median and range.
+the 2-core machine differ by a second or more, so the two checkouts run on two copies of the same state, alternating
+round by round, and the table shows each side's median and range.
 
 Input: a workdir kept by ``./release demo --keep --workdir W``. At its end staging runs the good change and prod runs
 v1 (d1 rolled the good change back), so one round is: promote the staging release to prod, then roll prod back to
-the release it ran before. Each side gets a copy of W's state and clone; the clone's engine packages
-(``pipelines/northstar_*``) and the warehouse entry point (``dbt/northstar_dbt``, run from the exported ``dbt``
-Python) come from the side's commit via ``git archive``; the other entry points are this checkout's
-``dist/entrypoints`` for both sides. "after" runs first in every round.
+the release it ran before. Each side runs its own checkout's ``./release`` (engine, wrapper and ``dist/entrypoints``,
+exactly as the demo runs the origin's) on its own copy of W's state and clone. "after" runs first in every round.
 
-    ./release demo --keep --workdir /tmp/demo          # once (about 20 min)
-    python3 bench/release_ab.py --workdir /tmp/demo --base dd5badc [--after HEAD] [--rounds 4]
+    ./release demo --keep --workdir /tmp/demo                      # once (about 20 min)
+    git worktree add /tmp/base <commit> && (cd /tmp/base && ./release status)   # its entry points and Python
+    python3 bench/release_ab.py --workdir /tmp/demo --base-checkout /tmp/base [--rounds 4]
 """
 
 from __future__ import annotations
@@ -22,9 +21,9 @@ from __future__ import annotations
 import argparse
 import json
 import os
-import shlex
 import shutil
 import statistics
+import subprocess
 import sys
 import tempfile
 from datetime import UTC, datetime
@@ -34,45 +33,31 @@ from typing import Any
 REPO = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(REPO / "pipelines"))  # run as a plain script: the shared CLI driver is stdlib-only
 
-from warehouse_promotion import (  # noqa: E402
-    PROMOTION_GOAL_S,
-    ROLLBACK_GOAL_S,
-    code_at,
-    exported_python,
-    itemise,
-    machine,
-)
+from warehouse_promotion import PROMOTION_GOAL_S, ROLLBACK_GOAL_S, itemise, machine  # noqa: E402
 
 from northstar_release.cli_driver import ONCALL, OUTSIDE_FREEZE, ReleaseCli  # noqa: E402
 
-CODE_DIRS = ("pipelines", "dbt/northstar_dbt", "dbt/northstar_dq")
-
 
 class Side:
-    """One copy of the demo's state and clone, running one commit's engine and warehouse entry point."""
+    """One copy of the demo's state and clone, driven by one checkout's ``./release``."""
 
-    def __init__(self, label: str, ref: str, workdir: Path, root: Path, dbt_python: str, tools_python: str) -> None:
-        self.label, self.root = label, root / label
-        code = self.root / "code"
-        self.commit = code_at(ref, code, CODE_DIRS)[1]
+    def __init__(self, label: str, checkout: Path, workdir: Path, root: Path) -> None:
+        self.label, self.root, self.checkout = label, root / label, checkout
+        self.commit = subprocess.run(["git", "-C", str(checkout), "rev-parse", "HEAD"], check=True,
+                                     capture_output=True, text=True).stdout.strip()
+        if not any((checkout / "dist" / "entrypoints").glob("*.pex")):
+            sys.exit(f"bench: {checkout} has no dist/entrypoints: run ./release status there first")
         shutil.copytree(workdir / "state", self.root / "state", symlinks=True)
         self.clone = self.root / "clone"
         shutil.copytree(workdir / "clone", self.clone, symlinks=True)
-        for package in sorted((code / "pipelines").glob("northstar_*")):  # engine code only; the yaml stays the demo's
-            shutil.rmtree(self.clone / "pipelines" / package.name, ignore_errors=True)
-            shutil.copytree(package, self.clone / "pipelines" / package.name)
+        # The checkout's ./release picks its own tools Python and entry points when no NORTHSTAR_ variable says
+        # otherwise; set-up was done beforehand (NO_SETUP), as the demo does.
         self.env = {k: v for k, v in os.environ.items() if not k.startswith("NORTHSTAR_")}
         self.env.update(NORTHSTAR_STATE_DIR=str(self.root / "state"), NORTHSTAR_NOW=OUTSIDE_FREEZE,
-                        NORTHSTAR_RELEASE_NO_SETUP="1", NORTHSTAR_PYTHON=tools_python)
-        for pex in sorted((REPO / "dist" / "entrypoints").glob("*.pex")):
-            self.env["NORTHSTAR_ENTRYPOINT_" + pex.stem.upper().replace("-", "_")] = str(pex)
-        pythonpath = os.pathsep.join([str(code / "dbt"), str(code / "pipelines")])
-        self.env["NORTHSTAR_ENTRYPOINT_WAREHOUSE"] = shlex.join(
-            ["env", f"PYTHONPATH={pythonpath}", dbt_python, "-m", "northstar_dbt.warehouse"])
+                        NORTHSTAR_RELEASE_NO_SETUP="1")
 
     def cli(self, actor: str | None = None) -> ReleaseCli:
-        # The clone's own ./release: its PYTHONPATH is the clone's pipelines/, i.e. this side's engine.
-        return ReleaseCli(self.clone, self.env, release=self.clone / "release", actor=actor or ReleaseCli.actor)
+        return ReleaseCli(self.clone, self.env, release=self.checkout / "release", actor=actor or ReleaseCli.actor)
 
     def live(self, env: str) -> str:
         doc = self.cli().must("status")
@@ -104,21 +89,20 @@ def summary(rows: list[dict[str, Any]]) -> list[dict[str, Any]]:
 def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("--workdir", type=Path, required=True, help="a workdir kept by ./release demo --keep")
-    parser.add_argument("--base", required=True, help="commit whose engine and warehouse entry point are 'base'")
-    parser.add_argument("--after", default="HEAD", help="the 'after' ref (default HEAD)")
+    parser.add_argument("--base-checkout", type=Path, required=True,
+                        help="a checkout of the 'base' commit with its entry points built (./release status there)")
     parser.add_argument("--rounds", type=int, default=4)
     parser.add_argument("--output", type=Path, default=REPO / "bench" / "results" / "release_ab.json")
     opts = parser.parse_args()
     if not (opts.workdir / "state").is_dir() or not (opts.workdir / "clone").is_dir():
         sys.exit(f"bench: {opts.workdir} is not a kept demo workdir (needs state/ and clone/): "
                  "run ./release demo --keep --workdir DIR")
-    dbt_python, tools_python = exported_python("dbt"), exported_python("tools")
     root = Path(tempfile.mkdtemp(prefix="bench-release-ab-"))
     started = datetime.now(UTC).isoformat(timespec="seconds")
     rows: list[dict[str, Any]] = []
     try:
-        sides = [Side(label, ref, opts.workdir, root, dbt_python, tools_python)
-                 for label, ref in (("after", opts.after), ("base", opts.base))]
+        sides = [Side(label, checkout.resolve(), opts.workdir, root)
+                 for label, checkout in (("after", REPO), ("base", opts.base_checkout))]
         candidate, known_good = sides[0].live("staging"), sides[0].live("prod")
         print(f"promote {candidate} -> prod, roll back to {known_good}; {opts.rounds} round(s)", flush=True)  # noqa: T201
         for _ in range(opts.rounds):
@@ -133,8 +117,7 @@ def main() -> int:
               "workdir": str(opts.workdir), "base": sides[1].commit, "after": sides[0].commit,
               "machine": machine(), "summary": table, "steps": rows,
               "goals": {"promotion_s": PROMOTION_GOAL_S, "rollback_s": ROLLBACK_GOAL_S},
-              "command": f"python3 bench/release_ab.py --workdir DEMO --base {opts.base} --after {opts.after} "
-                         f"--rounds {opts.rounds}"}
+              "command": f"python3 bench/release_ab.py --workdir DEMO --base-checkout BASE --rounds {opts.rounds}"}
     opts.output.parent.mkdir(parents=True, exist_ok=True)
     opts.output.write_text(json.dumps(result, indent=2) + "\n")
     print(f"\n{'step':<22} {'code':<6} {'runs':>4} {'median':>7} {'min':>6} {'max':>6}  (wall of ./release, s)")  # noqa: T201

@@ -67,12 +67,11 @@ def exported_python(resolve: str) -> str:
     sys.exit(f"bench: no exported '{resolve}' Python: run `./pants export --resolve={resolve}`")
 
 
-def code_at(ref: str, dest: Path, dirs: tuple[str, ...] = CODE_DIRS) -> tuple[Path, str]:
-    """The entry point's packages (``dirs``) at ``ref`` (git archive: the worktree is not touched); returns (dir,
-    commit)."""
+def code_at(ref: str, dest: Path) -> tuple[Path, str]:
+    """The entry point's packages at ``ref`` (git archive: the worktree is not touched); returns (dir, commit)."""
     commit = subprocess.run(["git", "-C", str(REPO), "rev-parse", ref], check=True, capture_output=True,
                             text=True).stdout.strip()
-    data = subprocess.run(["git", "-C", str(REPO), "archive", "--format=tar", commit, *dirs],
+    data = subprocess.run(["git", "-C", str(REPO), "archive", "--format=tar", commit, *CODE_DIRS],
                           check=True, capture_output=True).stdout
     with tarfile.open(fileobj=io.BytesIO(data)) as tar:
         tar.extractall(dest, filter="data")
