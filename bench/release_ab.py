@@ -45,6 +45,8 @@ class Side:
         self.label, self.root, self.checkout = label, root / label, checkout
         self.commit = subprocess.run(["git", "-C", str(checkout), "rev-parse", "HEAD"], check=True,
                                      capture_output=True, text=True).stdout.strip()
+        self.dirty = bool(subprocess.run(["git", "-C", str(checkout), "status", "--porcelain", "--untracked-files=no"],
+                                         check=True, capture_output=True, text=True).stdout.strip())
         if not any((checkout / "dist" / "entrypoints").glob("*.pex")):
             sys.exit(f"bench: {checkout} has no dist/entrypoints: run ./release status there first")
         shutil.copytree(workdir / "state", self.root / "state", symlinks=True)
@@ -115,6 +117,7 @@ def main() -> int:
     table = summary(rows)
     result = {"benchmark": "release_ab", "started": started, "finished": datetime.now(UTC).isoformat(timespec="seconds"),
               "workdir": str(opts.workdir), "base": sides[1].commit, "after": sides[0].commit,
+              "uncommitted_changes": {side.label: side.dirty for side in sides},
               "machine": machine(), "summary": table, "steps": rows,
               "goals": {"promotion_s": PROMOTION_GOAL_S, "rollback_s": ROLLBACK_GOAL_S},
               "command": f"python3 bench/release_ab.py --workdir DEMO --base-checkout BASE --rounds {opts.rounds}"}
