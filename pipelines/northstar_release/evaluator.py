@@ -30,15 +30,12 @@ from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from enum import Enum
-from functools import partial
 from typing import Any
 
 from northstar_release import checks, faults
 from northstar_release.adapters.base import ClearRequest, DeployOutcome, SwitchRequest, VerifyRequest
 from northstar_release.errors import ReleaseError
-from northstar_release.gate_batch import GateBatch, GateJob
-from northstar_release.gates import GATES, GateContext
-from northstar_release.gates.base import mark_reused
+from northstar_release.gate_batch import GateBatch, start_gates
 from northstar_release.model import Artifact, Deployment, DeploymentStatus, GateResult, Release
 from northstar_release.prestart import prestarted
 from northstar_release.recovery import Runtime, actual_live, find_artifact, pointers, recover_abandoned
@@ -181,7 +178,7 @@ class PlanEvaluator:
         if self.check_reasons:
             return  # blocked already: nothing to learn from running a gate
         if self._gates is None:
-            self._gates = self._start_gates()
+            self._gates = start_gates(self.plan, self.release, self.ctx, self.rt)
         results = self._gates.results(stage.name)
         self.gate_results += results
         failed = [r for r in results if r.blocking]
@@ -293,39 +290,6 @@ class PlanEvaluator:
         self.result.status, self.result.exit_code, self.result.reasons = status, 1, reasons
         self.result.gate_results = self.gate_results
         return self.result
-
-    def _start_gates(self) -> GateBatch:
-        """Every gate stage's verdict, started at once (gate_batch.py). An environment-independent gate whose evidence
-        from the previous env is still in the chain is reused as it is; any other gate is given that evidence."""
-        baseline, jobs = self._baseline_commit(), []
-        chain = {e.seq: e.hash for e in self.rt.store.audit_entries_of(self.release.id)}  # reuse is within a release
-        for stage in (s for s in self.plan.stages if isinstance(s, GateStage)):
-            reusable, gate = self._reused(stage, chain), GATES[stage.gate]
-            ctx = GateContext(self.release, self.ctx, self.rt.adapters, prior=stage.reuse if reusable else (),
-                              prior_ref=stage.reused_from if reusable else None, baseline_commit=baseline,
-                              repo=self.rt.repo)
-            reuse = bool(reusable) and not stage.environment_dependent
-            jobs.append(GateJob(stage.name, "reused" if reuse else gate.kind.value,
-                                partial(list, reusable) if reuse else partial(gate.evaluate, ctx)))
-        return GateBatch(jobs)
-
-    def _baseline_commit(self) -> str | None:
-        """The commit live in the furthest environment (by order) that has a release live; None if none has."""
-        from northstar_release.plan import live_release_id
-
-        for env in sorted(self.rt.environments.values(), key=lambda e: -e.order):
-            rid = live_release_id(self.rt.store, env.name)
-            release = self.rt.store.get_release(rid) if rid else None
-            if release is not None:
-                return release.git_commit
-        return None
-
-    def _reused(self, stage: GateStage, chain: dict[int, str]) -> list[GateResult]:
-        """The plan's reusable results, if their original audit entry is still in the chain (seq -> hash) unchanged."""
-        ref = stage.reused_from
-        if ref is None or not stage.reuse or chain.get(ref.audit_seq) != ref.audit_hash:
-            return []
-        return mark_reused(stage.reuse, ref)
 
     def _verify_target(self, target: VerifyTarget) -> GateResult:
         adapter = self.rt.adapters[target.kind]

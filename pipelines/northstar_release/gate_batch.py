@@ -1,4 +1,5 @@
-"""Gate verdicts computed side by side, one worker per artifact kind, handed to the evaluator in plan order.
+"""A plan's gate verdicts: which each gate stage needs (reused evidence or a run), computed side by side, one worker
+per artifact kind, handed to the evaluator in plan order.
 
 Why: a gate waits on its kind's component process (a promotion's plan into prod 3.4 s, the infra policy check 1.0 s,
 the cost estimate 1.7 s); one after another they were half of a 14 s prod promotion. Gates of *different* kinds share
@@ -12,9 +13,9 @@ baseline commit, gate results, stage records), progress lines, pauses and fault 
 deployment row and the audit record are exactly what a one-at-a-time run writes. A gate only computes a verdict (it
 changes nothing), so starting it before the evaluator reaches its stage changes no outcome.
 
-Workers are daemon threads: when the CLI is interrupted (Ctrl-C, SIGTERM) the evaluator closes the deployment as
-failed and exits without waiting for a running gate; its component process is started with a parent-death signal
-(``runner.die_with_parent``) and goes with it.
+Workers are daemon threads: when the CLI is interrupted (Ctrl-C, SIGTERM) the evaluator kills the component
+processes gates still wait on (``Runtime.stop_components``), closes the deployment as failed and exits without
+waiting for a worker; a process it missed still has its parent-death signal (``runner.die_with_parent``).
 """
 
 from __future__ import annotations
@@ -23,8 +24,14 @@ import threading
 from collections.abc import Callable, Sequence
 from concurrent.futures import Future
 from dataclasses import dataclass
+from functools import partial
 
-from northstar_release.model import GateResult
+from northstar_release.adapters.base import EnvContext
+from northstar_release.gates import GATES, GateContext
+from northstar_release.gates.base import mark_reused
+from northstar_release.model import GateResult, Release
+from northstar_release.recovery import Runtime
+from northstar_release.stages import GateStage, ReleasePlan
 
 Verdict = Callable[[], list[GateResult]]
 
@@ -63,3 +70,39 @@ class GateBatch:
     def results(self, stage: str) -> list[GateResult]:
         """The stage's verdict, once computed; a gate's exception is raised here, on the caller's thread."""
         return self._futures[stage].result()
+
+
+def start_gates(plan: ReleasePlan, release: Release, env: EnvContext, rt: Runtime) -> GateBatch:
+    """Every gate stage's verdict, started at once. An environment-independent gate whose evidence from the previous
+    env is still in the chain is reused as it is; any other gate is given that evidence (``GateContext.prior``)."""
+    baseline = baseline_commit(rt)
+    chain = {e.seq: e.hash for e in rt.store.audit_entries_of(release.id)}  # reuse is within one release
+    jobs = []
+    for stage in (s for s in plan.stages if isinstance(s, GateStage)):
+        reusable, gate = _reused(stage, chain), GATES[stage.gate]
+        ctx = GateContext(release, env, rt.adapters, prior=stage.reuse if reusable else (),
+                          prior_ref=stage.reused_from if reusable else None, baseline_commit=baseline, repo=rt.repo)
+        reuse = bool(reusable) and not stage.environment_dependent
+        jobs.append(GateJob(stage.name, "reused" if reuse else gate.kind.value,
+                            partial(list, reusable) if reuse else partial(gate.evaluate, ctx)))
+    return GateBatch(jobs)
+
+
+def baseline_commit(rt: Runtime) -> str | None:
+    """The commit live in the furthest environment (by order) that has a release live; None if none has."""
+    from northstar_release.plan import live_release_id
+
+    for env in sorted(rt.environments.values(), key=lambda e: -e.order):
+        rid = live_release_id(rt.store, env.name)
+        release = rt.store.get_release(rid) if rid else None
+        if release is not None:
+            return release.git_commit
+    return None
+
+
+def _reused(stage: GateStage, chain: dict[int, str]) -> list[GateResult]:
+    """The plan's reusable results, if their original audit entry is still in the chain (seq -> hash) unchanged."""
+    ref = stage.reused_from
+    if ref is None or not stage.reuse or chain.get(ref.audit_seq) != ref.audit_hash:
+        return []
+    return mark_reused(stage.reuse, ref)
