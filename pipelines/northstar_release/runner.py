@@ -31,6 +31,7 @@ import sys
 import threading
 import time
 from collections.abc import Callable, Iterator, Mapping
+from concurrent.futures import ThreadPoolExecutor
 from contextlib import contextmanager
 from pathlib import Path
 from typing import Any, TypeVar
@@ -62,7 +63,8 @@ _PRCTL = _load_prctl()  # resolved in the parent: the forked child must not load
 
 def die_with_parent(parent: int) -> Callable[[], None]:
     """A ``preexec_fn`` for children of process ``parent``: before exec, ask the kernel to SIGKILL the child when the
-    CLI process (precisely: the thread that started it, which waits for it) dies.
+    CLI process (precisely: the thread that started it -- the one that waits for it, or for a warm process the
+    runner's warm-start thread, which lives as long as the process) dies.
 
     Why: a component switches an environment (e.g. the warehouse entry point re-plans a SQLMesh environment). When the
     CLI was SIGKILLed mid-switch, the component kept running and switched the environment *after* the kill, while
@@ -132,6 +134,7 @@ class SubprocessComponentRunner:
         self._warm: dict[tuple[str, str], WarmProcess] = {}  # (entry point, subcommand) -> started, waiting
         self._uses: dict[tuple[str, str], int] = {}  # calls still to be served warm, the waiting one included
         self._running: set[subprocess.Popen[Any]] = set()  # component processes a call is waiting on right now
+        self._warm_starter: ThreadPoolExecutor | None = None  # the thread every warm process is started from
 
     def _enter(self) -> None:
         with self._lock:
@@ -181,9 +184,21 @@ class SubprocessComponentRunner:
     def _start_warm(self, key: tuple[str, str]) -> None:
         try:
             cmd = self.resolve(key[0])
-            self._warm[key] = WarmProcess(cmd, self.environ, self._cwd(), die_with_parent(os.getpid()))
+            self._warm[key] = self._on_warm_start_thread(
+                lambda: WarmProcess(cmd, self.environ, self._cwd(), die_with_parent(os.getpid())))
         except (ComponentError, OSError):
             return
+
+    def _on_warm_start_thread(self, start: Callable[[], WarmProcess]) -> WarmProcess:
+        """Run ``start`` on the runner's one warm-start thread, which lives as long as the CLI process.
+
+        Why: the kernel's parent-death signal (:func:`die_with_parent`) fires when the *thread* that forked the child
+        ends, not the process. A promotion's warehouse gate takes the first warm process from its worker thread
+        (``gate_batch``) and starts the next one for the switch; started on that worker, it was SIGKILLed as soon as
+        the worker finished its gates, and the switch ran cold (+1 s importing SQLMesh, every promotion)."""
+        if self._warm_starter is None:
+            self._warm_starter = ThreadPoolExecutor(max_workers=1, thread_name_prefix="warm-start")
+        return self._warm_starter.submit(start).result()
 
     def dismiss_prestarted(self) -> None:
         """Tell every unused warm process it is not needed (it exits 0); no call is served warm after this."""

@@ -132,6 +132,22 @@ def test_uses_two_serves_the_next_call_warm_too(tmp_path: Path, entry: Path) -> 
     assert not runner._warm and runner.run("echo", ["plan"]).payload["started"] > called_at  # noqa: SLF001
 
 
+def test_the_next_warm_process_outlives_the_worker_thread_whose_call_started_it(tmp_path: Path, entry: Path) -> None:
+    """A promotion's gate takes the first warm process on a gate worker thread, which then ends; the process started
+    for the switch must still be alive (the parent-death signal follows the thread that forked a child)."""
+    runner = runner_for(tmp_path, f"{sys.executable} {entry}")
+    runner.prestart("echo", "plan", 2)
+    gate = threading.Thread(target=runner.run, args=("echo", ["plan", "--env", "prod"]), name="gate-warehouse")
+    gate.start()
+    gate.join()
+    time.sleep(1.0)  # the other gates; the worker thread is gone
+    waiting = runner._warm[("echo", "plan")].proc  # noqa: SLF001 - the process itself is what is checked
+    assert waiting.poll() is None, f"the warm process died with the worker thread (exit {waiting.returncode})"
+    called_at = time.time()
+    switch = runner.run("echo", ["plan", "--env", "prod", "--apply"])
+    assert switch.payload["pid"] == waiting.pid and switch.payload["started"] < called_at
+
+
 def _plan(action: ReleaseAction, gates: tuple[str, ...]) -> ReleasePlan:
     warehouse = Artifact(kind=ArtifactKind.WAREHOUSE_PROJECT, name="warehouse-project", sha256="a" * 64, size=1,
                          uri="file:///x")
