@@ -17,7 +17,7 @@ from datetime import datetime
 from pathlib import Path
 from typing import Any, Protocol
 
-from northstar_release.audit import AuditAnchor
+from northstar_release.audit import AuditAnchor, VerifyResult
 from northstar_release.model import (
     Approval,
     AuditEntry,
@@ -104,6 +104,11 @@ class StateStore(Protocol):
 
     def audit_entries(self) -> list[AuditEntry]:
         """In seq order, exactly as stored (verification must see tampering, so no normalisation here)."""
+        ...
+
+    def verified_audit_entries(self) -> tuple[list[AuditEntry], VerifyResult]:
+        """``audit_entries()`` and ``audit.verify_chain`` of them against ``audit_anchor()``, both read now. Within one
+        store object, hashes of rows identical to ones it already verified are not recomputed (``audit_memo``)."""
         ...
 
     def audit_entries_of(self, release_id: str) -> list[AuditEntry]:

@@ -134,8 +134,7 @@ def vouched_approvals(store: StateStore, release_id: str, env: str) -> ApprovalE
 
     A forged row (inserted, or altered, directly in the database) is not counted and is named in ``problems``; so is
     every row when the chain itself does not verify (nothing in it can vouch for anything then)."""
-    entries = store.audit_entries()
-    chain = verify_chain(entries, store.audit_anchor())
+    entries, chain = store.verified_audit_entries()
     rows = [r for r in store.chained_rows()["approvals"] if r["release_id"] == release_id and r["env"] == env]
     if not chain.ok:
         return ApprovalEvidence((), {}, (f"no approval can be trusted: the audit chain is broken at seq "

@@ -19,8 +19,9 @@ from collections.abc import Iterator, Sequence
 from contextlib import AbstractContextManager, contextmanager
 from typing import Any
 
-from northstar_release.audit import AuditAnchor, parse_iso
+from northstar_release.audit import AuditAnchor, VerifyResult, parse_iso
 from northstar_release.model import Approval, AuditEntry, Deployment, GateResult, Release
+from northstar_release.state.audit_memo import AuditMemo
 from northstar_release.state.base import StateError
 from northstar_release.state.rows import DEPLOYMENT_COLUMNS, audit_from_row, deployment_from_row
 from northstar_release.state.schema import (
@@ -64,6 +65,7 @@ class SqlStateStore:
         self._mutex = threading.RLock()
         self._conn: Any = None
         self._in_transaction = False
+        self._audit_memo = AuditMemo()
         self._migrate()
 
     # -- connection management (engine specific) -------------------------------------------------------------------
@@ -208,10 +210,17 @@ class SqlStateStore:
         return {(r[0], r[1]): (r[2], r[3]) for r in rows}
 
     def audit_entries(self) -> list[AuditEntry]:
-        rows = self._query(
+        return self._audit_memo.entries(self._audit_rows())
+
+    def verified_audit_entries(self) -> tuple[list[AuditEntry], VerifyResult]:
+        with self._mutex:  # the rows and the anchor from one read, as a writer would leave them
+            rows, anchor = self._audit_rows(), self.audit_anchor()
+        return self._audit_memo.verified(rows, anchor)
+
+    def _audit_rows(self) -> list[Any]:
+        return self._query(
             "SELECT seq, at, actor, action, release_id, env, payload, prev_hash, hash FROM audit ORDER BY seq"
         )
-        return [audit_from_row(row) for row in rows]
 
     def audit_entries_of(self, release_id: str) -> list[AuditEntry]:
         rows = self._query(
