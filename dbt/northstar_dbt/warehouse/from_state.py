@@ -111,13 +111,14 @@ def plan_builder(context: Any, env: str, source: SourceSet) -> Any:
         selected_models={uid for s in source.snapshots.values() if (uid := getattr(s.node, "dbt_unique_id", None))})
 
 
-def require_virtual(plan: Any, env: str, source: str) -> None:
-    """Refuse (before applying) a plan from state that would create a snapshot or compute an interval."""
+def require_virtual(plan: Any, env: str, source: str, missing: Sequence[Any]) -> None:
+    """Refuse (before applying) a plan from state that would create a snapshot or compute an interval (``missing``:
+    the plan's ``missing_intervals``)."""
     new = sorted(short_name(s.name) for s in plan.new_snapshots)
     if new:
         raise StateRefusal(f"switching {env} to the snapshots of {source} would create new snapshots "
                            f"({', '.join(new)}): not a virtual update")
-    gaps = sorted(short_name(plan.snapshots[si.snapshot_id].name) for si in plan.missing_intervals)
+    gaps = sorted(short_name(plan.snapshots[si.snapshot_id].name) for si in missing)
     if gaps:
         raise StateRefusal(f"switching {env} to the snapshots of {source} would compute missing intervals of "
                            f"{', '.join(gaps)}: not a virtual update")

@@ -45,9 +45,9 @@ def is_view(snapshot: Any) -> bool:
     return kind is not None and kind.name in ("VIEW", "EMBEDDED", "EXTERNAL")
 
 
-def describe_plan(plan: Any) -> dict[str, Any]:
+def describe_plan(plan: Any, missing: Sequence[Any]) -> dict[str, Any]:
     """Categories per changed node, added/removed nodes, backfill list and acknowledgement requirements (the
-    plan fields of :class:`WarehousePlanReport`)."""
+    plan fields of :class:`WarehousePlanReport`). ``missing``: ``plan.missing_intervals``, read once by the caller."""
     diff = plan.context_diff
     changes: dict[str, ChangeEntry] = {}
     added_names = {s.name for s in diff.added}
@@ -73,7 +73,7 @@ def describe_plan(plan: Any) -> dict[str, Any]:
             record(plan.snapshots[sid], direct=True)
 
     backfill = []
-    for si in plan.missing_intervals:
+    for si in missing:
         snapshot = plan.snapshots[si.snapshot_id]
         backfill.append(BackfillEntry(model=short_name(snapshot.name), intervals=len(si.intervals),
                                       kind=snapshot.model_kind_name.name if snapshot.model_kind_name else None))
@@ -84,6 +84,7 @@ def describe_plan(plan: Any) -> dict[str, Any]:
     )
     if plan.forward_only:
         needs_ack = sorted(set(needs_ack) | set(models))
+    requires_backfill = plan.requires_backfill  # a property that computes the missing intervals again: read once
     return {
         "environment": plan.environment.name,
         "is_new_environment": diff.is_new_environment,
@@ -94,8 +95,8 @@ def describe_plan(plan: Any) -> dict[str, Any]:
         "removed": sorted(short_name(s.name) for s in diff.removed_snapshots),
         "new_snapshots": sorted(short_name(s.name) for s in plan.new_snapshots),
         "backfill": sorted(backfill, key=lambda b: b.model),
-        "requires_backfill": plan.requires_backfill,
-        "virtual_update": not plan.requires_backfill,
+        "requires_backfill": requires_backfill,
+        "virtual_update": not requires_backfill,
         "plan_forward_only": bool(plan.forward_only),
         "uncategorized": sorted(short_name(s.name) for s in plan.uncategorized),
         "needs_ack": needs_ack,
@@ -124,9 +125,13 @@ def plan_into(context: Any, env: str, *, project: Path, apply: bool, virtual_onl
         plan = context.plan_builder(env, include_unmodified=True).build()
     else:
         plan = from_state.plan_builder(context, env, source).build()
-        from_state.require_virtual(plan, env, source.environment)
+    # SQLMesh computes ``missing_intervals`` anew on every access (it may change once applied): ~0.06 s at 214 models
+    # on the path of every switch, so it is read once here for everything decided before the apply.
+    missing = plan.missing_intervals
+    if source is not None:
+        from_state.require_virtual(plan, env, source.environment, missing)
     timings["plan_s"] = round(time.monotonic() - t0, 3)
-    fields = describe_plan(plan)
+    fields = describe_plan(plan, missing)
     ok_acks, missing = acked(fields["needs_ack"], acks)
     fields.update(command=command, project=str(project), acknowledged=ok_acks, missing_ack=missing, applied=False,
                   rows_recomputed=0, timings=timings, from_state=source.environment if source else None)
