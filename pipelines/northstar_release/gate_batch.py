@@ -15,7 +15,7 @@ changes nothing), so starting it before the evaluator reaches its stage changes 
 
 Workers are daemon threads: when the CLI is interrupted (Ctrl-C, SIGTERM) the evaluator kills the component
 processes gates still wait on (``Runtime.stop_components``), closes the deployment as failed and exits without
-waiting for a worker; a process it missed still has its parent-death signal (``runner.die_with_parent``).
+waiting for a worker; a process it missed still has its parent-death signal (``component_process.die_with_parent``).
 """
 
 from __future__ import annotations

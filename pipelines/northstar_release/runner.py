@@ -4,13 +4,7 @@ Why a subprocess and not an import: components live in their own Python environm
 conflicting dependencies). The engine must never import them; it only speaks a tiny contract: argv in, exactly one
 JSON object on stdout, exit 0 ok / 1 problems / 2 usage.
 
-Resolution order for entry point ``dagbag_check``:
-  1. env var ``NORTHSTAR_ENTRYPOINT_DAGBAG_CHECK`` — a command line, shlex-split (e.g. a PEX path, or
-     ``/tmp/venv-airflow/bin/python -m northstar_airflow.dagbag_check``);
-  2. ``<repo>/dist/entrypoints/dagbag_check.pex`` if it exists;
-  3. otherwise a ComponentError (exit 2) saying how to build it.
-A lone venv-mode PEX from 1 or 2 runs through the venv it installed under ``$PEX_ROOT`` when that install is certain
-(:mod:`northstar_release.pex_venv`: the same code, ~0.4 s less per call); anything else runs exactly as given.
+Which command runs an entry point, and the death signal that ties it to the CLI: :mod:`component_process`.
 
 What comes back is typed: :func:`call` parses the entry point's JSON into the record its contract declares
 (``northstar_contracts``, shared with the entry point itself) -- or the ``ErrorRecord`` the entry point printed
@@ -21,7 +15,6 @@ subcommand and each field: adapters never guess field names with ``.get("...")``
 
 from __future__ import annotations
 
-import ctypes
 import json
 import os
 import shlex
@@ -37,51 +30,15 @@ from pathlib import Path
 from typing import Any, TypeVar
 
 from northstar_contracts.base import ContractError, Record, parse_result
-from northstar_release import faults
+from northstar_release import early_warm, faults
 from northstar_release.adapters.base import ComponentResult, ComponentRunner, Reported
+from northstar_release.component_process import command_for, die_with_parent, env_var_for
 from northstar_release.errors import ComponentError
-from northstar_release.pex_venv import installed_venv_script
 from northstar_release.warm_start import WarmProcess
 
 R = TypeVar("R", bound=Record)
 
 STDERR_TAIL_CHARS = 4000
-_PR_SET_PDEATHSIG = 1
-
-
-def _load_prctl() -> Any:
-    if not sys.platform.startswith("linux"):
-        return None
-    try:
-        return ctypes.CDLL(None, use_errno=True).prctl
-    except (OSError, AttributeError):
-        return None
-
-
-_PRCTL = _load_prctl()  # resolved in the parent: the forked child must not load libraries before exec
-
-
-def die_with_parent(parent: int) -> Callable[[], None]:
-    """A ``preexec_fn`` for children of process ``parent``: before exec, ask the kernel to SIGKILL the child when the
-    CLI process (precisely: the thread that started it -- the one that waits for it, or for a warm process the
-    runner's warm-start thread, which lives as long as the process) dies.
-
-    Why: a component switches an environment (e.g. the warehouse entry point re-plans a SQLMesh environment). When the
-    CLI was SIGKILLed mid-switch, the component kept running and switched the environment *after* the kill, while
-    the next command already trusted the recorded state (issue 14, point 1). With the death signal the component dies
-    with the CLI, so nothing changes an environment without a live CLI holding its lock. Linux only; elsewhere a
-    no-op. (Processes the component itself spawns are not covered; the entry points run in-process.)
-    """
-
-    def preexec() -> None:
-        if _PRCTL is not None:
-            _PRCTL(_PR_SET_PDEATHSIG, signal.SIGKILL, 0, 0, 0)
-            if os.getppid() != parent:  # the CLI died between fork and prctl: the death signal will never come
-                os._exit(137)
-
-    return preexec
-
-
 # A component that runs longer than this is killed and the step fails with exit 2 (NORTHSTAR_COMPONENT_TIMEOUT_S
 # overrides). The first warehouse check of a 214-model release measured 10+ min at load 12 on the 2-core machine (about 3 min idle), so the
 # bound is 30 min: long enough for a loaded machine, short enough that a hung engine never blocks a release for hours.
@@ -108,10 +65,6 @@ def _started(preexec: Callable[[], None], entry_point: str, points: tuple[str, .
         os.kill(parent, signal.SIGKILL)
 
     return preexec_and_kill_parent
-
-
-def env_var_for(entry_point: str) -> str:
-    return "NORTHSTAR_ENTRYPOINT_" + entry_point.upper().replace("-", "_").replace(".", "_")
 
 
 class SubprocessComponentRunner:
@@ -150,25 +103,15 @@ class SubprocessComponentRunner:
 
     def resolve(self, entry_point: str) -> list[str]:
         """Return the argv prefix for ``entry_point`` or raise ComponentError explaining how to provide it."""
-        var = env_var_for(entry_point)
-        configured = self.environ.get(var, "").strip()
-        if configured:
-            return self._fast_path(shlex.split(configured))
+        cmd = command_for(entry_point, self.environ, self.repo_root)
+        if cmd is not None:
+            return cmd
         pex = self.repo_root / "dist" / "entrypoints" / f"{entry_point}.pex"
-        if pex.exists():
-            return self._fast_path([str(pex)])
         raise ComponentError(
             f"component entry point '{entry_point}' is not available",
-            [f"set {var} to a command line (e.g. a PEX path or '<venv>/bin/python -m <module>')",
+            [f"set {env_var_for(entry_point)} to a command line (e.g. a PEX path or '<venv>/bin/python -m <module>')",
              f"or build it: ./pants package {pants_target(entry_point)}  (expected at {pex})"],
         )
-
-    def _fast_path(self, cmd: list[str]) -> list[str]:
-        """A lone venv-mode PEX runs through its installed venv script (:mod:`pex_venv`); anything else as given."""
-        if len(cmd) != 1:
-            return cmd
-        script = installed_venv_script(Path(cmd[0]), self.environ)
-        return [str(script)] if script is not None else cmd
 
     def prestart(self, entry_point: str, subcommand: str, uses: int = 1) -> None:
         """Start ``entry_point`` now; the next ``run(entry_point, [subcommand, ...])`` hands it its arguments
@@ -182,9 +125,12 @@ class SubprocessComponentRunner:
                 self._start_warm(key)
 
     def _start_warm(self, key: tuple[str, str]) -> None:
+        """Start the warm process for ``key``, or adopt the identical one the CLI started at its first line
+        (:mod:`early_warm`)."""
         try:
             cmd = self.resolve(key[0])
-            self._warm[key] = self._on_warm_start_thread(
+            early = early_warm.adopt(key, cmd, self.environ, self._cwd())
+            self._warm[key] = early if early is not None else self._on_warm_start_thread(
                 lambda: WarmProcess(cmd, self.environ, self._cwd(), die_with_parent(os.getpid())))
         except (ComponentError, OSError):
             return

@@ -42,7 +42,7 @@ class WarmProcess:
     """One started entry point waiting for its arguments."""
 
     def __init__(self, cmd: list[str], env: Mapping[str, str], cwd: str | None, preexec: Callable[[], None]) -> None:
-        self.cmd = cmd
+        self.cmd, self.environ, self.cwd = list(cmd), dict(env), cwd  # what it runs (a cold call would run the same)
         self.proc = subprocess.Popen(cmd, stdin=subprocess.PIPE, stdout=subprocess.PIPE, stderr=subprocess.PIPE,
                                      env={**env, PRESTART_ENV: "1"}, cwd=cwd, preexec_fn=preexec)  # noqa: PLW1509
 

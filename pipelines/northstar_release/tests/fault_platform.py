@@ -25,8 +25,8 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
+from northstar_release.component_process import env_var_for
 from northstar_release.faults import ENABLE_VAR, FAULT_VAR
-from northstar_release.runner import env_var_for
 from northstar_release.state import open_store
 from northstar_release.state.reconcile import verify_state
 from northstar_release.tests.helpers import GOOD_DAG, REPO, Cli, commit, fake_checker_cmd, make_repo

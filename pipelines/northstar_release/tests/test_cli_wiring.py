@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from click.testing import CliRunner
 
-from northstar_release.cli import main
+from northstar_release.cli.main import main
 
 
 def test_every_command_is_wired() -> None:

@@ -24,11 +24,12 @@ import pytest
 from northstar_release.adapters.base import BuildContext, CheckRequest, CheckScope, EnvContext
 from northstar_release.adapters.warehouse import ARTIFACT_NAME, MANIFEST, WarehouseAdapter, acks_of, pin_name
 from northstar_release.artifact_store import LocalArtifactStore
+from northstar_release.component_process import env_var_for
 from northstar_release.errors import Blocked
 from northstar_release.gates.base import GateContext
 from northstar_release.gates.warehouse_audit import WarehouseAuditGate
 from northstar_release.model import Artifact, ArtifactKind, EvidenceRef, GateOutcome, Release
-from northstar_release.runner import SubprocessComponentRunner, env_var_for
+from northstar_release.runner import SubprocessComponentRunner
 from northstar_release.tests.adapter_calls import check, current, deploy, rollback, verify
 from northstar_release.tests.helpers import REPO, git
 from northstar_release.tests.pilot_dbt import copy_pilot_dbt

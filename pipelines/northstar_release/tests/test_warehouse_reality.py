@@ -24,12 +24,13 @@ from northstar_release.adapters.base import EnvContext
 from northstar_release.adapters.warehouse import WarehouseAdapter, pin_name
 from northstar_release.artifact_store import LocalArtifactStore
 from northstar_release.build import build
+from northstar_release.component_process import env_var_for
 from northstar_release.environments import load_environments
 from northstar_release.evaluator import Runtime, apply
 from northstar_release.model import ArtifactKind, Release
 from northstar_release.plan import plan_deploy, plan_rollback
 from northstar_release.recovery import Diverged
-from northstar_release.runner import SubprocessComponentRunner, env_var_for
+from northstar_release.runner import SubprocessComponentRunner
 from northstar_release.state import open_store
 from northstar_release.state.reconcile import verify_state
 from northstar_release.tests.fixtures_engine import NOW
