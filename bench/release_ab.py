@@ -14,6 +14,8 @@ exactly as the demo runs the origin's) on its own copy of W's state and clone. "
     ./release demo --keep --workdir /tmp/demo                      # once (about 20 min)
     git worktree add /tmp/base <commit> && (cd /tmp/base && ./release status)   # its entry points and Python
     python3 bench/release_ab.py --workdir /tmp/demo --base-checkout /tmp/base [--rounds 4]
+    python3 bench/release_ab.py --workdir /tmp/demo --base-checkout . --base-env NORTHSTAR_EARLY_WARM_START=0
+        # one checkout, with and without a setting
 """
 
 from __future__ import annotations
@@ -41,7 +43,7 @@ from northstar_release.cli_driver import ONCALL, OUTSIDE_FREEZE, ReleaseCli  # n
 class Side:
     """One copy of the demo's state and clone, driven by one checkout's ``./release``."""
 
-    def __init__(self, label: str, checkout: Path, workdir: Path, root: Path) -> None:
+    def __init__(self, label: str, checkout: Path, workdir: Path, root: Path, extra_env: dict[str, str]) -> None:
         self.label, self.root, self.checkout = label, root / label, checkout
         self.commit = subprocess.run(["git", "-C", str(checkout), "rev-parse", "HEAD"], check=True,
                                      capture_output=True, text=True).stdout.strip()
@@ -56,7 +58,7 @@ class Side:
         # otherwise; set-up was done beforehand (NO_SETUP), as the demo does.
         self.env = {k: v for k, v in os.environ.items() if not k.startswith("NORTHSTAR_")}
         self.env.update(NORTHSTAR_STATE_DIR=str(self.root / "state"), NORTHSTAR_NOW=OUTSIDE_FREEZE,
-                        NORTHSTAR_RELEASE_NO_SETUP="1")
+                        NORTHSTAR_RELEASE_NO_SETUP="1", **extra_env)
 
     def cli(self, actor: str | None = None) -> ReleaseCli:
         return ReleaseCli(self.clone, self.env, release=self.checkout / "release", actor=actor or ReleaseCli.actor)
@@ -94,17 +96,24 @@ def main() -> int:
     parser.add_argument("--base-checkout", type=Path, required=True,
                         help="a checkout of the 'base' commit with its entry points built (./release status there)")
     parser.add_argument("--rounds", type=int, default=4)
+    parser.add_argument("--base-env", action="append", default=[], metavar="NAME=VALUE",
+                        help="an environment variable for the base side only (repeatable); with --base-checkout . "
+                             "this compares one checkout with and without a setting, e.g. NORTHSTAR_EARLY_WARM_START=0")
     parser.add_argument("--output", type=Path, default=REPO / "bench" / "results" / "release_ab.json")
     opts = parser.parse_args()
     if not (opts.workdir / "state").is_dir() or not (opts.workdir / "clone").is_dir():
         sys.exit(f"bench: {opts.workdir} is not a kept demo workdir (needs state/ and clone/): "
                  "run ./release demo --keep --workdir DIR")
+    bad = [e for e in opts.base_env if "=" not in e or not e.split("=", 1)[0]]
+    if bad:
+        sys.exit(f"bench: --base-env expects NAME=VALUE, got {', '.join(bad)}")
+    base_env = dict(e.split("=", 1) for e in opts.base_env)
     root = Path(tempfile.mkdtemp(prefix="bench-release-ab-"))
     started = datetime.now(UTC).isoformat(timespec="seconds")
     rows: list[dict[str, Any]] = []
     try:
-        sides = [Side(label, checkout.resolve(), opts.workdir, root)
-                 for label, checkout in (("after", REPO), ("base", opts.base_checkout))]
+        sides = [Side(label, checkout.resolve(), opts.workdir, root, extra)
+                 for label, checkout, extra in (("after", REPO, {}), ("base", opts.base_checkout, base_env))]
         candidate, known_good = sides[0].live("staging"), sides[0].live("prod")
         print(f"promote {candidate} -> prod, roll back to {known_good}; {opts.rounds} round(s)", flush=True)  # noqa: T201
         for _ in range(opts.rounds):
@@ -117,10 +126,11 @@ def main() -> int:
     table = summary(rows)
     result = {"benchmark": "release_ab", "started": started, "finished": datetime.now(UTC).isoformat(timespec="seconds"),
               "workdir": str(opts.workdir), "base": sides[1].commit, "after": sides[0].commit,
-              "uncommitted_changes": {side.label: side.dirty for side in sides},
+              "uncommitted_changes": {side.label: side.dirty for side in sides}, "base_env": base_env,
               "machine": machine(), "summary": table, "steps": rows,
               "goals": {"promotion_s": PROMOTION_GOAL_S, "rollback_s": ROLLBACK_GOAL_S},
-              "command": f"python3 bench/release_ab.py --workdir DEMO --base-checkout BASE --rounds {opts.rounds}"}
+              "command": "python3 bench/release_ab.py --workdir DEMO --base-checkout BASE "
+                         + "".join(f"--base-env {k}={v} " for k, v in base_env.items()) + f"--rounds {opts.rounds}"}
     opts.output.parent.mkdir(parents=True, exist_ok=True)
     opts.output.write_text(json.dumps(result, indent=2) + "\n")
     print(f"\n{'step':<22} {'code':<6} {'runs':>4} {'median':>7} {'min':>6} {'max':>6}  (wall of ./release, s)")  # noqa: T201
