@@ -99,3 +99,29 @@ def test_vouched_approvals_twice_in_one_process_still_sees_a_forgery_in_between(
     evidence = vouched_approvals(store, RELEASE.id, "prod")
     assert evidence.approvals == () and evidence.problems
     assert "the audit chain is broken at seq 2" in evidence.problems[0]
+
+
+def test_an_entry_appended_by_another_process_between_the_two_reads_is_not_a_truncation(
+        store, store_url: str, tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    """The rows and the anchor are two reads; whichever comes second, another process appends right before it."""
+    append_n(store, 2)
+    other = open_store(store_url, tmp_path / "other")
+    reads: list[str] = []
+
+    def second_read_after_an_append(name: str, real):  # noqa: ANN001, ANN202 - a thin spy
+        def read(*args, **kwargs):  # noqa: ANN002, ANN003, ANN202
+            reads.append(name)
+            if len(reads) == 2:
+                append_n(other, 1, env="staging")
+            return real(*args, **kwargs)
+        return read
+
+    monkeypatch.setattr(store, "audit_anchor", second_read_after_an_append("anchor", store.audit_anchor))
+    monkeypatch.setattr(store, "_audit_rows", second_read_after_an_append("rows", store._audit_rows))  # noqa: SLF001
+    try:
+        entries, result = store.verified_audit_entries()
+    finally:
+        other.close()
+    assert reads == ["anchor", "rows"]
+    assert result.ok, result.problem
+    assert len(entries) == 3
