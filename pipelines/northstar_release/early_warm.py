@@ -22,11 +22,11 @@ served warm anyway (:func:`adopt`), and an unadopted one exits when its input en
 from __future__ import annotations
 
 import os
-import subprocess
 from collections.abc import Mapping, Sequence
 from pathlib import Path
 
 from northstar_release.component_process import command_for, die_with_parent
+from northstar_release.gitutil import repo_root
 from northstar_release.warm_start import WarmProcess
 
 # (entry point, subcommand) of every KindSpec with a ``warm_start`` (tests/test_early_warm.py keeps them equal).
@@ -60,18 +60,12 @@ def switching_command(args: Sequence[str]) -> str | None:
     return None
 
 
-def _checkout_root(cwd: Path) -> Path | None:
-    """The git checkout holding ``cwd``, as ``gitutil.repo_root`` finds it for the CLI (the runner's working dir)."""
-    proc = subprocess.run(["git", "-C", str(cwd), "rev-parse", "--show-toplevel"], capture_output=True, text=True)
-    return Path(proc.stdout.strip()) if proc.returncode == 0 else None
-
-
 def start_for(args: Sequence[str], environ: Mapping[str, str] | None = None) -> list[tuple[str, str]]:
     """Start the warm processes ``args`` will need; returns what was started (nothing for any other command)."""
     env = dict(os.environ if environ is None else environ)
     if env.get(DISABLE_VAR, "1") == "0" or switching_command(args) is None:
         return []
-    root = _checkout_root(Path.cwd())
+    root = repo_root(Path.cwd())  # the checkout the CLI works on (App.repo): the runner's working directory
     if root is None:
         return []
     for key in WARM_STARTS:

@@ -104,9 +104,7 @@ def verify_state(store: StateStore, external_anchor: AuditAnchor | None = None) 
     """``audit verify``: the chain (against the stored anchor and, when given, an exported one), then the tables.
 
     ``first_broken_seq`` is the lowest seq a table discrepancy points at (None when only unvouched rows were found)."""
-    anchor = store.audit_anchor()  # before the entries: an append in between must not look like a truncated tail
-    entries = store.audit_entries()
-    result = verify_chain(entries, anchor)
+    entries, result = store.verified_audit_entries()
     if result.ok and external_anchor is not None:
         result = verify_chain(entries, external_anchor)
     if not result.ok:
