@@ -152,6 +152,8 @@ class PlanEvaluator:
             # mapped to SystemExit by the CLI) closes the deployment as failed before the error propagates: an aborted
             # deployment must never stay ``running``. Only SIGKILL skips this; recovery.py closes those rows.
             self.rt.stop_components()  # gates still computing on other threads (gate_batch.py) are not needed
+            if self._gates is not None:
+                self._gates.blocked.set()  # ... nor the tests gate's Pants run (it is interrupted)
             try:
                 notes = self._switch_back()
             except Exception as back:  # noqa: BLE001 - the row must still be closed; the failure is recorded

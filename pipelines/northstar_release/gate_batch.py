@@ -13,6 +13,9 @@ baseline commit, gate results, stage records), progress lines, pauses and fault 
 deployment row and the audit record are exactly what a one-at-a-time run writes. A gate only computes a verdict (it
 changes nothing), so starting it before the evaluator reaches its stage changes no outcome.
 
+Once any gate's verdict blocks, the batch sets ``GateContext.blocked``: a gate still running for minutes (the tests
+gate) may stop then, since the release cannot enter the env whatever else it finds; the aborted run says so.
+
 Workers are daemon threads: when the CLI is interrupted (Ctrl-C, SIGTERM) the evaluator kills the component
 processes gates still wait on (``Runtime.stop_components``), closes the deployment as failed and exits without
 waiting for a worker; a process it missed still has its parent-death signal (``component_process.die_with_parent``).
@@ -48,8 +51,9 @@ class GateJob:
 class GateBatch:
     """Starts every job at construction (one daemon worker per group); :meth:`results` waits for one stage's."""
 
-    def __init__(self, jobs: Sequence[GateJob]) -> None:
+    def __init__(self, jobs: Sequence[GateJob], blocked: threading.Event | None = None) -> None:
         self._futures: dict[str, Future[list[GateResult]]] = {job.stage: Future() for job in jobs}
+        self.blocked = blocked or threading.Event()  # set at the first blocking verdict (or a gate's exception)
         groups: dict[str, list[GateJob]] = {}
         for job in jobs:
             groups.setdefault(job.group, []).append(job)
@@ -60,12 +64,16 @@ class GateBatch:
         for i, job in enumerate(queue):
             future = self._futures[job.stage]
             try:
-                future.set_result(job.verdict())
+                results = job.verdict()
             except BaseException as exc:  # noqa: BLE001 - re-raised on the evaluator's thread at this stage
+                self.blocked.set()
                 future.set_exception(exc)
                 for later in queue[i + 1:]:  # the evaluator stops at this stage: the rest of the kind is not needed
                     self._futures[later.stage].cancel()
                 return
+            if any(r.blocking for r in results):
+                self.blocked.set()
+            future.set_result(results)
 
     def results(self, stage: str) -> list[GateResult]:
         """The stage's verdict, once computed; a gate's exception is raised here, on the caller's thread."""
@@ -77,15 +85,17 @@ def start_gates(plan: ReleasePlan, release: Release, env: EnvContext, rt: Runtim
     env is still in the chain is reused as it is; any other gate is given that evidence (``GateContext.prior``)."""
     baseline = baseline_commit(rt)
     chain = {e.seq: e.hash for e in rt.store.audit_entries_of(release.id)}  # reuse is within one release
+    blocked = threading.Event()
     jobs = []
     for stage in (s for s in plan.stages if isinstance(s, GateStage)):
         reusable, gate = _reused(stage, chain), GATES[stage.gate]
         ctx = GateContext(release, env, rt.adapters, prior=stage.reuse if reusable else (),
-                          prior_ref=stage.reused_from if reusable else None, baseline_commit=baseline, repo=rt.repo)
+                          prior_ref=stage.reused_from if reusable else None, baseline_commit=baseline, repo=rt.repo,
+                          blocked=blocked)
         reuse = bool(reusable) and not stage.environment_dependent
         jobs.append(GateJob(stage.name, "reused" if reuse else gate.kind.value,
                             partial(list, reusable) if reuse else partial(gate.evaluate, ctx)))
-    return GateBatch(jobs)
+    return GateBatch(jobs, blocked)
 
 
 def baseline_commit(rt: Runtime) -> str | None:

@@ -12,8 +12,9 @@ stack config) says True and always runs.
 
 from __future__ import annotations
 
+import threading
 from collections.abc import Mapping, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Protocol
 
@@ -34,6 +35,9 @@ class GateContext:
     # nothing is live anywhere): the base a gate diffs the release against (the tests gate's --changed-since).
     baseline_commit: str | None = None
     repo: Path | None = None  # the git repository holding the release's commit (None: not known to this runtime)
+    # Set once another gate of the same plan has blocked the release (gate_batch.py): a long gate (the tests gate's
+    # Pants run) may stop early, because the release cannot enter the env whatever it finds.
+    blocked: threading.Event = field(default_factory=threading.Event)
 
 
 class Gate(Protocol):

@@ -12,6 +12,10 @@ case: ``./release build`` refuses a dirty tree), in place, so pantsd and Pants' 
 in a temporary ``git worktree`` of the commit. Evidence: base, command, the test targets with their outcome and
 duration, counts and wall time. A repository without ``./pants`` has no Pants test targets: the gate says so.
 
+The slowest gate (minutes when a change reaches the dbt project), so it gives way: once another gate of the same plan
+has blocked the release, its Pants run is interrupted and it fails saying so (``GateContext.blocked``); the release is
+blocked either way, and its tests run in full on the next release once the other gates pass.
+
 Environment-independent: the verdict depends only on the commit and its base, so a promotion of the same release
 reuses it with a pointer to the original evidence (ADR 0006).
 """
@@ -21,8 +25,10 @@ from __future__ import annotations
 import os
 import re
 import shutil
+import signal
 import subprocess
 import tempfile
+import threading
 import time
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -32,6 +38,7 @@ from northstar_release.model import ArtifactKind, GateOutcome, GateResult
 
 PANTS = "./pants"
 TIMEOUT_S = float(os.environ.get("NORTHSTAR_TESTS_GATE_TIMEOUT", "3600"))
+POLL_S = 0.5  # how often a running Pants is checked against the timeout and GateContext.blocked
 # Pants' per-target summary lines: "✓ dbt:tests succeeded in 3.21s." / "✕ spark:tests failed in 1.02s (cached)."
 _LINE = re.compile(r"^\s*(✓|✕|-|x)\s+(\S+)\s+(succeeded|failed|skipped|timed out)(?:\s+in\s+([\d.]+)s)?(.*)$")
 
@@ -44,6 +51,7 @@ class TestRun:
     targets: dict[str, dict[str, object]] = field(default_factory=dict)
     seconds: float = 0.0
     tail: list[str] = field(default_factory=list)
+    stopped: bool = False  # interrupted because another gate had already blocked the release
 
     @property
     def failed(self) -> list[str]:
@@ -92,19 +100,42 @@ def _clean_at(repo: Path, commit: str) -> bool:
     return head == commit and not dirty
 
 
-def run_pants_tests(workdir: Path, base: str | None, daemon: bool = True) -> TestRun:
-    """``daemon=False`` for a throw-away checkout: a pantsd started there would outlive the folder it serves."""
+def run_pants_tests(workdir: Path, base: str | None, daemon: bool = True,
+                    stop: threading.Event | None = None) -> TestRun:
+    """``daemon=False`` for a throw-away checkout: a pantsd started there would outlive the folder it serves.
+
+    ``stop``: once set (another gate blocked the release), Pants is interrupted (SIGINT, as Ctrl-C: it cancels the
+    run and its test processes; SIGKILL if it has not exited 15 s later) and the run reports ``stopped``."""
     args = [PANTS] + ([] if daemon else ["--no-pantsd"])
     args += [f"--changed-since={base}", "--changed-dependents=transitive", "test"] if base else ["test", "::"]
     started = time.monotonic()
-    try:
-        proc = subprocess.run(args, cwd=workdir, capture_output=True, text=True, timeout=TIMEOUT_S)
-    except subprocess.TimeoutExpired:
-        return TestRun(exit_code=124, seconds=round(time.monotonic() - started, 3),
-                       tail=[f"pants test timed out after {TIMEOUT_S:.0f}s"])
-    output = proc.stderr + "\n" + proc.stdout
-    return TestRun(exit_code=proc.returncode, targets=parse_pants_test_output(output),
-                   seconds=round(time.monotonic() - started, 3), tail=output.strip().splitlines()[-20:])
+    proc = subprocess.Popen(args, cwd=workdir, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+    ended: str | None = None
+    while True:
+        try:
+            out, err = proc.communicate(timeout=POLL_S)  # retrying after a timeout loses no output
+            break
+        except subprocess.TimeoutExpired:
+            if ended is None and stop is not None and stop.is_set():
+                ended = "stopped"
+            elif ended is None and time.monotonic() - started > TIMEOUT_S:
+                ended = "timed out"
+            else:
+                continue
+            proc.send_signal(signal.SIGINT)
+            try:
+                out, err = proc.communicate(timeout=15)
+            except subprocess.TimeoutExpired:
+                proc.kill()
+                out, err = proc.communicate()
+            break
+    output = err + "\n" + out
+    run = TestRun(exit_code=proc.returncode, targets=parse_pants_test_output(output),
+                  seconds=round(time.monotonic() - started, 3), tail=output.strip().splitlines()[-20:])
+    if ended == "timed out":
+        run.exit_code, run.tail = 124, [*run.tail, f"pants test timed out after {TIMEOUT_S:.0f}s"]
+    run.stopped = ended == "stopped" and proc.returncode != 0  # a run that still finished cleanly counts
+    return run
 
 
 class TestsGate:
@@ -129,14 +160,15 @@ class TestsGate:
                                        "targets to run", evidence={"pants": False})]
         base, why = choose_base(repo, commit, ctx.baseline_commit)
         if _clean_at(repo, commit):
-            run, where = run_pants_tests(repo, base), "the repository checkout (clean, at the commit)"
+            run, where = run_pants_tests(repo, base, stop=ctx.blocked), "the repository checkout (clean, at the commit)"
         else:
             tmp = Path(tempfile.mkdtemp(prefix="tests-gate-"))
             work = tmp / "checkout"
             try:
                 subprocess.run(["git", "-C", str(repo), "worktree", "add", "--detach", "--quiet", str(work), commit],
                                check=True, capture_output=True)
-                run, where = run_pants_tests(work, base, daemon=False), "a temporary git worktree of the commit"
+                run, where = (run_pants_tests(work, base, daemon=False, stop=ctx.blocked),
+                              "a temporary git worktree of the commit")
             finally:
                 subprocess.run(["git", "-C", str(repo), "worktree", "remove", "--force", str(work)],
                                capture_output=True)
@@ -150,7 +182,12 @@ class TestsGate:
             "failed": run.failed, "duration_s": run.seconds}
         if not ok:
             evidence["output_tail"] = run.tail
-        if ok:
+        if run.stopped:
+            evidence["stopped"] = True
+            summary = (f"stopped after {run.seconds:.1f}s: another gate had already blocked the release, so it cannot "
+                       f"enter {ctx.env.env} whatever the tests say ({len(run.targets)} target(s) had finished, "
+                       f"{len(run.failed)} failed); they run in full once the other gates pass")
+        elif ok:
             summary = (f"{len(run.targets)} test target(s) passed at {commit[:12]} (changed since {why}; "
                        f"{sum(1 for r in run.targets.values() if r['cached'])} from Pants' cache) in {run.seconds:.1f}s")
         elif run.failed:

@@ -72,3 +72,34 @@ def test_a_gate_error_is_raised_at_its_stage_and_the_rest_of_its_kind_is_not_run
     with pytest.raises(RuntimeError, match="did not print one JSON object"):
         batch.results("gate:broken")
     assert ran == []
+
+
+def test_a_blocking_verdict_tells_the_gates_still_running_that_the_release_is_blocked() -> None:
+    # The tests gate watches ``blocked`` to stop its Pants run early; a passing verdict must not set it.
+    blocked = threading.Event()
+    saw_blocked = threading.Event()
+
+    def slow_gate() -> list[GateResult]:
+        saw_blocked.set() if blocked.wait(WAIT_S) else None
+        return _result("slow")
+
+    def failing_gate() -> list[GateResult]:
+        return [GateResult(gate="bad", target="t", outcome=GateOutcome.FAILED, summary="bad")]
+
+    passing = GateBatch([GateJob("gate:ok", "a", partial(_result, "ok"))])
+    assert passing.results("gate:ok")[0].outcome == GateOutcome.PASSED and not passing.blocked.is_set()
+
+    batch = GateBatch([GateJob("gate:slow", "source", slow_gate), GateJob("gate:bad", "dag_bundle", failing_gate)],
+                      blocked)
+    assert batch.results("gate:bad")[0].blocking
+    assert batch.results("gate:slow")[0].summary == "slow" and saw_blocked.is_set()
+
+
+def test_a_gate_error_also_marks_the_release_blocked() -> None:
+    def broken() -> list[GateResult]:
+        raise RuntimeError("component crashed")
+
+    batch = GateBatch([GateJob("gate:broken", "a", broken)])
+    with pytest.raises(RuntimeError):
+        batch.results("gate:broken")
+    assert batch.blocked.is_set()

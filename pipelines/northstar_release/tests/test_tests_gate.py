@@ -10,6 +10,8 @@ from __future__ import annotations
 
 import os
 import subprocess
+import threading
+import time
 from datetime import UTC, datetime
 from pathlib import Path
 
@@ -99,3 +101,54 @@ def test_failing_unit_test_of_a_changed_target_blocks_with_real_pants(tmp_path: 
     (result,) = TestsGate().evaluate(context(release_at(clone), clone, tmp_path, baseline=base))
     assert result.outcome == GateOutcome.PASSED, result.summary
     assert result.evidence["counts"] == {"succeeded": 1}
+
+
+SLOW_PANTS = """#!/usr/bin/env bash
+# Stands in for ./pants: one target finished, then a long test run that ends on SIGINT as Pants does on Ctrl-C.
+trap 'echo "Interrupted by user." >&2; exit 130' INT
+echo "✓ spark/northstar_spark/tests/test_verify.py:../../tests succeeded in 1.20s." >&2
+for _ in $(seq 600); do sleep 0.1; done
+echo "✓ late:tests succeeded in 60.00s." >&2
+"""
+
+
+def _slow_pants(tmp_path: Path) -> Path:
+    (tmp_path / "pants").write_text(SLOW_PANTS)
+    (tmp_path / "pants").chmod(0o755)
+    return tmp_path
+
+
+def test_a_run_is_interrupted_once_another_gate_has_blocked_the_release(tmp_path: Path) -> None:
+    from northstar_release.gates.tests_gate import run_pants_tests
+
+    stop = threading.Event()
+    threading.Timer(1.0, stop.set).start()
+    started = time.monotonic()
+    run = run_pants_tests(_slow_pants(tmp_path), "abc123", stop=stop)
+    assert time.monotonic() - started < 20, "the run was not interrupted"
+    assert run.stopped and run.exit_code == 130
+    assert list(run.targets) == ["spark/northstar_spark/tests/test_verify.py:../../tests"]  # what finished first
+    assert "Interrupted by user." in run.tail
+
+
+def test_a_run_past_the_timeout_is_interrupted_and_fails(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    from northstar_release.gates import tests_gate
+
+    monkeypatch.setattr(tests_gate, "TIMEOUT_S", 1.0)
+    run = tests_gate.run_pants_tests(_slow_pants(tmp_path), "abc123", stop=threading.Event())
+    assert run.exit_code == 124 and not run.stopped and "timed out after 1s" in run.tail[-1]
+
+
+def test_a_stopped_run_fails_the_gate_and_says_why(tmp_path: Path) -> None:
+    repo = make_repo(tmp_path)
+    base = git(repo, "rev-parse", "HEAD")
+    _slow_pants(repo)
+    commit(repo, "the repository now has ./pants")
+    release = release_at(repo)
+    env = EnvContext(env="dev", env_dir=tmp_path, artifact_path=lambda a: tmp_path, runner=None)  # type: ignore[arg-type]
+    blocked = threading.Event()
+    blocked.set()  # another gate of the plan has already blocked the release
+    ctx = GateContext(release, env, {}, baseline_commit=base, repo=repo, blocked=blocked)
+    (result,) = TestsGate().evaluate(ctx)
+    assert result.outcome == GateOutcome.FAILED and result.evidence["stopped"] is True
+    assert result.summary.startswith("stopped after") and "another gate had already blocked" in result.summary
