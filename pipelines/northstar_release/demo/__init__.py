@@ -8,7 +8,10 @@ clock pinned outside prod's freeze window, it narrates and runs:
       and promoted to prod, with the warehouse deploy evidence showing 0 rows recomputed at each promotion;
   (c) a bad change (a failing data test on the finance mart, a DAG with an import error) built and deployed to dev,
       which must be BLOCKED (exit 1) with the gate evidence shown; prod's warehouse row counts and table checksums are
-      read before and after and must be identical;
+      read before and after and must be identical (the tests gate, still running when another gate blocks, stops);
+  (c2) a Spark job change whose own unit test fails (``daily_revenue`` stops lower-casing status) on a side branch
+      from the good change: every other gate passes, the ``tests`` gate (Pants test over what changed since prod's
+      commit, in the clone) blocks it at dev naming the failing test target;
   (d) a timed rollback of prod to v1 (wall seconds, and the engine/component split the CLI reports) with 0 rows
       recomputed;
   (e) ``audit verify`` (must pass) and ``audit export`` as Markdown into the work dir;
@@ -18,7 +21,7 @@ clock pinned outside prod's freeze window, it narrates and runs:
       a DAG-only side repository with its own state, so it costs seconds, not the warehouse's minutes).
 
 Why subprocesses of the ORIGINAL checkout's ``./release`` with cwd = the clone: the demo must prove what a user gets
-(the wrapper's set-up, argument parsing, exit codes, ``--json`` documents), while the commits it makes for (b) and (c)
+(the wrapper's set-up, argument parsing, exit codes, ``--json`` documents), while the commits it makes for (b), (c) and (c2)
 must never touch the user's working tree. Every expectation is checked from the CLI's own JSON output or from the
 component entry points' JSON (prod table fingerprints come from the ``warehouse`` entry point through
 ``SubprocessComponentRunner``), never assumed: a step whose evidence cannot be obtained -- e.g. an artifact kind whose
@@ -43,6 +46,7 @@ from northstar_release.demo.edits import (
     add_failing_finance_column,
     add_failing_finance_test,
     add_mart_column,
+    break_spark_job,
     change_spark_job,
     edit,
 )
@@ -62,6 +66,6 @@ from northstar_release.demo.report import DemoReport, RollbackTiming, StepRecord
 __all__ = ["BAD_COLUMN", "BROKEN_DAG", "BROKEN_DAG_SOURCE", "FINANCE_MART", "GOOD_MART", "HERMETIC_UNSET", "MART_SCHEMA",
            "OUTSIDE_FREEZE", "SPARK_JOB", "AdapterNotAvailable", "Demo", "DemoReport", "DemoSetupError", "RollbackTiming",
            "StepFailed", "StepRecord", "add_failing_finance_column", "add_failing_finance_test", "add_mart_column",
-           "change_spark_job", "clock_overrides", "deployment_starts", "edit", "failed_audits", "failed_gates",
+           "break_spark_job", "change_spark_job", "clock_overrides", "deployment_starts", "edit", "failed_audits", "failed_gates",
            "fingerprints_line",
            "gate_line", "render", "rows_recomputed", "run_demo", "summary_table", "table_fingerprints"]

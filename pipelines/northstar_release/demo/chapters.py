@@ -6,7 +6,7 @@ from __future__ import annotations
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
-from northstar_release.cli_driver import ONCALL, OUTSIDE_FREEZE, CliCall, commit_all
+from northstar_release.cli_driver import ONCALL, OUTSIDE_FREEZE, CliCall, CommandFailed, commit_all, git
 from northstar_release.demo.edits import (
     BAD_COLUMN,
     BROKEN_DAG,
@@ -18,10 +18,12 @@ from northstar_release.demo.edits import (
     PROD_ROLLBACK_BUDGET_S,
     SPARK_JOB,
     SPARK_KIND,
+    SPARK_UNIT_TEST,
     WAREHOUSE_KIND,
     add_failing_finance_column,
     add_failing_finance_test,
     add_mart_column,
+    break_spark_job,
     change_spark_job,
     edit,
 )
@@ -83,6 +85,7 @@ def chapter_b(d: Demo) -> None:
         edit(d.clone, SPARK_JOB, change_spark_job)
         sha = commit_all(d.clone, "demo: fct_orders.payment_count; daily_revenue trims status", DEMO_AUTHOR,
                          d.env)
+        d.good_commit = sha
         s.result = f"commit {sha[:12]} by {DEMO_AUTHOR}"
     with d.step("b2 build good release", "new digests for the warehouse project and the Spark job") as s:
         d.good = d.build("good")
@@ -182,6 +185,60 @@ def chapter_c(d: Demo) -> None:
             raise StepFailed(f"prod tables changed: {', '.join(diff)}")
         d.report.prod_tables_unchanged = True
         s.result = f"{len(after)} table(s) identical; prod still runs {prod_release}"
+
+
+def chapter_c2(d: Demo) -> None:
+    d.chapter("(c2) a Spark job change whose own unit test fails: blocked at dev by the tests gate alone")
+    if not d.good_commit:
+        raise StepFailed("no good change commit to branch from (see b1)")
+    dev_before = d.live("dev").get("live_release")
+    try:
+        _spark_bug(d, dev_before)
+    finally:  # back to the demo's branch (the bad change), whatever happened on the side branch
+        try:
+            git(d.clone, "checkout", "-q", "-f", "demo", env=d.env)
+        except CommandFailed as exc:
+            raise StepFailed(f"could not check out the demo branch again: {exc}") from exc
+
+
+def _spark_bug(d: Demo, dev_before: str | None) -> None:
+    sha = ""
+    with d.step("c2.1 commit Spark bug", f"{SPARK_JOB} stops lower-casing status (on top of the good change)") as s:
+        git(d.clone, "checkout", "-q", "-b", "demo-spark-bug", d.good_commit, env=d.env)
+        edit(d.clone, SPARK_JOB, break_spark_job)
+        sha = commit_all(d.clone, "demo: daily_revenue matches status case-sensitively", DEMO_AUTHOR, d.env)
+        s.result = f"commit {sha[:12]} on branch demo-spark-bug"
+    if not sha:
+        raise StepFailed("the Spark bug could not be committed")
+    bug = ""
+    with d.step("c2.2 build Spark bug release", "built; only the Spark job's digest differs from the good release") as s:
+        bug = d.build("spark-bug")
+        changed = sorted(k for k, v in d.artifacts[bug].items() if d.artifacts[d.good].get(k) != v)
+        s.result = f"{bug}: changed {', '.join(changed) or 'nothing'}"
+        if [k.split(":", 1)[0] for k in changed] != [SPARK_KIND]:
+            raise StepFailed(f"{s.result}; expected exactly one new {SPARK_KIND} digest")
+    if not bug:
+        raise StepFailed("the Spark bug release could not be built")
+    with d.step("c2.3 Spark bug -> dev", f"BLOCKED (exit 1) by the tests gate only: {SPARK_UNIT_TEST} failed; "
+                                         "every other gate passed; dev unchanged") as s:
+        deploy = d.call("deploy", bug, "--env", "dev")
+        doc = deploy.doc or {}
+        if deploy.exit_code != 1 or doc.get("status") != "blocked":
+            raise StepFailed(f"expected exit 1 / blocked, got exit {deploy.exit_code} / {doc.get('status')}: "
+                             f"{deploy.describe_failure()}")
+        failed = failed_gates(doc)
+        for g in failed:
+            d.sub(f"gate evidence: {gate_line(g)}")
+        if [g["gate"] for g in failed] != ["tests"]:
+            raise StepFailed("expected the tests gate alone to block, got: " + "; ".join(gate_line(g) for g in failed))
+        evidence = failed[0]["evidence"]
+        if SPARK_UNIT_TEST not in (evidence.get("failed") or []):
+            raise StepFailed(f"the tests gate's failed targets {evidence.get('failed')} do not name {SPARK_UNIT_TEST}")
+        dev = d.live("dev").get("live_release")
+        if dev != dev_before:
+            raise StepFailed(f"blocked, but dev now runs {dev} (expected still {dev_before})")
+        s.result = (f"blocked: {evidence.get('command')} -> failed {', '.join(evidence['failed'])} "
+                    f"({evidence.get('counts')}, {evidence.get('duration_s')} s); dev still runs {dev}")
 
 
 def chapter_d(d: Demo) -> None:

@@ -6,6 +6,7 @@ from __future__ import annotations
 import json
 import os
 import shutil
+import signal
 import subprocess
 import tempfile
 import time
@@ -48,6 +49,7 @@ class Demo:
         self.cli: ReleaseCli | None = None
         self.artifacts: dict[str, dict[str, str]] = {}  # release id -> {"kind:name": sha256} (status's keys)
         self.v1 = self.good = self.bad = ""
+        self.good_commit = ""  # (c2) branches its Spark bug from the good change
 
     # -- narration ---------------------------------------------------------------------------------------------------
     def say(self, text: str, style: str = "") -> None:
@@ -113,8 +115,8 @@ class Demo:
         except StepFailed as exc:  # no v1 in prod: nothing else can be shown
             self.say(f"stopping: {exc}", style="red")
         else:
-            for chapter in (chapters.chapter_b, chapters.chapter_c, chapters.chapter_d, chapters.chapter_e,
-                            health_chapter.chapter_f):
+            for chapter in (chapters.chapter_b, chapters.chapter_c, chapters.chapter_c2, chapters.chapter_d,
+                            chapters.chapter_e, health_chapter.chapter_f):
                 try:
                     chapter(self)
                 except StepFailed as exc:  # a step the rest of this chapter depends on failed; go on with the next
@@ -202,6 +204,7 @@ class Demo:
                 "every deployment's audit entry records clock.override")
 
     def cleanup(self) -> None:
+        stop_pantsd(self.clone)  # the tests gate and the build ran Pants in the clone; its daemon must not outlive it
         if self.keep:
             self.say(f"kept for inspection: clone {self.clone}, state {self.workdir / 'state'} "
                      f"(NORTHSTAR_STATE_DIR={self.workdir / 'state'})")
@@ -288,6 +291,19 @@ class Demo:
     def registered_kinds(self) -> list[str]:
         """Every artifact kind the release engine registers (``./release kinds``): a release must carry each."""
         return [str(k["kind"]) for k in self.must("kinds")["kinds"]]
+
+
+def stop_pantsd(build_root: Path) -> None:
+    """SIGTERM the pantsd serving ``build_root`` (it names itself ``pantsd [<build root>]``), if one runs."""
+    if not str(build_root) or build_root == Path():
+        return
+    name = f"pantsd [{build_root.resolve()}]".encode()
+    for proc in Path("/proc").glob("[0-9]*"):
+        try:
+            if (proc / "cmdline").read_bytes().split(b"\0")[0] == name:
+                os.kill(int(proc.name), signal.SIGTERM)
+        except (OSError, ValueError):
+            continue  # gone meanwhile, or not ours to read
 
 
 def run_demo(*, as_json: bool, keep: bool, workdir: Path | None) -> int:

@@ -7,7 +7,7 @@ from pathlib import Path
 
 from northstar_release.demo.errors import StepFailed
 
-DEMO_AUTHOR = "dev@northstar.example"  # commits (b) and (c); the release author
+DEMO_AUTHOR = "dev@northstar.example"  # commits (b), (c) and (c2); the release author
 PROD_ROLLBACK_BUDGET_S = 10.0  # the issue's "Done when": whole-platform prod rollback <= 10 s wall on 2 cores
 WAREHOUSE_KIND, SPARK_KIND = "warehouse_project", "spark_job"  # the kinds the demo's edits (b) change
 
@@ -18,6 +18,7 @@ FINANCE_MART = "dbt/models/marts/fct_daily_revenue.sql"
 MART_SCHEMA = "dbt/models/marts/schema.yml"
 BROKEN_DAG = "airflow/dags/orders_export.py"
 BAD_COLUMN = "refunded_amount"
+SPARK_UNIT_TEST = "spark/northstar_spark/tests/test_daily_revenue.py:../../tests"  # fails on (c2)'s edit
 
 # A typo in an import from a package Pants does know (so the release still builds); importing the DAG file fails,
 # which is exactly what the dag_integrity gate (Airflow's DagBag) must catch before dev.
@@ -50,6 +51,13 @@ def add_mart_column(sql: str) -> str:
 def change_spark_job(source: str) -> str:
     """Good change: status matching tolerates padded values; OUTPUT_SCHEMA and the fixture's results stay the same."""
     return _replace_once(source, 'F.lower(F.col("status"))', 'F.lower(F.trim(F.col("status")))', SPARK_JOB)
+
+
+def break_spark_job(source: str) -> str:
+    """Bad Spark change (c2), on top of the good change: status matching loses its ``lower()``, so ``SHIPPED`` orders
+    stop counting. The verifier's fixture has lowercase statuses only and the output schema is unchanged, so every
+    other gate passes; the job's own unit test (``test_daily_revenue.py``: exact values) fails."""
+    return _replace_once(source, 'F.lower(F.trim(F.col("status")))', 'F.trim(F.col("status"))', SPARK_JOB)
 
 
 def add_failing_finance_column(sql: str) -> str:

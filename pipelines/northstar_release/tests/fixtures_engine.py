@@ -68,7 +68,7 @@ def make_engine(tmp: Path, repo: Path) -> Engine:
 
     rt = Runtime(store=store, environments=load_environments(ENVIRONMENTS_YAML),
                  adapters={ArtifactKind.DAG_BUNDLE: DagBundleAdapter()}, env_context=ctx, now=lambda: NOW,
-                 progress=progress.append)
+                 progress=progress.append, repo=repo)
     return Engine(tmp, repo, runner, rt, artifacts, progress)
 
 

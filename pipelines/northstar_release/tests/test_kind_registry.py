@@ -103,7 +103,8 @@ def eng(tmp_path: Path) -> Engine:
 def runtime_with_kind(eng: Engine) -> Runtime:
     adapters = {**eng.rt.adapters, EVENT_SCHEMA: EventSchemaAdapter()}
     return Runtime(store=eng.rt.store, environments=eng.rt.environments, adapters=adapters,
-                   env_context=eng.rt.env_context, now=eng.rt.now, progress=eng.rt.progress, kinds=REGISTRY)
+                   env_context=eng.rt.env_context, now=eng.rt.now, progress=eng.rt.progress, kinds=REGISTRY,
+                   repo=eng.rt.repo)
 
 
 def built(eng: Engine, rt: Runtime) -> list[Artifact]:

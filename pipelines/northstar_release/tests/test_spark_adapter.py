@@ -290,9 +290,9 @@ def test_a_release_verifies_only_the_jobs_whose_digest_changed(world: dict[str, 
     assert isinstance(good, Artifact) and isinstance(bad, Artifact) and isinstance(other, Artifact)
     assert isinstance(runner, CountingRunner)
     store, envs = open_store(None, tmp_path / "state"), load_environments(ENVIRONMENTS_YAML)
-    # spark_consumers reads the release's commit from its git repository, which these synthetic releases do not have
-    # (it blocks, fail-closed, without one); it is tested on the real repository in test_spark_consumers_cli.py.
-    envs = {name: env.model_copy(update={"gates": tuple(g for g in env.gates if g != "spark_consumers")})
+    # spark_consumers and tests read the release's commit from its git repository, which these synthetic releases do
+    # not have (both block, fail-closed, without one); they are tested on real repositories elsewhere (the CLI tests).
+    envs = {name: env.model_copy(update={"gates": tuple(g for g in env.gates if g not in ("spark_consumers", "tests"))})
             for name, env in envs.items()}
     base = ctx_for(world, "engine-dev")
     rt = Runtime(store=store, environments=envs, adapters={ArtifactKind.SPARK_JOB: SparkJobAdapter()},

@@ -113,7 +113,7 @@ def world(tmp_path_factory: pytest.TempPathFactory) -> Iterator[World]:
     adapter = WarehouseAdapter()
     rt = Runtime(store=open_store(None, state), environments=load_environments(root / "environments.yaml"),
                  adapters={ArtifactKind.WAREHOUSE_PROJECT: adapter}, env_context=ctx, now=lambda: NOW,
-                 progress=progress.append)
+                 progress=progress.append, repo=repo)
     v1 = build(repo, rt.store, artifacts, rt.adapters, "ci").release
     path = repo / MART_SQL
     path.write_text(path.read_text().replace(COUNT_OLD, COUNT_NEW, 1))
