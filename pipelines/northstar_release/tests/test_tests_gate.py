@@ -19,7 +19,7 @@ import pytest
 
 from northstar_release.adapters.base import EnvContext
 from northstar_release.gates.base import GateContext
-from northstar_release.gates.tests_gate import TestsGate, choose_base, parse_pants_test_output
+from northstar_release.gates.tests_gate import TestsGate, choose_base, file_targets, parse_pants_test_output
 from northstar_release.model import GateOutcome, Release
 from northstar_release.tests.helpers import REPO, commit, git, make_repo
 
@@ -95,16 +95,25 @@ def test_failing_unit_test_of_a_changed_target_blocks_with_real_pants(tmp_path: 
     assert "pipelines/northstar_contracts/tests/test_canary.py:../../contracts_tests" in result.evidence["failed"]
     assert result.evidence["base"] == base and result.evidence["duration_s"] > 0
     assert result.evidence["counts"].get("failed") == 1
+    assert result.evidence["failed_tests"] == ["northstar_contracts.tests.test_canary::test_canary"]
 
     canary.write_text("def test_canary() -> None:\n    assert 1 + 1 == 2\n")
     commit(clone, "fixed")
     (result,) = TestsGate().evaluate(context(release_at(clone), clone, tmp_path, baseline=base))
     assert result.outcome == GateOutcome.PASSED, result.summary
-    assert result.evidence["counts"] == {"succeeded": 1}
+    canary_target = "pipelines/northstar_contracts/tests/test_canary.py:../../contracts_tests"
+    assert result.evidence["targets"][canary_target]["outcome"] == "succeeded"
+    assert result.evidence["failed"] == [] and result.evidence["failed_tests"] == []
 
 
 SLOW_PANTS = """#!/usr/bin/env bash
-# Stands in for ./pants: one target finished, then a long test run that ends on SIGINT as Pants does on Ctrl-C.
+# Stands in for ./pants: `list` names a generator and two file targets; `test` finishes one target, then runs long
+# and ends on SIGINT as Pants does on Ctrl-C.
+if [[ " $* " == *" list "* ]]; then
+  printf '%s\\n' spark:tests spark/northstar_spark/tests/test_verify.py:../../tests 3rdparty/python:spark#pyspark
+  exit 0
+fi
+echo "$*" > pants-test-args
 trap 'echo "Interrupted by user." >&2; exit 130' INT
 echo "✓ spark/northstar_spark/tests/test_verify.py:../../tests succeeded in 1.20s." >&2
 for _ in $(seq 600); do sleep 0.1; done
@@ -129,6 +138,23 @@ def test_a_run_is_interrupted_once_another_gate_has_blocked_the_release(tmp_path
     assert run.stopped and run.exit_code == 130
     assert list(run.targets) == ["spark/northstar_spark/tests/test_verify.py:../../tests"]  # what finished first
     assert "Interrupted by user." in run.tail
+    # `test` got the listed file target only: not the generator (all its files) nor the requirement
+    args = (tmp_path / "pants-test-args").read_text().split()
+    assert args[0] == "test" and args[-1] == "spark/northstar_spark/tests/test_verify.py:../../tests"
+    assert "spark:tests" not in args and run.addresses == [args[-1]]
+
+
+def test_file_targets_are_kept_and_generators_dropped() -> None:
+    listed = "pipelines:tests\npipelines/northstar_release/tests/test_demo.py:../../tests\n3rdparty/python:tools#rich\n" \
+             "dbt/models/marts/fct_orders.sql:../../project\nspark:daily_revenue\n"
+    assert file_targets(listed) == ["pipelines/northstar_release/tests/test_demo.py:../../tests",
+                                      "dbt/models/marts/fct_orders.sql:../../project"]
+
+
+def test_a_batch_of_files_is_one_result_under_its_first_file() -> None:
+    line = "✕ spark/northstar_spark/tests/test_daily_revenue.py:../../tests and 7 other files failed in 363.87s."
+    assert parse_pants_test_output(line) == {"spark/northstar_spark/tests/test_daily_revenue.py:../../tests": {
+        "outcome": "failed", "seconds": 363.87, "cached": False, "batch_of": 8}}
 
 
 def test_a_run_past_the_timeout_is_interrupted_and_fails(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:

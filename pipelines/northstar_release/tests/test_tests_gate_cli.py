@@ -5,12 +5,13 @@ sandbox is neither a checkout (no ``.git``) nor a place Pants can run. ``./run-t
 ``./pants lint check test ::``, from the checkout, with the tools resolve's exported virtualenv and
 ``NORTHSTAR_TEST_PANTS=1``; anywhere else it is skipped.
 
-What is real: a local clone of the checkout's HEAD with one commit on top (``daily_revenue`` stops lower-casing
-``status``, so ``SHIPPED`` orders no longer count: the job's unit test with exact values fails, while its output
-schema and the verifier's lowercase fixture do not notice), the checkout's ``./release`` wrapper (its own set-up,
-``build``, ``deploy``, ``audit``), and Pants' ``--changed-since=<HEAD> --changed-dependents=transitive test`` in the
-clone (the Spark tests run Spark in local mode). Dev runs the tests gate alone (``NORTHSTAR_ENVIRONMENTS``): the
-other gates are shown by the demo and their own tests, and alone this one must be what blocks.
+What is real: a local clone of the checkout's HEAD with one commit on top (the demo's Spark edits of (b) and (c2):
+``daily_revenue`` stops lower-casing ``status``, so ``SHIPPED`` orders no longer count: the job's unit test with
+exact values fails, while its output schema and the verifier's lowercase fixture do not notice), the checkout's
+``./release`` wrapper (its own set-up, ``build``, ``deploy``, ``audit``), and Pants in the clone (``list`` of what
+changed since HEAD with its transitive dependents, then ``test`` of those files; the Spark tests run Spark in local
+mode). Dev runs the tests gate alone (``NORTHSTAR_ENVIRONMENTS``): the other gates are shown by the demo and their
+own tests, and alone this one must be what blocks.
 """
 
 from __future__ import annotations
@@ -23,11 +24,12 @@ import pytest
 import yaml
 
 from northstar_release.cli_driver import OUTSIDE_FREEZE, ReleaseCli, commit_all, git
+from northstar_release.demo.edits import SPARK_JOB, break_spark_job, change_spark_job, edit
 from northstar_release.tests.helpers import REPO
 
 AUTHOR = "dev@northstar.example"
-SPARK_JOB = "spark/northstar_spark/jobs/daily_revenue.py"
 SPARK_UNIT_TEST = "spark/northstar_spark/tests/test_daily_revenue.py:../../tests"
+SPARK_TEST_MODULE = "northstar_spark.tests.test_daily_revenue"
 
 pytestmark = pytest.mark.skipif(
     os.environ.get("NORTHSTAR_TEST_PANTS") != "1" or not (REPO / ".git").exists(),
@@ -40,10 +42,7 @@ def test_a_spark_job_whose_unit_test_fails_is_blocked_at_dev(tmp_path: Path) -> 
     git(clone, "checkout", "-q", "-B", "main")  # the gate's base with nothing live: the merge-base with main
     base = git(clone, "rev-parse", "HEAD").strip()
     git(clone, "checkout", "-q", "-b", "spark-bug")
-    job = clone / SPARK_JOB
-    source = job.read_text()
-    assert source.count('F.lower(F.col("status"))') == 1, "the job no longer has the line this test breaks"
-    job.write_text(source.replace('F.lower(F.col("status"))', 'F.col("status")'))
+    edit(clone, SPARK_JOB, lambda source: break_spark_job(change_spark_job(source)))  # the demo's (b) then (c2) edit
 
     environments = yaml.safe_load((REPO / "pipelines" / "environments.yaml").read_text())
     for env in environments["environments"].values():
@@ -64,9 +63,14 @@ def test_a_spark_job_whose_unit_test_fails_is_blocked_at_dev(tmp_path: Path) -> 
     assert [g["gate"] for g in failed] == ["tests"], failed
     evidence = failed[0]["evidence"]
     assert evidence["base"] == base and evidence["command"].startswith(f"./pants --changed-since={base} ")
-    assert SPARK_UNIT_TEST in evidence["failed"], (evidence["failed"], evidence.get("output_tail"))
-    assert evidence["targets"][SPARK_UNIT_TEST]["outcome"] == "failed" and "stopped" not in evidence
-    assert "spark/northstar_spark/tests/test_verify.py:../../tests" in evidence["targets"]  # dependents ran too
+    assert f"{SPARK_TEST_MODULE}::test_transform_exact_values_and_schema" in evidence["failed_tests"], evidence
+    assert all(t.startswith(SPARK_TEST_MODULE + "::") for t in evidence["failed_tests"]), evidence["failed_tests"]
+    assert "stopped" not in evidence
+    reached = evidence["reached"]
+    assert {SPARK_UNIT_TEST, "spark/northstar_spark/tests/test_verify.py:../../tests",  # dependents too
+            "pipelines/northstar_release/tests/test_spark_adapter.py:../../tests"} <= set(reached), reached
+    # ... and only them: not every file of a target generator that owns one dependent (pipelines:tests)
+    assert "pipelines/northstar_release/tests/test_cli_e2e.py:../../tests" not in reached
 
     assert cli.must("status", "--env", "dev")["environments"]["dev"]["live_release"] is None  # nothing went live
     assert cli.must("audit", "verify")["ok"]
