@@ -233,7 +233,7 @@ def _spark_bug(d: Demo, dev_before: str | None) -> None:
         if [g["gate"] for g in failed] != ["tests"]:
             raise StepFailed("expected the tests gate alone to block, got: " + "; ".join(gate_line(g) for g in failed))
         evidence = failed[0]["evidence"]
-        module = SPARK_UNIT_TEST.split(":")[0].removesuffix(".py").removeprefix("spark/").replace("/", ".")
+        module = SPARK_UNIT_TEST.split(":")[0].removesuffix(".py").replace("/", ".")
         failing = evidence.get("failed_tests") or []
         if not failing or not all(t.startswith(module + "::") for t in failing):
             raise StepFailed(f"the tests gate's failing tests {failing} are not (only) {module}'s")

@@ -95,7 +95,7 @@ def test_failing_unit_test_of_a_changed_target_blocks_with_real_pants(tmp_path: 
     assert "pipelines/northstar_contracts/tests/test_canary.py:../../contracts_tests" in result.evidence["failed"]
     assert result.evidence["base"] == base and result.evidence["duration_s"] > 0
     assert result.evidence["counts"].get("failed") == 1
-    assert result.evidence["failed_tests"] == ["northstar_contracts.tests.test_canary::test_canary"]
+    assert result.evidence["failed_tests"] == ["pipelines.northstar_contracts.tests.test_canary::test_canary"]
 
     canary.write_text("def test_canary() -> None:\n    assert 1 + 1 == 2\n")
     commit(clone, "fixed")

@@ -29,7 +29,7 @@ from northstar_release.tests.helpers import REPO
 
 AUTHOR = "dev@northstar.example"
 SPARK_UNIT_TEST = "spark/northstar_spark/tests/test_daily_revenue.py:../../tests"
-SPARK_TEST_MODULE = "northstar_spark.tests.test_daily_revenue"
+SPARK_TEST_MODULE = "spark.northstar_spark.tests.test_daily_revenue"
 
 pytestmark = pytest.mark.skipif(
     os.environ.get("NORTHSTAR_TEST_PANTS") != "1" or not (REPO / ".git").exists(),
