@@ -295,7 +295,7 @@ class Demo:
 
 def stop_pantsd(build_root: Path) -> None:
     """SIGTERM the pantsd serving ``build_root`` (it names itself ``pantsd [<build root>]``), if one runs."""
-    if not str(build_root) or build_root == Path():
+    if build_root == Path():  # set-up failed before the clone existed
         return
     name = f"pantsd [{build_root.resolve()}]".encode()
     for proc in Path("/proc").glob("[0-9]*"):
