@@ -18,6 +18,7 @@ from northstar_release.demo.edits import (
     PROD_ROLLBACK_BUDGET_S,
     SPARK_JOB,
     SPARK_KIND,
+    SPARK_TEST_MODULE,
     SPARK_UNIT_TEST,
     WAREHOUSE_KIND,
     add_failing_finance_column,
@@ -233,10 +234,9 @@ def _spark_bug(d: Demo, dev_before: str | None) -> None:
         if [g["gate"] for g in failed] != ["tests"]:
             raise StepFailed("expected the tests gate alone to block, got: " + "; ".join(gate_line(g) for g in failed))
         evidence = failed[0]["evidence"]
-        module = SPARK_UNIT_TEST.split(":")[0].removesuffix(".py").replace("/", ".")
         failing = evidence.get("failed_tests") or []
-        if not failing or not all(t.startswith(module + "::") for t in failing):
-            raise StepFailed(f"the tests gate's failing tests {failing} are not (only) {module}'s")
+        if not failing or not all(t.startswith(SPARK_TEST_MODULE + "::") for t in failing):
+            raise StepFailed(f"the tests gate's failing tests {failing} are not (only) {SPARK_TEST_MODULE}'s")
         dev = d.live("dev").get("live_release")
         if dev != dev_before:
             raise StepFailed(f"blocked, but dev now runs {dev} (expected still {dev_before})")

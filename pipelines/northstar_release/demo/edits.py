@@ -19,6 +19,7 @@ MART_SCHEMA = "dbt/models/marts/schema.yml"
 BROKEN_DAG = "airflow/dags/orders_export.py"
 BAD_COLUMN = "refunded_amount"
 SPARK_UNIT_TEST = "spark/northstar_spark/tests/test_daily_revenue.py:../../tests"  # fails on (c2)'s edit
+SPARK_TEST_MODULE = "spark.northstar_spark.tests.test_daily_revenue"  # its JUnit classname (the dotted path)
 
 # A typo in an import from a package Pants does know (so the release still builds); importing the DAG file fails,
 # which is exactly what the dag_integrity gate (Airflow's DagBag) must catch before dev.

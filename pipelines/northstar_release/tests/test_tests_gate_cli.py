@@ -24,12 +24,18 @@ import pytest
 import yaml
 
 from northstar_release.cli_driver import OUTSIDE_FREEZE, ReleaseCli, commit_all, git
-from northstar_release.demo.edits import SPARK_JOB, break_spark_job, change_spark_job, edit
+from northstar_release.demo.edits import (
+    DEMO_AUTHOR as AUTHOR,
+)
+from northstar_release.demo.edits import (
+    SPARK_JOB,
+    SPARK_TEST_MODULE,
+    SPARK_UNIT_TEST,
+    break_spark_job,
+    change_spark_job,
+    edit,
+)
 from northstar_release.tests.helpers import REPO
-
-AUTHOR = "dev@northstar.example"
-SPARK_UNIT_TEST = "spark/northstar_spark/tests/test_daily_revenue.py:../../tests"
-SPARK_TEST_MODULE = "spark.northstar_spark.tests.test_daily_revenue"
 
 pytestmark = pytest.mark.skipif(
     os.environ.get("NORTHSTAR_TEST_PANTS") != "1" or not (REPO / ".git").exists(),
