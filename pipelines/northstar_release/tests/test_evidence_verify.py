@@ -29,7 +29,8 @@ def verify(*args: str | Path) -> tuple[int, dict[str, Any]]:
 
 @pytest.fixture(scope="module")
 def pack(tmp_path_factory: pytest.TempPathFactory) -> tuple[Path, Path, Path, str]:
-    """v1 and v2 in prod (v2 with an approval), the export of v1 taken last, and anchors before and after."""
+    """v1 and v2 in prod, each approved (v1 blocked once before its approval), prod rolled back to v1, the export of
+    v1 taken last, and anchors before and after."""
     root = tmp_path_factory.mktemp("evidence")
     repo = make_repo(root)
     cli = Cli(repo, root / "state", fake_checker_cmd(root))
@@ -43,6 +44,8 @@ def pack(tmp_path_factory: pytest.TempPathFactory) -> tuple[Path, Path, Path, st
         rel = release_id(repo)
         cli("deploy", rel, "--env", "dev")
         cli("promote", rel, "--to", "staging")
+        if n == 1:
+            cli("--as", "carol@northstar.test", "promote", rel, "--to", "prod", expect=1)  # no approval yet: blocked
         cli("--as", "bob@northstar.test", "approve", rel, "--env", "prod")
         cli("--as", "carol@northstar.test", "promote", rel, "--to", "prod")
         anchors.append(root / f"anchor{n}.json")
@@ -52,6 +55,7 @@ def pack(tmp_path_factory: pytest.TempPathFactory) -> tuple[Path, Path, Path, st
             early = root / "early.json"
             early.write_text(json.dumps({"seq": 1, "hash": json.loads(cli("audit", "export", rel, "--json").stdout)
                                          ["chain_segment"][0]["hash"]}))
+    cli("--as", "carol@northstar.test", "rollback", "--env", "prod", "--reason", "drill: back to v1")
     export = root / "export.json"
     export.write_text(cli("audit", "export", v1, "--json").stdout)
     return export, anchors[1], early, v1
@@ -106,6 +110,33 @@ def test_a_removed_entry_and_a_forged_approval_are_named(pack: tuple[Path, Path,
         doc["approvals"]["prod"][0]["approver"] = "mallory@northstar.test"
     code, result = verify(tampered(pack[0], tmp_path, forge))
     assert code == 1 and any("by mallory@northstar.test: no audit entry" in p for p in result["problems"]), result
+
+
+def test_the_exports_gate_results_and_digests_must_be_the_chained_ones(pack: tuple[Path, Path, Path, str],
+                                                                        tmp_path: Path) -> None:
+    doc = json.loads(pack[0].read_text())
+    outcomes = {(d["action"], d["status"]) for deps in doc["deployments"].values() for d in deps}
+    assert {("deploy", "succeeded"), ("promote", "blocked"), ("rollback", "succeeded")} <= outcomes, outcomes
+
+    def passed_gate_reported_failed(doc: dict) -> None:
+        (dep, *_) = (d for d in doc["deployments"]["dev"] if d["gate_results"])
+        dep["gate_results"][0]["summary"] = "edited after the fact"
+    code, result = verify(tampered(pack[0], tmp_path, passed_gate_reported_failed))
+    assert code == 1 and any("(deploy into dev, succeeded): its gate results differ from those chained at seq"
+                             in p for p in result["problems"]), result
+
+    def other_digest(doc: dict) -> None:
+        doc["what"]["artifacts"][0]["sha256"] = "0" * 64
+    code, result = verify(tampered(pack[0], tmp_path, other_digest))
+    assert code == 1 and any(p.startswith("artifacts of ") and "release.build entry" in p
+                             for p in result["problems"]), result
+
+    def invented_deployment(doc: dict) -> None:
+        blocked = next(d for d in doc["deployments"]["prod"] if d["status"] == "blocked")
+        blocked["status"] = "succeeded"
+    code, result = verify(tampered(pack[0], tmp_path, invented_deployment))
+    assert code == 1 and any("no promote.succeeded entry with that deployment id" in p
+                             for p in result["problems"]), result
 
 
 def test_an_anchor_the_export_does_not_reach_is_refused(pack: tuple[Path, Path, Path, str], tmp_path: Path) -> None:
