@@ -1,7 +1,8 @@
 """The runbooks in docs/runbooks/ are executed, so a runbook that drifts from the CLI fails the suite.
 
-Each page has one ``sh`` block under ``## Commands`` (at most five commands). This test sets up the situation the page
-starts from in a temporary git repository (two DAG files, a legacy DAG; the real environments.yaml), runs the block
+Each page has one ``sh`` block under ``## Commands`` (at most five commands, counted by ``command_count``). This
+test sets up the situation the page starts from in a temporary git repository (two DAG files, a legacy DAG; the real
+environments.yaml), runs the block
 with ``bash -euo pipefail`` exactly as written, with only the page's ``$VARIABLES`` set, and then checks the outcome
 the page promises through the CLI's JSON.
 
@@ -14,14 +15,17 @@ is the contract-only fake of helpers.py. docs/runbooks/README.md says the same t
 from __future__ import annotations
 
 import json
+import shlex
 import shutil
 import subprocess
 import sys
 import tarfile
 from collections.abc import Callable
+from datetime import date
 from pathlib import Path
 
 import pytest
+import yaml
 
 from northstar_release.tests.health_helpers import airflow_runs, policy_now
 from northstar_release.tests.helpers import GOOD_DAG, LEGACY_DAG, REPO, Cli, commit, fake_checker_cmd, git, make_repo, release_id
@@ -44,6 +48,18 @@ def commands_of(page: Path) -> list[str]:
     assert fence is not None and lines[fence] == "```sh", f"{page.name}: the Commands section has no ```sh block"
     end = next(i for i in range(fence + 1, len(lines)) if lines[i].startswith("```"))
     return [ln for ln in lines[fence + 1:end] if ln.strip() and not ln.lstrip().startswith("#")]
+
+
+def command_count(lines: list[str]) -> int:
+    """How many commands the lines hold: each line is one, and every ``&&`` or ``;`` outside quotes joins one more
+    (``a && b`` is two steps an operator runs). A pipe and ``|| [ $? -eq 1 ]`` (accepting an expected exit code)
+    belong to the command they follow."""
+    count = 0
+    for line in lines:
+        lexer = shlex.shlex(line, posix=True, punctuation_chars=";&|")
+        lexer.whitespace_split = True
+        count += 1 + sum(1 for token in lexer if token in ("&&", ";"))
+    return count
 
 
 class OperatorCli(Cli):
@@ -97,7 +113,8 @@ class Scenario:
 
     def run_page(self, page: str, **variables: str) -> subprocess.CompletedProcess[str]:
         commands = commands_of(RUNBOOKS / page)
-        assert 0 < len(commands) <= MAX_COMMANDS, f"{page}: {len(commands)} commands (at most {MAX_COMMANDS})"
+        count = command_count(commands)
+        assert 0 < count <= MAX_COMMANDS, f"{page}: {count} commands (at most {MAX_COMMANDS})"
         script = "\n".join(commands) + "\n"
         proc = subprocess.run(["bash", "-euo", "pipefail", "-c", script], cwd=self.repo, env=self.env(**variables),
                               capture_output=True, text=True, timeout=600)
@@ -118,7 +135,12 @@ def test_every_runbook_page_is_indexed_and_tested() -> None:
     assert pages and all(f"]({p})" in index for p in pages), sorted(pages)
     assert pages == set(CHECKS), f"pages without a test here, or tests without a page: {pages ^ set(CHECKS)}"
     for page in pages:
-        assert 0 < len(commands_of(RUNBOOKS / page)) <= MAX_COMMANDS, page
+        assert 0 < command_count(commands_of(RUNBOOKS / page)) <= MAX_COMMANDS, page
+
+
+def test_commands_joined_by_and_or_semicolon_count_separately() -> None:
+    assert command_count(["mkdir -p x && cp -R a x/", "git add x; git commit -m 'a && b; c'"]) == 4
+    assert command_count(["./release health regressions --json > f || [ $? -eq 1 ]", "git log | head -1"]) == 2
 
 
 def test_commands_block_is_required(tmp_path: Path) -> None:
@@ -172,8 +194,15 @@ def check_hotfix(s: Scenario) -> None:
 def check_onboard_legacy_dag(s: Scenario) -> None:
     dag = s.tmp / "legacy_supplier_poll.py"
     dag.write_text(LEGACY_DAG.replace("legacy_nightly", "legacy_supplier_poll"))
-    s.run_page("onboard-legacy-dag.md", DAG_FILE=str(dag))
-    assert s.live_release("dev") == release_id(s.repo)
+    s.run_page("onboard-legacy-dag.md", DAG_FILE=str(dag), OWNER="supply-chain-data", EXPIRES="2099-06-30",
+               REASON="FTP poll: rewrite when suppliers move to S3")
+    exemptions = yaml.safe_load((s.repo / "legacy" / "dag_exemptions.yaml").read_text())["exemptions"]
+    assert exemptions[-1] == {"file": "legacy_supplier_poll.py", "owner": "supply-chain-data",
+                              "expires": date(2099, 6, 30), "reason": "FTP poll: rewrite when suppliers move to S3"}
+    assert len(exemptions) == 2  # appended to the existing list, which still parses
+    rel = release_id(s.repo)
+    s.cli("deploy", rel, "--env", "dev")  # the next runbook (ship-a-change.md)
+    assert s.live_release("dev") == rel
     shipped = list((s.cli.state_dir / "envs" / "dev").rglob("legacy_supplier_poll.py"))
     assert shipped and shipped[0].read_text() == dag.read_text()
 
@@ -233,7 +262,7 @@ LEGACY_DBT = {
 
 
 def check_migrate_a_dbt_project(s: Scenario) -> None:
-    for folder in ("dbt/models", "dbt/seeds", "dbt/tests", "dbt/dbt_packages", "pipelines/catalog"):
+    for folder in ("dbt/models", "dbt/macros", "dbt/seeds", "dbt/tests", "dbt/dbt_packages", "pipelines/catalog"):
         shutil.copytree(REPO / folder, s.repo / folder, dirs_exist_ok=True,
                         ignore=shutil.ignore_patterns("__pycache__", "BUILD", "target", "logs"))
     for name in ("dbt_project.yml", "packages.yml", "package-lock.yml"):
@@ -245,13 +274,14 @@ def check_migrate_a_dbt_project(s: Scenario) -> None:
         (project / rel).write_text(text)
     proc = s.run_page("migrate-a-dbt-project.md", PROJECT=str(project), DOMAIN="legacy_stores")
     assert "dbt/models/legacy_stores/daily_order_value.sql" in proc.stdout  # plan names the migrated model
+    s.cli("build")  # the next runbook (ship-a-change.md)
     rel = release_id(s.repo)
     (art,) = (a for a in s.json("show", rel)["release"]["artifacts"] if a["kind"] == "warehouse_project")
     blob = s.cli.state_dir / "artifacts"
     (path,) = (p for p in blob.rglob(art["sha256"] + "*") if p.is_file())
     with tarfile.open(path, "r:gz") as tar:
         names = set(tar.getnames())
-    assert {"models/legacy_stores/daily_order_value.sql", "macros/legacy_round.sql", "package-lock.yml",
+    assert {"models/legacy_stores/daily_order_value.sql", "macros/legacy_stores/legacy_round.sql", "package-lock.yml",
             "dbt_packages/northstar_utils/macros/helpers.sql"} <= {n.removeprefix("./") for n in names}, sorted(names)[:20]
 
 
