@@ -81,6 +81,19 @@ def test_figures_are_the_gates_estimates_and_the_totals_add_up(cli: InfraCli) ->
     assert f"headroom ${inc['headroom_usd']:,.2f} ({inc['headroom_pct']:.1f}%)" in human
 
 
+def test_design_doc_shows_the_cost_commands_output(cli: InfraCli) -> None:
+    """docs/design.md section 6 is `./release cost --markdown` pasted between markers: the fixture carries the real
+    stack files, price table, cost model and prod budget, so the command's output here is the doc's block exactly."""
+    text = (REPO / "docs" / "design.md").read_text(encoding="utf-8")
+    begin, end = "<!-- BEGIN ./release cost --markdown -->\n", "<!-- END ./release cost --markdown -->"
+    assert begin in text and end in text, "docs/design.md lost its cost block markers"
+    shown = text.split(begin, 1)[1].split(end, 1)[0]
+    produced = cli("cost", "--markdown").stdout
+    assert "| total |" in produced and "headroom" in produced
+    assert shown == produced, ("docs/design.md section 6 differs from `./release cost --markdown`: paste the "
+                               "command's output between the markers")
+
+
 def test_budget_and_baseline_move_the_verdict(cli: InfraCli) -> None:
     base = json.loads(cli("cost", "--json").stdout)["incremental"]["total_usd"]
     prod = cli.repo / "pipelines" / "config" / "prod.yaml"
