@@ -29,8 +29,8 @@ def verify(*args: str | Path) -> tuple[int, dict[str, Any]]:
 
 @pytest.fixture(scope="module")
 def pack(tmp_path_factory: pytest.TempPathFactory) -> tuple[Path, Path, Path, str]:
-    """v1 and v2 in prod, each approved (v1 blocked once before its approval), prod rolled back to v1, the export of
-    v1 taken last, and anchors before and after."""
+    """v1 and v2 in prod, each approved (v1's first dev deploy killed, then closed as abandoned; v1 blocked once at
+    prod before its approval), prod rolled back to v1, the export of v1 taken last, and anchors before and after."""
     root = tmp_path_factory.mktemp("evidence")
     repo = make_repo(root)
     cli = Cli(repo, root / "state", fake_checker_cmd(root))
@@ -42,6 +42,8 @@ def pack(tmp_path_factory: pytest.TempPathFactory) -> tuple[Path, Path, Path, st
             commit(repo, "v2")
         cli("build")
         rel = release_id(repo)
+        if n == 1:  # the first try dies (SIGKILL at its start); the retry closes it as deploy.abandoned
+            cli("deploy", rel, "--env", "dev", expect=-9, NORTHSTAR_FAULT_TESTING="1", NORTHSTAR_FAULT="start")
         cli("deploy", rel, "--env", "dev")
         cli("promote", rel, "--to", "staging")
         if n == 1:
@@ -116,7 +118,8 @@ def test_the_exports_gate_results_and_digests_must_be_the_chained_ones(pack: tup
                                                                         tmp_path: Path) -> None:
     doc = json.loads(pack[0].read_text())
     outcomes = {(d["action"], d["status"]) for deps in doc["deployments"].values() for d in deps}
-    assert {("deploy", "succeeded"), ("promote", "blocked"), ("rollback", "succeeded")} <= outcomes, outcomes
+    assert {("deploy", "succeeded"), ("deploy", "failed"), ("promote", "blocked"), ("rollback", "succeeded")} <= outcomes
+    assert "deploy.abandoned" in {e["action"] for e in doc["audit_entries"]}  # an honest pack with it verifies (above)
 
     def passed_gate_reported_failed(doc: dict) -> None:
         (dep, *_) = (d for d in doc["deployments"]["dev"] if d["gate_results"])
