@@ -57,9 +57,12 @@ def require_clean_tree(repo: Path, ignore_paths: Iterable[Path] = ()) -> None:
 
 def build(repo: Path, store: StateStore, artifacts: LocalArtifactStore, adapters: Mapping[ArtifactKind, ArtifactAdapter],
           actor: str, *, tags: Iterable[str] = (), ignore_paths: Iterable[Path] = (), contributors_since: str | None = None,
-          progress: Callable[[str], None] = lambda m: None, kinds: KindRegistry = KINDS) -> BuildResult:
+          tags_basis: Mapping[str, object] | None = None, progress: Callable[[str], None] = lambda m: None,
+          kinds: KindRegistry = KINDS) -> BuildResult:
     """Package every adapter's artifact for HEAD, in the registry's order (the infra version map, last, pins the
-    digests of every other artifact), store blobs, save the Release and its audit entry in one transaction."""
+    digests of every other artifact), store blobs, save the Release and its audit entry in one transaction.
+    ``tags_basis`` (which commit the policy tags were computed against, and why) goes into that entry: the tags decide
+    how many approvers prod needs, so an auditor must be able to see what they were computed from."""
     require_clean_tree(repo, ignore_paths)
     info = gitutil.commit_info(repo)
     release_id = release_id_for(info.sha)
@@ -96,7 +99,8 @@ def build(repo: Path, store: StateStore, artifacts: LocalArtifactStore, adapters
             tx.append_audit(actor, "release.build", release.id, None,
                             {"git_commit": info.sha, "author": info.author_email, "tags": list(release.tags),
                              "contributors": list(release.contributors),
-                             "artifacts": [a.to_json() for a in built]})
+                             "artifacts": [a.to_json() for a in built],
+                             **({"tags_basis": dict(tags_basis)} if tags_basis is not None else {})})
     if not created:  # a concurrent build of the same commit won; return the stored record
         stored = store.get_release(release_id)
         assert stored is not None

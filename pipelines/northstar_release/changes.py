@@ -93,6 +93,19 @@ def release_tags(repo: Path, since: str | None, pants: PantsQuery | None, head: 
     return tags, f"first release to prod: policy tags of every target in the repository ({how})"
 
 
+def build_tags(repo: Path, since: str | None, prod_commit: str | None, pants: PantsQuery | None,
+               head: str = "HEAD") -> tuple[set[str], str]:
+    """The policy tags ``build`` gives a release: reached by the changes since the commit live in prod, or since
+    ``since`` (``--since``) when given. While prod runs a release, ``since`` only adds tags, never drops the ones the
+    changes since prod's commit reach: fewer tags mean fewer approvers, and that must not be the builder's choice."""
+    tags, why = release_tags(repo, since or prod_commit, pants, head=head)
+    if since and prod_commit and since != prod_commit:
+        live_tags, live_why = release_tags(repo, prod_commit, pants, head=head)
+        tags |= live_tags
+        why = f"{why}; plus {live_why} (--since only adds tags while prod runs a release)"
+    return tags, why
+
+
 def changed_files(repo: Path, since: str, head: str = "HEAD") -> list[str]:
     proc = subprocess.run(["git", "-C", str(repo), "diff", "--name-only", f"{since}...{head}"], capture_output=True,
                           text=True)

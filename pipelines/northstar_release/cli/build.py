@@ -79,8 +79,9 @@ def plan_cmd(app: App, since: str | None, markdown: bool, as_json: bool) -> None
 @click.option("--ack-breaking", "acks", multiple=True, metavar="MODEL",
               help="Acknowledge a breaking change to a finance model or a forward-only change (recorded as tag "
                    "ack:MODEL in the release and its audit entry). Give it on the first build of the commit.")
-@click.option("--since", help="Tag the release with the Pants tags of targets changed since REF "
-              "(default: the commit live in prod; every policy tag in the repo when prod is empty).")
+@click.option("--since", help="Compute policy tags from the changes since REF instead of the commit live in prod "
+              "(every policy tag in the repo when prod is empty). While prod runs a release, --since only adds "
+              "tags. The base is recorded in the build's audit entry.")
 @json_option
 @click.pass_obj
 @command
@@ -98,14 +99,15 @@ def build_cmd(app: App, tags: tuple[str, ...], emergency: bool, acks: tuple[str,
     prod_commit = live_release.git_commit if live_release else None
     # Policy tags are computed, not opt-in: against the commit live in prod unless --since says otherwise; through
     # dbt/catalog lineage always, and Pants when the repository has it.
-    from northstar_release.changes import pants_for, release_tags
+    from northstar_release.changes import build_tags, pants_for
 
-    since = since or prod_commit
-    computed, why = release_tags(app.repo, since, pants_for(app.repo))
+    computed, why = build_tags(app.repo, since, prod_commit, pants_for(app.repo))
     all_tags |= computed
     ERR.print(f"release tags {sorted(computed) or '[]'} ({why})", highlight=False, markup=False)
+    basis = {"since": since or prod_commit, "prod_live_commit": prod_commit, "since_given": since is not None,
+             "why": why}
     result = build(app.repo, app.store, app.artifacts, KINDS.adapters(), app.actor, tags=sorted(all_tags),
-                   ignore_paths=[app.state_dir], contributors_since=prod_commit,
+                   ignore_paths=[app.state_dir], contributors_since=prod_commit, tags_basis=basis,
                    progress=lambda m: ERR.print(m, highlight=False, markup=False))
     rel = result.release
 

@@ -86,6 +86,33 @@ def test_change_reaching_no_finance_target_needs_one_prod_approver(cli: Cli) -> 
     assert res["required"] == 1 and res["satisfied"] is True
 
 
+def test_since_cannot_drop_the_tags_the_changes_since_prods_commit_reach(cli: Cli) -> None:
+    """``build --since HEAD`` sees no change; were it the base while prod runs an older commit, the finance tag (and
+    the second approver) would be the builder's choice. It only adds tags then; with prod empty it is the base."""
+    from northstar_release.changes import build_tags
+
+    prod_commit = git(cli.repo, "rev-parse", "HEAD")
+    _one_line_change(cli.repo, STG_SHIPMENTS)
+    head = git(cli.repo, "rev-parse", "HEAD")
+    tags, why = build_tags(cli.repo, head, prod_commit, None)
+    assert tags == {"finance"} and "--since only adds tags while prod runs a release" in why
+    assert build_tags(cli.repo, None, prod_commit, None)[0] == {"finance"}
+    assert build_tags(cli.repo, head, None, None)[0] == set()  # nothing in prod: --since is the base (recorded)
+    _one_line_change(cli.repo, CALENDAR)
+    assert build_tags(cli.repo, git(cli.repo, "rev-parse", "HEAD~1"), prod_commit, None)[0] == {"finance"}
+
+
+def test_the_build_entry_records_what_the_tags_were_computed_from(cli: Cli) -> None:
+    base = git(cli.repo, "rev-parse", "HEAD")
+    _one_line_change(cli.repo, CALENDAR)
+    rel, tags, _ = _build(cli, base)
+    (entry,) = (e for e in json.loads(cli("audit", "export", rel, "--json").stdout)["audit_entries"]
+                if e["action"] == "release.build")
+    basis = entry["payload"]["tags_basis"]
+    assert basis["since"] == base and basis["since_given"] is True and basis["prod_live_commit"] is None, basis
+    assert "policy tags reached by the changes since" in basis["why"] and tags == []
+
+
 def test_unparsable_model_is_bad_input_naming_the_file(cli: Cli) -> None:
     base = git(cli.repo, "rev-parse", "HEAD")
     (cli.repo / CALENDAR).write_text("select 1 from {{ ref('x' }}\n")
