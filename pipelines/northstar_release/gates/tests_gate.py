@@ -19,8 +19,9 @@ The slowest gate (minutes when a change reaches the dbt project), so it gives wa
 has blocked the release, its Pants run is interrupted and it fails saying so (``GateContext.blocked``); the release is
 blocked either way, and its tests run in full on the next release once the other gates pass.
 
-Environment-independent: the verdict depends only on the commit and its base, so a promotion of the same release
-reuses it with a pointer to the original evidence (ADR 0006).
+The verdict depends only on the commit and its base, and the base is what is live: a promotion of the same release
+reuses it, with a pointer to the original evidence (ADR 0006), while the base is the same or the commit itself is
+already live; when the base moved in between (a hotfix reached prod), the tests of what now differs run.
 """
 
 from __future__ import annotations
@@ -37,7 +38,7 @@ import xml.etree.ElementTree as ET  # noqa: S405 - our own Pants run's reports
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from northstar_release.gates.base import GateContext
+from northstar_release.gates.base import GateContext, mark_reused
 from northstar_release.model import ArtifactKind, GateOutcome, GateResult
 
 PANTS = "./pants"
@@ -201,13 +202,30 @@ def _finish(run: TestRun, ended: str | None, started: float) -> TestRun:
     return run
 
 
+def _same_base(ctx: GateContext, base: str | None) -> list[GateResult]:
+    """The previous env's passed verdict, re-pointed at its audit entry, when it still answers this env's question:
+    it was computed against the same base, or the base is the release's own commit (it is live in an env it entered
+    through this gate, so nothing it changes is untested). Else [] and the tests run against the new base."""
+    ref, commit = ctx.prior_ref, ctx.release.git_commit
+    if ref is None or not ctx.prior or any(r.outcome != GateOutcome.PASSED for r in ctx.prior):
+        return []
+    if base == commit:
+        return mark_reused(ctx.prior, ref, why=f"{commit[:12]} is already live in an environment it entered through "
+                                               "this gate")
+    if all(r.evidence.get("base", "?") == base for r in ctx.prior):
+        return mark_reused(ctx.prior, ref, why=f"same commit, same base {(base or 'every test')[:12]}")
+    return []
+
+
 class TestsGate:
     name = "tests"
     description = ("the tests of the targets the release changes, with transitive dependents (./pants "
                    "--changed-since=BASE --changed-dependents=transitive test), pass at the release's commit")
 
     kind = ArtifactKind("source")  # examines the commit's sources, not one artifact kind
-    environment_dependent = False
+    # The verdict is a function of (commit, base), and the base is what is live: reused only for the same base
+    # (``_same_base``), so a base that moved since (a hotfix in prod) runs the tests of what now differs.
+    environment_dependent = True
 
     def evaluate(self, ctx: GateContext) -> list[GateResult]:
         commit = ctx.release.git_commit
@@ -222,6 +240,9 @@ class TestsGate:
                                summary=f"commit {commit[:12]} has no ./pants: the repository has no Pants test "
                                        "targets to run", evidence={"pants": False})]
         base, why = choose_base(repo, commit, ctx.baseline_commit)
+        reused = _same_base(ctx, base)
+        if reused:
+            return reused
         if _clean_at(repo, commit):
             run, where = run_pants_tests(repo, base, stop=ctx.blocked), "the repository checkout (clean, at the commit)"
         else:

@@ -20,7 +20,7 @@ import pytest
 from northstar_release.adapters.base import EnvContext
 from northstar_release.gates.base import GateContext
 from northstar_release.gates.tests_gate import TestsGate, choose_base, file_targets, parse_pants_test_output
-from northstar_release.model import GateOutcome, Release
+from northstar_release.model import EvidenceRef, GateOutcome, GateResult, Release
 from northstar_release.tests.helpers import REPO, commit, git, make_repo
 
 # Pants 2.17's summary, as printed by `./pants test` (captured from this repository).
@@ -178,3 +178,36 @@ def test_a_stopped_run_fails_the_gate_and_says_why(tmp_path: Path) -> None:
     (result,) = TestsGate().evaluate(ctx)
     assert result.outcome == GateOutcome.FAILED and result.evidence["stopped"] is True
     assert result.summary.startswith("stopped after") and "another gate had already blocked" in result.summary
+
+
+def test_a_promotion_reuses_the_verdict_only_while_the_base_is_the_same(tmp_path: Path) -> None:
+    """Dev's verdict answers "do the tests of what changed since BASE pass at COMMIT?": staging and prod reuse it
+    while their base is the same (or the commit itself is live already); once the base moved (a hotfix went to prod
+    in between), the tests of what now differs run."""
+    repo = make_repo(tmp_path)
+    live = git(repo, "rev-parse", "HEAD")
+    _slow_pants(repo)
+    commit(repo, "the repository now has ./pants")
+    hotfix = git(repo, "rev-parse", "HEAD")
+    (repo / "airflow" / "dags" / "extra.txt").write_text("a change\n")
+    commit(repo, "the release's change")
+    release = release_at(repo)
+    ref = EvidenceRef(env="dev", deployment_id=4, audit_seq=110, audit_hash="a" * 64)
+    passed = GateResult(gate="tests", target=release.id, outcome=GateOutcome.PASSED, summary="32 test target(s) passed",
+                        evidence={"base": live})
+    env = EnvContext(env="prod", env_dir=tmp_path, artifact_path=lambda a: tmp_path, runner=None)  # type: ignore[arg-type]
+    blocked = threading.Event()
+    blocked.set()  # were the tests to run, they stop at once (and fail): a run is told apart from a reuse
+
+    def evaluate(baseline: str) -> GateResult:
+        ctx = GateContext(release, env, {}, prior=(passed,), prior_ref=ref, baseline_commit=baseline, repo=repo,
+                          blocked=blocked)
+        (result,) = TestsGate().evaluate(ctx)
+        return result
+
+    same = evaluate(live)
+    assert same.reused_from == ref and same.outcome == GateOutcome.PASSED and "same base" in same.summary
+    itself = evaluate(release.git_commit)
+    assert itself.reused_from == ref and "already live in an environment" in itself.summary
+    moved = evaluate(hotfix)
+    assert moved.reused_from is None and moved.evidence["base"] == hotfix and moved.evidence.get("stopped") is True
