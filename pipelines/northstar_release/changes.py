@@ -95,14 +95,15 @@ def release_tags(repo: Path, since: str | None, pants: PantsQuery | None, head: 
 
 def build_tags(repo: Path, since: str | None, prod_commit: str | None, pants: PantsQuery | None,
                head: str = "HEAD") -> tuple[set[str], str]:
-    """The policy tags ``build`` gives a release: reached by the changes since the commit live in prod, or since
-    ``since`` (``--since``) when given. While prod runs a release, ``since`` only adds tags, never drops the ones the
-    changes since prod's commit reach: fewer tags mean fewer approvers, and that must not be the builder's choice."""
-    tags, why = release_tags(repo, since or prod_commit, pants, head=head)
-    if since and prod_commit and since != prod_commit:
-        live_tags, live_why = release_tags(repo, prod_commit, pants, head=head)
-        tags |= live_tags
-        why = f"{why}; plus {live_why} (--since only adds tags while prod runs a release)"
+    """The policy tags ``build`` gives a release: those reached by the changes since the commit live in prod (every
+    policy tag in the repository while prod is empty), plus, with ``since`` (``--since``), those reached by the
+    changes since it. ``since`` only ever adds: fewer tags mean fewer approvers, and that must not be the builder's
+    choice."""
+    tags, why = release_tags(repo, prod_commit, pants, head=head)
+    if since and since != prod_commit:
+        more, more_why = release_tags(repo, since, pants, head=head)
+        tags |= more
+        why = f"{why}; plus {more_why} (--since only adds tags)"
     return tags, why
 
 

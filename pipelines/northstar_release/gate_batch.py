@@ -30,9 +30,10 @@ from dataclasses import dataclass
 from functools import partial
 
 from northstar_release.adapters.base import EnvContext
+from northstar_release.audit import canonical_json
 from northstar_release.gates import GATES, GateContext
 from northstar_release.gates.base import mark_reused
-from northstar_release.model import GateResult, Release
+from northstar_release.model import AuditEntry, GateResult, Release
 from northstar_release.recovery import Runtime
 from northstar_release.stages import GateStage, ReleasePlan
 
@@ -84,7 +85,7 @@ def start_gates(plan: ReleasePlan, release: Release, env: EnvContext, rt: Runtim
     """Every gate stage's verdict, started at once. An environment-independent gate whose evidence from the previous
     env is still in the chain is reused as it is; any other gate is given that evidence (``GateContext.prior``)."""
     baseline = baseline_commit(rt)
-    chain = {e.seq: e.hash for e in rt.store.audit_entries_of(release.id)}  # reuse is within one release
+    chain = {e.seq: e for e in rt.store.audit_entries_of(release.id)}  # reuse is within one release
     blocked = threading.Event()
     jobs = []
     for stage in (s for s in plan.stages if isinstance(s, GateStage)):
@@ -110,9 +111,20 @@ def baseline_commit(rt: Runtime) -> str | None:
     return None
 
 
-def _reused(stage: GateStage, chain: dict[int, str]) -> list[GateResult]:
-    """The plan's reusable results, if their original audit entry is still in the chain (seq -> hash) unchanged."""
+def _reused(stage: GateStage, chain: dict[int, AuditEntry]) -> list[GateResult]:
+    """The plan's reusable results, if their original audit entry is still in the chain unchanged and chains these
+    very verdicts. Why the second check: the plan reads them from the gate-results table, which the chain does not
+    vouch for row by row; an edited row (an outcome, a ``tests`` base) must not decide what a promotion skips."""
     ref = stage.reused_from
-    if ref is None or not stage.reuse or chain.get(ref.audit_seq) != ref.audit_hash:
+    entry = chain.get(ref.audit_seq) if ref is not None else None
+    if ref is None or not stage.reuse or entry is None or entry.hash != ref.audit_hash:
+        return []
+    chained = [g for g in entry.payload.get("gate_results") or [] if isinstance(g, dict) and g.get("gate") == stage.gate]
+    if sorted(map(_verdict, stage.reuse)) != sorted(_verdict(GateResult.model_validate(g)) for g in chained):
         return []
     return mark_reused(stage.reuse, ref)
+
+
+def _verdict(result: GateResult) -> str:
+    """What a reused result must agree on with the chained one (its summary and ``reused_from`` change on reuse)."""
+    return canonical_json([result.gate, result.target, result.outcome.value, result.evidence])

@@ -133,8 +133,9 @@ def _gate_stage(gate_name: str, env: Environment, store: StateStore, prev: _Prev
     if gate.environment_dependent:
         return stage.model_copy(update={
             "reuse": results, "reused_from": origin,
-            "description": f"{gate.description} -- its environment-independent parts passed for these digests in "
-                           f"{origin.env if origin else '?'}; only what depends on {env.name} runs"})
+            "description": f"{gate.description} -- passed for these digests in {origin.env if origin else '?'}; "
+                           f"the gate reuses what does not depend on {env.name} and runs the rest (all of it when "
+                           "its base moved)"})
     return stage.model_copy(update={
         "reuse": results, "reused_from": origin,
         "description": f"{gate.description} -- reused: passed for these digests in {origin.env if origin else '?'} "

@@ -79,9 +79,9 @@ def plan_cmd(app: App, since: str | None, markdown: bool, as_json: bool) -> None
 @click.option("--ack-breaking", "acks", multiple=True, metavar="MODEL",
               help="Acknowledge a breaking change to a finance model or a forward-only change (recorded as tag "
                    "ack:MODEL in the release and its audit entry). Give it on the first build of the commit.")
-@click.option("--since", help="Compute policy tags from the changes since REF instead of the commit live in prod "
-              "(every policy tag in the repo when prod is empty). While prod runs a release, --since only adds "
-              "tags. The base is recorded in the build's audit entry.")
+@click.option("--since", help="Also tag the release with the policy tags reached by the changes since REF. Tags are "
+              "always computed against the commit live in prod (every policy tag in the repo when prod is empty); "
+              "--since only adds. Both bases are recorded in the build's audit entry.")
 @json_option
 @click.pass_obj
 @command
@@ -97,15 +97,17 @@ def build_cmd(app: App, tags: tuple[str, ...], emergency: bool, acks: tuple[str,
     live = live_release_id(app.store, "prod")
     live_release = app.store.get_release(live) if live else None
     prod_commit = live_release.git_commit if live_release else None
-    # Policy tags are computed, not opt-in: against the commit live in prod unless --since says otherwise; through
+    # Policy tags are computed, not opt-in: against the commit live in prod (--since can only add); through
     # dbt/catalog lineage always, and Pants when the repository has it.
+    from northstar_release import gitutil
     from northstar_release.changes import build_tags, pants_for
 
+    if since is not None:  # resolved, so the recorded base names a commit an auditor can find
+        since = gitutil.git(app.repo, "rev-parse", "--verify", f"{since}^{{commit}}").decode().strip()
     computed, why = build_tags(app.repo, since, prod_commit, pants_for(app.repo))
     all_tags |= computed
     ERR.print(f"release tags {sorted(computed) or '[]'} ({why})", highlight=False, markup=False)
-    basis = {"since": since or prod_commit, "prod_live_commit": prod_commit, "since_given": since is not None,
-             "why": why}
+    basis = {"prod_live_commit": prod_commit, "since": since, "why": why}
     result = build(app.repo, app.store, app.artifacts, KINDS.adapters(), app.actor, tags=sorted(all_tags),
                    ignore_paths=[app.state_dir], contributors_since=prod_commit, tags_basis=basis,
                    progress=lambda m: ERR.print(m, highlight=False, markup=False))

@@ -74,43 +74,44 @@ def test_staging_change_feeding_a_finance_mart_needs_two_prod_approvers(cli: Cli
     assert second["required"] == 2 and second["satisfied"] is True
 
 
-def test_change_reaching_no_finance_target_needs_one_prod_approver(cli: Cli) -> None:
+def test_change_reaching_no_finance_target_plans_one_prod_approver(cli: Cli) -> None:
     base = git(cli.repo, "rev-parse", "HEAD")
     _one_line_change(cli.repo, CALENDAR)
     plan = json.loads(cli("plan", "--since", base, "--json").stdout)
     assert plan["tags"] == [] and plan["approvals"] == {"prod": 1}
     assert plan["impact"][0]["models"] and not plan["impact"][0]["policy_reasons"]
-    rel, tags, _ = _build(cli, base)
-    assert tags == []
+    # Built while prod is empty, the release ships everything: every policy tag applies, whatever --since says.
+    rel, tags, stderr = _build(cli, base)
+    assert tags == ["finance"] and "first release to prod" in stderr and "--since only adds tags" in stderr
     res = json.loads(cli("--as", "bob@northstar.test", "approve", rel, "--env", "prod", "--json").stdout)
-    assert res["required"] == 1 and res["satisfied"] is True
+    assert res["required"] == 2 and res["satisfied"] is False
 
 
-def test_since_cannot_drop_the_tags_the_changes_since_prods_commit_reach(cli: Cli) -> None:
-    """``build --since HEAD`` sees no change; were it the base while prod runs an older commit, the finance tag (and
-    the second approver) would be the builder's choice. It only adds tags then; with prod empty it is the base."""
+def test_since_only_adds_tags(cli: Cli) -> None:
+    """``build --since HEAD`` sees no change: were it the base, the finance tag (and the second approver) would be the
+    builder's choice. Tags always come from prod's live commit (everything while prod is empty); --since adds."""
     from northstar_release.changes import build_tags
 
     prod_commit = git(cli.repo, "rev-parse", "HEAD")
     _one_line_change(cli.repo, STG_SHIPMENTS)
     head = git(cli.repo, "rev-parse", "HEAD")
     tags, why = build_tags(cli.repo, head, prod_commit, None)
-    assert tags == {"finance"} and "--since only adds tags while prod runs a release" in why
+    assert tags == {"finance"} and "--since only adds tags" in why
     assert build_tags(cli.repo, None, prod_commit, None)[0] == {"finance"}
-    assert build_tags(cli.repo, head, None, None)[0] == set()  # nothing in prod: --since is the base (recorded)
+    assert build_tags(cli.repo, head, None, None)[0] == {"finance"}  # prod empty: every policy tag
     _one_line_change(cli.repo, CALENDAR)
     assert build_tags(cli.repo, git(cli.repo, "rev-parse", "HEAD~1"), prod_commit, None)[0] == {"finance"}
+    assert build_tags(cli.repo, None, git(cli.repo, "rev-parse", "HEAD~1"), None)[0] == set()  # the calendar edit alone
 
 
 def test_the_build_entry_records_what_the_tags_were_computed_from(cli: Cli) -> None:
-    base = git(cli.repo, "rev-parse", "HEAD")
     _one_line_change(cli.repo, CALENDAR)
-    rel, tags, _ = _build(cli, base)
+    rel, tags, _ = _build(cli, "HEAD~1")
     (entry,) = (e for e in json.loads(cli("audit", "export", rel, "--json").stdout)["audit_entries"]
                 if e["action"] == "release.build")
     basis = entry["payload"]["tags_basis"]
-    assert basis["since"] == base and basis["since_given"] is True and basis["prod_live_commit"] is None, basis
-    assert "policy tags reached by the changes since" in basis["why"] and tags == []
+    assert basis["since"] == git(cli.repo, "rev-parse", "HEAD~1") and basis["prod_live_commit"] is None, basis
+    assert "first release to prod" in basis["why"] and tags == ["finance"]
 
 
 def test_unparsable_model_is_bad_input_naming_the_file(cli: Cli) -> None:

@@ -142,6 +142,33 @@ def test_the_exports_gate_results_and_digests_must_be_the_chained_ones(pack: tup
                              for p in result["problems"]), result
 
 
+def test_a_deployment_left_out_relabelled_or_reattributed_is_named(pack: tuple[Path, Path, Path, str],
+                                                                    tmp_path: Path) -> None:
+    def blocked(doc: dict) -> dict:
+        return next(d for d in doc["deployments"]["prod"] if d["status"] == "blocked")
+
+    def left_out(doc: dict) -> None:
+        doc["deployments"]["prod"].remove(blocked(doc))
+    code, result = verify(tampered(pack[0], tmp_path, left_out))
+    assert code == 1 and any("(promote into prod): started at seq" in p and "missing from the export" in p
+                             for p in result["problems"]), result
+
+    for status, expected in (("running", "listed as running, but seq"), ("ok", "unknown status")):
+        def relabel(doc: dict, status: str = status) -> None:
+            blocked(doc)["status"] = status
+        code, result = verify(tampered(pack[0], tmp_path, relabel))
+        assert code == 1 and any(expected in p for p in result["problems"]), (status, result)
+
+    def reattributed(doc: dict) -> None:
+        blocked(doc)["actor"] = "bob@northstar.test"
+    code, result = verify(tampered(pack[0], tmp_path, reattributed))
+    assert code == 1 and any("actor 'bob@northstar.test' in the export, 'carol@northstar.test' at seq" in p
+                             for p in result["problems"]), result
+
+    code, result = verify(tampered(pack[0], tmp_path, lambda doc: doc.update(deployments=["not", "a", "map"])))
+    assert code == 2 and "'deployments' must map" in result["error"], result
+
+
 def test_an_anchor_the_export_does_not_reach_is_refused(pack: tuple[Path, Path, Path, str], tmp_path: Path) -> None:
     export, anchor, _early, _v1 = pack
     held = json.loads(anchor.read_text())

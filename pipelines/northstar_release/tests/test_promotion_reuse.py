@@ -7,6 +7,8 @@ dev's ``deploy.succeeded`` audit entry, with an integrity check of the live byte
 
 from __future__ import annotations
 
+import json
+import sqlite3
 from pathlib import Path
 
 import pytest
@@ -60,6 +62,27 @@ def test_promotion_reuses_env_independent_gate_and_verify_evidence(eng: Engine) 
     assert prod.status == "succeeded", prod.reasons
     prod_results = {r.gate: r for r in store.gate_results(prod.deployment_id or 0)}
     assert prod_results["dag_integrity"].reused_from == gate.reused_from
+
+
+def test_a_gate_result_edited_in_the_table_is_not_reused(eng: Engine, tmp_path: Path) -> None:
+    """The plan reads reusable verdicts from the gate-results table; the chain vouches for them only as the payload of
+    the original entry. A row edited in the database (here: dev's DagBag evidence) is not reused: the gate runs."""
+    rel = eng.build()
+    envs, store = eng.rt.environments, eng.rt.store
+    dev = apply(plan_deploy(rel, envs["dev"], "deploy", "ci", store, envs, NOW), rel, eng.rt)
+    assert dev.status == "succeeded"
+    with sqlite3.connect(tmp_path / "state" / "state.db") as db:
+        (row_id, text), = db.execute("SELECT id, json FROM gate_results WHERE deployment_id = ? AND json LIKE ?",
+                                     (dev.deployment_id, '%"gate":"dag_integrity"%')).fetchall()
+        doc = json.loads(text)
+        doc["evidence"] = {**doc["evidence"], "edited": True}
+        db.execute("UPDATE gate_results SET json = ? WHERE id = ?", (json.dumps(doc), row_id))
+    calls_after_dev = len(eng.runner.calls)
+    staging = apply(plan_deploy(rel, envs["staging"], "promote", "ci", store, envs, NOW), rel, eng.rt)
+    assert staging.status == "succeeded", staging.reasons
+    result = next(r for r in store.gate_results(staging.deployment_id or 0) if r.gate == "dag_integrity")
+    assert result.reused_from is None and "edited" not in result.evidence  # ran again, on the bytes
+    assert len(eng.runner.calls) > calls_after_dev
 
 
 def test_tampered_extracted_bundle_is_never_switched_in(eng: Engine) -> None:
